@@ -1,0 +1,119 @@
+"""``k8s-chatops``: one entry point for the bot, the worker, the shell and the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+
+from bot import logs
+from bot.settings import ChatSettings, SlackSettings, WorkerSettings, load
+from core.errors import ChatOpsError
+from sandbox import commands as sandbox_commands
+
+log = logging.getLogger("k8s-chatops")
+
+
+def _dispatcher(settings: ChatSettings):  # type: ignore[no-untyped-def]
+    from bot.dispatcher import Dispatcher  # noqa: PLC0415 - keep `sandbox` start-up light
+    from bot.jobs import JobStore, connect  # noqa: PLC0415
+    from policies.loader import load_policy  # noqa: PLC0415
+
+    policy = load_policy(settings.policy_file)
+    store = JobStore(connect(settings.redis_url), settings.cluster)
+    return Dispatcher(policy, store), store
+
+
+def run_shell(args: argparse.Namespace) -> int:
+    from bot.shell import Shell  # noqa: PLC0415
+
+    settings = load(ChatSettings)
+    logs.configure("WARNING" if settings.log_level == "INFO" else settings.log_level)
+    dispatcher, store = _dispatcher(settings)
+    return Shell(dispatcher, store, user=args.user, job_timeout=args.timeout).run()
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from bot.jobs import JobStore, connect  # noqa: PLC0415
+    from bot.worker import Worker  # noqa: PLC0415
+    from handlers.kube import KubeClient  # noqa: PLC0415
+
+    settings = load(WorkerSettings)
+    logs.configure(settings.log_level)
+    kube = KubeClient.connect(settings.kubeconfig)
+    store = JobStore(connect(settings.redis_url), settings.cluster)
+    worker = Worker(
+        store, kube, name=settings.worker_name, reclaim_idle_seconds=settings.reclaim_idle_seconds
+    )
+    worker.install_signal_handlers()
+    log.info(
+        "worker %s serving cluster %s (API server %s)", worker.name, settings.cluster, kube.server
+    )
+    worker.run(burst=args.burst)
+    return 0
+
+
+def run_bot(args: argparse.Namespace) -> int:
+    import waitress  # noqa: PLC0415
+
+    from bot.http import make_wsgi  # noqa: PLC0415
+    from bot.slack_app import SlackNotifier, create_app, web_client  # noqa: PLC0415
+
+    settings = load(SlackSettings)
+    logs.configure(settings.log_level)
+    dispatcher, store = _dispatcher(settings)
+    client = web_client(settings)
+    app = create_app(settings, dispatcher, client)
+    notifier = SlackNotifier(store, client, name=f"bot-{args.port}")
+    threading.Thread(target=notifier.run, name="slack-notifier", daemon=True).start()
+    log.info("bot listening on http://%s:%d/slack/events", args.host, args.port)
+    waitress.serve(
+        make_wsgi(app, store.redis),
+        host=args.host,
+        port=args.port,
+        threads=8,
+        ident="k8s-chatops",
+        _quiet=True,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="k8s-chatops", description="Kubernetes maintenance from Slack or a terminal."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    shell = sub.add_parser("shell", help="terminal chat against the same queue and workers")
+    shell.add_argument("--user", default="U0SHELL", help="chat user id to act as (policy)")
+    shell.add_argument("--timeout", type=float, default=120.0, help="seconds to wait per job")
+    shell.set_defaults(run=run_shell)
+
+    worker = sub.add_parser("worker", help="run jobs from the queue against the cluster")
+    worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker.set_defaults(run=run_worker)
+
+    bot = sub.add_parser("bot", help="the Slack app")
+    bot.add_argument("--http", action="store_true", required=True, help="HTTP mode (Events API)")
+    bot.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 in a pod)")
+    bot.add_argument("--port", type=int, default=3000)
+    bot.set_defaults(run=run_bot)
+
+    sandbox_commands.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ChatOpsError as error:
+        print(error.user_message, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

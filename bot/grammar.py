@@ -1,0 +1,159 @@
+"""From ``/k8s …`` text to a typed request, or a specific message saying what is wrong.
+
+The grammar is a table of :class:`CommandSpec`: a verb, its usage line, and a parser for its
+arguments. Unknown words get a "did you mean" from :mod:`difflib`, as errbot does. Names are
+validated here, before anything touches Redis or the cluster.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from core import messages
+from core.errors import CommandError
+from core.names import dns1123_subdomain_problem
+from handlers.models import CordonNode, GetNodes, UncordonNode
+
+MAX_COMMAND_LENGTH = 2000
+
+
+class HelpRequest(BaseModel):
+    """``help`` is answered by the bot itself; it never becomes a job."""
+
+    topic: str | None = None
+
+    @property
+    def verb(self) -> str:
+        return "help"
+
+    @property
+    def target(self) -> str:
+        return "help"
+
+
+Parsed = HelpRequest | GetNodes | CordonNode | UncordonNode
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    verb: str
+    usage: str
+    summary: str
+    parse: Callable[[list[str]], Parsed]
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    match = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
+    return messages.DID_YOU_MEAN.format(suggestion=match[0]) if match else messages.SEE_HELP
+
+
+def _reject_flags(spec_usage: str, args: list[str]) -> None:
+    for arg in args:
+        if arg.startswith("-"):
+            raise CommandError(messages.UNKNOWN_FLAG.format(command=spec_usage, flag=arg))
+
+
+def _one_node(usage: str, args: list[str]) -> str:
+    _reject_flags(usage, args)
+    if not args:
+        raise CommandError(messages.MISSING_ARGUMENT.format(usage=usage, what="NODE"))
+    if len(args) > 1:
+        raise CommandError(
+            messages.TOO_MANY_ARGUMENTS.format(usage=usage, extra=" ".join(args[1:]))
+        )
+    name = args[0]
+    problem = dns1123_subdomain_problem(name)
+    if problem:
+        raise CommandError(messages.INVALID_NODE_NAME.format(name=name[:80], reason=problem))
+    return name
+
+
+_GET_RESOURCES = {"nodes": "nodes", "node": "nodes", "no": "nodes"}
+
+
+def _parse_get(args: list[str]) -> Parsed:
+    usage = "get nodes"
+    if not args:
+        raise CommandError(messages.MISSING_ARGUMENT.format(usage="get RESOURCE", what="RESOURCE"))
+    resource, rest = args[0], args[1:]
+    if resource.lower() not in _GET_RESOURCES:
+        raise CommandError(
+            messages.UNKNOWN_RESOURCE.format(verb="get", word=resource)
+            + _suggest(resource, sorted(_GET_RESOURCES))
+        )
+    _reject_flags(usage, rest)
+    if rest:
+        raise CommandError(messages.TOO_MANY_ARGUMENTS.format(usage=usage, extra=" ".join(rest)))
+    return GetNodes()
+
+
+def _parse_help(args: list[str]) -> Parsed:
+    return HelpRequest(topic=args[0].lower() if args else None)
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    spec.verb: spec
+    for spec in (
+        CommandSpec("help", "help [COMMAND]", "list commands, or explain one", _parse_help),
+        CommandSpec("get", "get nodes", "list nodes like `kubectl get nodes`", _parse_get),
+        CommandSpec(
+            "cordon",
+            "cordon NODE",
+            "mark a node unschedulable",
+            lambda args: CordonNode(node=_one_node("cordon NODE", args)),
+        ),
+        CommandSpec(
+            "uncordon",
+            "uncordon NODE",
+            "mark a node schedulable again",
+            lambda args: UncordonNode(node=_one_node("uncordon NODE", args)),
+        ),
+    )
+}
+
+
+def tokenize(text: str) -> list[str]:
+    """Split like a shell, after dropping a leading ``/k8s`` (the shell lets people type it)."""
+    if len(text) > MAX_COMMAND_LENGTH:
+        raise CommandError(
+            messages.COMMAND_TOO_LONG.format(length=len(text), limit=MAX_COMMAND_LENGTH)
+        )
+    try:
+        words = shlex.split(text.replace("\u201c", '"').replace("\u201d", '"'))
+    except ValueError as error:
+        raise CommandError(messages.BAD_QUOTING.format(detail=str(error).lower())) from None
+    if words and words[0] == "/k8s":
+        words = words[1:]
+    return words
+
+
+def parse(text: str) -> Parsed:
+    words = tokenize(text)
+    if not words:
+        raise CommandError(messages.EMPTY_COMMAND)
+    verb, args = words[0].lower(), words[1:]
+    spec = COMMANDS.get(verb)
+    if spec is None:
+        raise CommandError(
+            messages.UNKNOWN_COMMAND.format(word=words[0][:40]) + _suggest(verb, sorted(COMMANDS))
+        )
+    return spec.parse(args)
+
+
+def help_text(topic: str | None = None) -> str:
+    if topic and topic in COMMANDS:
+        spec = COMMANDS[topic]
+        return f"/k8s {spec.usage}\n    {spec.summary}"
+    lines = [messages.HELP_HEADER]
+    width = max(len(spec.usage) for spec in COMMANDS.values())
+    lines += [f"  /k8s {s.usage:<{width}}  {s.summary}" for s in COMMANDS.values()]
+    lines.append(messages.HELP_FOOTER)
+    if topic:
+        unknown = messages.UNKNOWN_COMMAND.format(word=topic)
+        lines.insert(0, unknown + _suggest(topic, sorted(COMMANDS)))
+    return "\n".join(lines)

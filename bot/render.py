@@ -1,0 +1,97 @@
+"""Turning results into text people read: kubectl-style tables and one-line outcomes.
+
+Plain text is the common form; Slack wraps tables in a code block. Ages are computed when a
+reply is rendered, like kubectl does when it prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bot.jobs import Job, JobState
+from core import messages
+from handlers.models import NodeChange, NodeTable, Result
+
+# kubectl prints with text/tabwriter: minwidth 6, padding 3, no padding after the last column.
+_MIN_WIDTH = 6
+_PADDING = 3
+
+
+def human_duration(seconds: float) -> str:
+    """kubectl's age format (k8s.io/apimachinery/pkg/util/duration.HumanDuration)."""
+    whole = int(seconds)
+    if whole < -1:
+        return "<invalid>"
+    if whole < 0:
+        return "0s"
+    if whole < 120:
+        return f"{whole}s"
+    minutes = whole // 60
+    if minutes < 10:
+        rest = whole % 60
+        return f"{minutes}m" if rest == 0 else f"{minutes}m{rest}s"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = whole // 3600
+    if hours < 8:
+        rest = minutes % 60
+        return f"{hours}h" if rest == 0 else f"{hours}h{rest}m"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        rest = hours % 24
+        return f"{hours // 24}d" if rest == 0 else f"{hours // 24}d{rest}h"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        rest = (hours // 24) % 365
+        years = hours // 24 // 365
+        return f"{years}y" if rest == 0 else f"{years}y{rest}d"
+    return f"{hours // 24 // 365}y"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [
+        max(_MIN_WIDTH, *(len(row[i]) + _PADDING for row in (header, *rows)))
+        for i in range(len(header) - 1)
+    ]
+    lines = []
+    for row in (header, *rows):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("".join(cells) + row[-1])
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def render_result(result: Result, *, now: datetime | None = None) -> str:
+    if isinstance(result, NodeTable):
+        if not result.rows:
+            return messages.NO_NODES
+        moment = now or datetime.now(UTC)
+        return table(
+            ("NAME", "STATUS", "ROLES", "AGE", "VERSION"),
+            [
+                (
+                    r.name,
+                    r.status,
+                    r.roles,
+                    human_duration((moment - r.created).total_seconds()),
+                    r.version,
+                )
+                for r in result.rows
+            ],
+        )
+    if isinstance(result, NodeChange):
+        return result.message
+    raise TypeError(f"no renderer for {type(result).__name__}")
+
+
+def render_job(job: Job) -> str:
+    """The final reply for a finished job."""
+    if job.state is JobState.SUCCEEDED and job.result is not None:
+        return render_result(job.result)
+    return messages.JOB_FAILED.format(job_id=job.id, reason=job.error or job.state.value)
+
+
+def is_tabular(job: Job) -> bool:
+    return isinstance(job.result, NodeTable)

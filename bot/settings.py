@@ -1,0 +1,74 @@
+"""Configuration from the environment, validated once at start-up.
+
+Each process reads only what it needs: the worker never sees a Slack token, the bot never
+needs a kubeconfig. A missing or invalid setting stops the process with one line naming it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core import messages
+from core.errors import ConfigurationError
+
+_PREFIX = "K8S_CHATOPS_"
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=_PREFIX, extra="ignore", frozen=True)
+
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", pattern=r"^(redis|rediss|unix)://")
+    cluster: str = Field(default="default", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+
+class ChatSettings(CommonSettings):
+    """What the shell and the Slack app need to turn text into jobs."""
+
+    policy_file: Path
+
+
+class SlackSettings(ChatSettings):
+    slack_bot_token: SecretStr = Field(validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr = Field(validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN")
+    )
+    slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://.+/$")
+
+
+class WorkerSettings(CommonSettings):
+    kubeconfig: str | None = Field(default=None, validation_alias=AliasChoices("KUBECONFIG"))
+    worker_name: str | None = None
+    reclaim_idle_seconds: float = Field(default=60.0, gt=0)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def _env_name(settings_class: type[BaseSettings], field_name: str) -> str:
+    field = settings_class.model_fields.get(field_name)
+    if field is None:  # pydantic reports aliased fields by their alias: the variable itself
+        return field_name
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return _PREFIX + field_name.upper()
+
+
+def load(settings_class: type[S]) -> S:
+    """Build ``settings_class`` from the environment or raise one clear ConfigurationError."""
+    try:
+        return settings_class()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = _env_name(settings_class, str(first["loc"][0]) if first["loc"] else "?")
+        if first["type"] == "missing":
+            raise ConfigurationError(messages.SETTING_MISSING.format(name=name)) from None
+        raise ConfigurationError(
+            messages.SETTING_INVALID.format(name=name, detail=first["msg"])
+        ) from None

@@ -1,0 +1,77 @@
+"""The terminal chat: the same dispatcher, queue and workers as Slack, with a prompt.
+
+On a TTY it is interactive (readline history, a prompt). Otherwise it reads one command per
+line, prints each reply once its job has finished, and exits 0 at end of input, so
+``echo "/k8s get nodes" | k8s-chatops shell --user U1`` can be scripted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from bot.dispatcher import Dispatcher
+from bot.jobs import JobStore, Origin
+from bot.render import render_job
+from core import messages
+
+PROMPT = "k8s> "
+QUIT_WORDS = frozenset({"exit", "quit", ":q"})
+
+
+class Shell:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        store: JobStore,
+        *,
+        user: str,
+        out: TextIO = sys.stdout,
+        job_timeout: float = 120.0,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.store = store
+        self.user = user
+        self.out = out
+        self.job_timeout = job_timeout
+
+    def handle(self, line: str) -> str | None:
+        """Run one line and return the text to print (None for a blank line)."""
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return None
+        reply = self.dispatcher.submit(text, user=self.user, origin=Origin(surface="shell"))
+        if reply.job is None:
+            return reply.text
+        finished = self.store.wait_finished(reply.job.id, timeout=self.job_timeout)
+        if finished is None:
+            return messages.JOB_TIMED_OUT.format(job_id=reply.job.id, seconds=int(self.job_timeout))
+        return render_job(finished)
+
+    def run(self, source: TextIO = sys.stdin) -> int:
+        interactive = source.isatty()
+        if interactive:
+            import readline  # noqa: F401, PLC0415 - line editing and history for the prompt
+
+            print(
+                f"k8s-chatops shell as {self.user}. Type `help`, or `exit` to leave.", file=self.out
+            )
+        while True:
+            if interactive:
+                try:
+                    line = input(PROMPT)
+                except EOFError:
+                    print(file=self.out)
+                    return 0
+                except KeyboardInterrupt:
+                    print(file=self.out)
+                    continue
+            else:
+                line = source.readline()
+                if not line:
+                    return 0
+            if line.strip() in QUIT_WORDS:
+                return 0
+            text = self.handle(line)
+            if text is not None:
+                print(text, file=self.out, flush=True)

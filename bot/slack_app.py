@@ -1,0 +1,169 @@
+"""The Slack side: a Bolt app that turns ``/k8s`` into jobs, and a notifier that posts results.
+
+The slash command is acknowledged as soon as the dispatcher has decided (parse, policy, queue:
+a few milliseconds), always within Slack's 3 seconds; errors are ephemeral to the person who
+typed the command. Results are posted by :class:`SlackNotifier`, which reads finished jobs
+from a Redis consumer group, so any number of bot replicas can run and each result is posted
+by exactly one of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import redis
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.dispatcher import Dispatcher
+from bot.jobs import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobStore, Origin, job_key
+from bot.render import is_tabular, render_job
+from bot.settings import SlackSettings
+
+log = logging.getLogger(__name__)
+
+# Slack's limit for a section's text is 3000 characters; longer output goes in a file.
+_SECTION_LIMIT = 2900
+
+
+def web_client(settings: SlackSettings) -> WebClient:
+    client = WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+    )
+    client.retry_handlers.extend(
+        [
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=5),
+            ServerErrorRetryHandler(max_retry_count=3),
+        ]
+    )
+    return client
+
+
+def create_app(settings: SlackSettings, dispatcher: Dispatcher, client: WebClient) -> App:
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+    )
+
+    @app.command("/k8s")
+    def on_k8s(ack: Ack, command: dict[str, Any]) -> None:
+        origin = Origin(
+            surface="slack",
+            channel=command.get("channel_id"),
+            response_url=command.get("response_url"),
+        )
+        reply = dispatcher.submit(command.get("text", ""), user=command["user_id"], origin=origin)
+        ack(response_type="ephemeral", text=reply.text)
+
+    return app
+
+
+def result_blocks(job: Job, text: str) -> list[dict[str, Any]]:
+    body = f"```{text}```" if is_tabular(job) else text
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=body)),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Job {job.id} · `{job.request.command_text()}` · requested by <@{job.requester}>"
+                )
+            ]
+        ),
+    ]
+    return [block.to_dict() for block in blocks]
+
+
+class SlackNotifier:
+    """Posts each finished Slack job's result once, from whichever bot replica reads it."""
+
+    def __init__(
+        self, store: JobStore, client: WebClient, *, name: str, reclaim_idle_ms: int = 30_000
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.name = name
+        self.reclaim_idle_ms = reclaim_idle_ms
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        self.store.ensure_groups()
+        while not self.stopping.is_set():
+            try:
+                self.poll(block_ms=1000)
+            except redis.ConnectionError:
+                log.warning("notifier: redis unreachable; retrying")
+                self.stopping.wait(2.0)
+
+    def poll(self, *, block_ms: int) -> int:
+        r = self.store.redis
+        entries: list[tuple[str, dict[str, str]]] = []
+        claimed = r.xautoclaim(
+            NOTIFY_STREAM, NOTIFY_GROUP, self.name, min_idle_time=self.reclaim_idle_ms, count=10
+        )
+        if claimed:
+            entries.extend(claimed[1])
+        fresh = r.xreadgroup(
+            NOTIFY_GROUP,
+            self.name,
+            {NOTIFY_STREAM: ">"},
+            count=10,
+            block=None if entries else block_ms,
+        )
+        for _stream, items in fresh or []:
+            entries.extend(items)
+        for entry_id, fields in entries:
+            if self.deliver(fields["job_id"]):
+                r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
+        return len(entries)
+
+    def deliver(self, job_id: str) -> bool:
+        """Post the result; True when done (or nothing to do), False to retry later."""
+        try:
+            job = self.store.get(job_id)
+        except Exception:
+            log.warning("notifier: job %s is gone; nothing to post", job_id)
+            return True
+        if job.origin.surface != "slack" or not job.origin.channel:
+            return True
+        if self.store.redis.hget(job_key(job_id), "notified"):
+            return True
+        text = render_job(job)
+        try:
+            self._post(job, text)
+        except SlackApiError as error:
+            log.error("notifier: posting job %s failed: %s", job_id, error.response.get("error"))
+            return False
+        self.store.redis.hset(job_key(job_id), "notified", "1")
+        return True
+
+    def _post(self, job: Job, text: str) -> None:
+        channel = job.origin.channel
+        assert channel is not None
+        if len(text) > _SECTION_LIMIT:
+            self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=job.origin.thread_ts,
+                content=text,
+                filename=f"job-{job.id}.txt",
+                initial_comment=f"Job {job.id} · `{job.request.command_text()}` "
+                f"· requested by <@{job.requester}>",
+            )
+            return
+        self.client.chat_postMessage(
+            channel=channel,
+            thread_ts=job.origin.thread_ts,
+            text=text[:_SECTION_LIMIT],
+            blocks=result_blocks(job, text),
+        )

@@ -1,0 +1,36 @@
+"""One error tree for the whole project.
+
+Every expected failure carries the sentence a user should see (``user_message``); the
+dispatcher catches :class:`ChatOpsError` once and shows that sentence. Anything else is a bug:
+it is logged with its traceback and the user gets a short generic reply.
+"""
+
+from __future__ import annotations
+
+
+class ChatOpsError(Exception):
+    """An expected failure with a message that is safe to show to the person who asked."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class CommandError(ChatOpsError):
+    """The command text could not be understood; nothing was done."""
+
+
+class PolicyDenied(ChatOpsError):
+    """Policy refused the request; nothing was done."""
+
+
+class QueueUnavailable(ChatOpsError):
+    """Redis could not be reached, so the request was not queued; nothing was done."""
+
+
+class JobNotFound(ChatOpsError):
+    """A job id that does not exist (or has expired) was named."""
+
+
+class ConfigurationError(ChatOpsError):
+    """A setting or file the process needs is missing or invalid."""

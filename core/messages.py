@@ -1,0 +1,81 @@
+"""Every sentence a person reads, in one catalogue.
+
+Keeping user-facing text here means it can be reviewed in one sitting and translated later;
+code refers to these names and fills in the ``{placeholders}``. Where kubectl has a wording
+people know, the wording is kubectl's.
+"""
+
+from __future__ import annotations
+
+# --- Command grammar -------------------------------------------------------------------------
+EMPTY_COMMAND = "Type a command after /k8s, for example `/k8s get nodes`. `/k8s help` lists them."
+UNKNOWN_COMMAND = "`{word}` is not a command I know."
+UNKNOWN_RESOURCE = "I can't `{verb}` `{word}`."
+DID_YOU_MEAN = " Did you mean `{suggestion}`?"
+SEE_HELP = " Try `/k8s help`."
+MISSING_ARGUMENT = "`{usage}`: {what} is missing."
+TOO_MANY_ARGUMENTS = "`{usage}` takes no more arguments, but got `{extra}`."
+UNKNOWN_FLAG = "`{command}` has no flag `{flag}`."
+BAD_QUOTING = "I couldn't read that command: {detail}."
+INVALID_NODE_NAME = (
+    "`{name}` is not a valid node name: {reason}. Node names are lower-case letters, digits, "
+    "'-' and '.', start and end with a letter or digit, and are at most 253 characters."
+)
+COMMAND_TOO_LONG = "That command is {length} characters long; the limit is {limit}."
+
+# --- Help ---------------------------------------------------------------------------------------
+HELP_HEADER = "k8s-chatops: Kubernetes maintenance from chat. Commands:"
+HELP_FOOTER = "Mutating commands are checked against policy; each runs as a job on a worker."
+
+# --- Policy --------------------------------------------------------------------------------------
+DENIED = "You ({user}) may not `{verb}`: {reason}"
+DENIED_NO_ROLE_ALLOWS = (
+    "none of your roles ({roles}) allows `{verb}`. Ask a cluster admin to grant you a role "
+    "that does in the policy file."
+)
+DENIED_UNKNOWN_USER = (
+    "you are not listed in the policy file, and people who are not listed may only read "
+    "({verbs}). Ask a cluster admin to add you."
+)
+POLICY_FILE_MISSING = "Policy file {path} does not exist (setting K8S_CHATOPS_POLICY_FILE)."
+POLICY_FILE_INVALID = "Policy file {path} is not valid: {detail}"
+
+# --- Jobs and queue -------------------------------------------------------------------------------
+QUEUED = "Job {job_id} queued: `{command}`"
+QUEUE_UNAVAILABLE = "I can't reach the job queue (Redis), so nothing was done. Try again shortly."
+JOB_FAILED = "Job {job_id} failed: {reason}"
+JOB_CRASHED = "Job {job_id} failed: the worker hit an internal error (logged as {incident})."
+INTERNAL_ERROR = "Something went wrong on my side (logged as {incident}); nothing was changed."
+JOB_TIMED_OUT = "No result for job {job_id} after {seconds}s; it is still queued or running."
+
+# --- Kubernetes -----------------------------------------------------------------------------------
+KUBE_API_ERROR = "The Kubernetes API refused {method} {path} ({status}): {detail}"
+KUBE_UNREACHABLE = "The Kubernetes API server at {server} can't be reached."
+KUBE_UNKNOWN_KIND = "Kind {kind} is not one this bot works with."
+KUBECONFIG_MISSING = (
+    "No cluster credentials: set KUBECONFIG (or run inside a cluster with a service account)."
+)
+KUBECONFIG_INVALID = "Kubeconfig {path} could not be loaded."
+NODE_NOT_FOUND = 'Error from server (NotFound): nodes "{name}" not found'
+NODE_CORDONED = "node/{name} cordoned"
+NODE_ALREADY_CORDONED = "node/{name} already cordoned"
+NODE_UNCORDONED = "node/{name} uncordoned"
+NODE_ALREADY_UNCORDONED = "node/{name} already uncordoned"
+NO_NODES = "No resources found"
+
+# --- Settings ------------------------------------------------------------------------------------
+SETTING_MISSING = "k8s-chatops: setting {name} is missing (set it in the environment)."
+SETTING_INVALID = "k8s-chatops: setting {name} is invalid: {detail}"
+
+# --- Sandbox -------------------------------------------------------------------------------------
+SANDBOX_NO_GO = "The sandbox is built from Go modules, but `go` is not on PATH."
+SANDBOX_BUILD_FAILED = "Building the sandbox module {module} failed; the go output is above."
+SANDBOX_BUILDING = "Building the sandbox binaries into {target} (first time only; takes a while)"
+SANDBOX_COMPONENT_FAILED = "Sandbox component {name} did not become healthy; see {log}"
+SANDBOX_TIMEOUT = "Timed out waiting for {what} in the sandbox."
+SANDBOX_NOT_RUNNING = "The sandbox is not running; start it with `k8s-chatops sandbox up`."
+SANDBOX_ALREADY_RUNNING = "The sandbox is already running (API server {server})."
+SANDBOX_STARTED = "Sandbox running: API server {server}, kubeconfig {kubeconfig}"
+SANDBOX_STOPPED = "Sandbox stopped: {names}."
+SANDBOX_NOTHING_TO_STOP = "Nothing to stop: the sandbox is not running."
+SANDBOX_RESET_DONE = "Sandbox reset to the seed scenario in {seconds:.1f}s."

@@ -1,0 +1,308 @@
+"""The one place that talks to the ``kubernetes`` client library.
+
+Everything else in the project sees plain JSON dicts and the error classes below. Requests go
+through ``ApiClient.call_api`` with ``_preload_content=False`` and are decoded with ``json``:
+the client's model deserialisation is an order of magnitude slower, which matters on lists of
+thousands of nodes, and dicts are what the handlers turn into their own typed models anyway.
+
+Server error bodies are cut short before they reach a message or a log line: they can echo
+request content, and nothing the API server says should carry a secret into Slack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import urllib3
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+from kubernetes.client.rest import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from core import messages
+from core.errors import ChatOpsError, ConfigurationError
+
+JSON = dict[str, Any]
+_BODY_LIMIT = 300
+DEFAULT_TIMEOUT = (3.05, 30.0)
+
+
+class KubeError(ChatOpsError):
+    """The Kubernetes API refused or failed a request."""
+
+    def __init__(self, user_message: str, *, status: int = 0, reason: str = "") -> None:
+        super().__init__(user_message)
+        self.status = status
+        self.reason = reason
+
+
+class KubeNotFound(KubeError):
+    """404: the object does not exist."""
+
+
+class KubeForbidden(KubeError):
+    """401/403: the worker's credentials may not do this."""
+
+
+class KubeConflict(KubeError):
+    """409: the object changed underneath us, or already exists."""
+
+
+class KubeInvalid(KubeError):
+    """400/422: the request was malformed or rejected by validation."""
+
+
+class KubeTooManyRequests(KubeError):
+    """429: throttled, or an eviction refused by a PodDisruptionBudget."""
+
+
+class KubeUnavailable(KubeError):
+    """The API server could not be reached or answered 5xx."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Where a kind lives in the REST API."""
+
+    group_version: str
+    plural: str
+    namespaced: bool
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        prefix = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
+        parts = [prefix]
+        if self.namespaced and namespace:
+            parts.append(f"namespaces/{namespace}")
+        parts.append(self.plural)
+        if name:
+            parts.append(name)
+        return "/".join(parts)
+
+
+RESOURCES: Mapping[str, Resource] = {
+    "Namespace": Resource("v1", "namespaces", namespaced=False),
+    "Node": Resource("v1", "nodes", namespaced=False),
+    "Pod": Resource("v1", "pods", namespaced=True),
+    "Service": Resource("v1", "services", namespaced=True),
+    "ServiceAccount": Resource("v1", "serviceaccounts", namespaced=True),
+    "ConfigMap": Resource("v1", "configmaps", namespaced=True),
+    "Deployment": Resource("apps/v1", "deployments", namespaced=True),
+    "ReplicaSet": Resource("apps/v1", "replicasets", namespaced=True),
+    "StatefulSet": Resource("apps/v1", "statefulsets", namespaced=True),
+    "DaemonSet": Resource("apps/v1", "daemonsets", namespaced=True),
+    "Job": Resource("batch/v1", "jobs", namespaced=True),
+    "PodDisruptionBudget": Resource("policy/v1", "poddisruptionbudgets", namespaced=True),
+    "Lease": Resource("coordination.k8s.io/v1", "leases", namespaced=True),
+    "CustomResourceDefinition": Resource(
+        "apiextensions.k8s.io/v1", "customresourcedefinitions", namespaced=False
+    ),
+    "Logs": Resource("kwok.x-k8s.io/v1alpha1", "logs", namespaced=True),
+    "ClusterLogs": Resource("kwok.x-k8s.io/v1alpha1", "clusterlogs", namespaced=False),
+}
+
+
+def resource_for(kind: str) -> Resource:
+    try:
+        return RESOURCES[kind]
+    except KeyError:
+        raise KubeInvalid(messages.KUBE_UNKNOWN_KIND.format(kind=kind)) from None
+
+
+def object_path(obj: Mapping[str, Any], *, with_name: bool = True) -> str:
+    meta = obj.get("metadata", {})
+    resource = resource_for(str(obj["kind"]))
+    name = meta.get("name") if with_name else None
+    return resource.path(meta.get("namespace", "default"), name)
+
+
+class KubeClient:
+    """A thin, typed-at-the-edges wrapper over one API server connection."""
+
+    def __init__(self, api_client: k8s_client.ApiClient, *, server: str) -> None:
+        self._api = api_client
+        self.server = server
+
+    @classmethod
+    def connect(cls, kubeconfig: str | None = None, *, pool_size: int = 16) -> KubeClient:
+        """Load a kubeconfig file (or the in-cluster service account when none is given)."""
+        configuration = k8s_client.Configuration()
+        try:
+            if kubeconfig:
+                k8s_config.load_kube_config(
+                    config_file=kubeconfig, client_configuration=configuration
+                )
+            elif os.environ.get("KUBERNETES_SERVICE_HOST"):
+                k8s_config.load_incluster_config(client_configuration=configuration)
+            else:
+                raise ConfigurationError(messages.KUBECONFIG_MISSING)
+        except (ConfigException, OSError) as error:
+            raise ConfigurationError(
+                messages.KUBECONFIG_INVALID.format(path=kubeconfig or "in-cluster")
+            ) from error
+        configuration.connection_pool_maxsize = pool_size
+        configuration.retries = False
+        return cls(k8s_client.ApiClient(configuration), server=str(configuration.host))
+
+    def close(self) -> None:
+        self._api.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str | int | bool] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> JSON:
+        """Send one request and return the decoded JSON body, or raise a :class:`KubeError`."""
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        try:
+            serialized = self._api.param_serialize(
+                method,
+                path,
+                query_params=list((query or {}).items()),
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+            )
+            url, header_params, request_body = serialized[1], serialized[2], serialized[3]
+            response = self._api.call_api(
+                method,
+                url,
+                header_params=header_params,
+                body=request_body,
+                _request_timeout=timeout,
+            )
+            data = response.read()
+        except ApiException as error:
+            raise _translate(int(error.status or 0), error.body, method, path) from error
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise KubeUnavailable(
+                messages.KUBE_UNREACHABLE.format(server=self.server), reason=type(error).__name__
+            ) from error
+        if not 200 <= response.status <= 299:
+            raise _translate(response.status, data, method, path)
+        return cast(JSON, json.loads(data)) if data else {}
+
+    def get(self, path: str) -> JSON:
+        return self.request("GET", path)
+
+    def list_pages(
+        self,
+        path: str,
+        *,
+        field_selector: str | None = None,
+        label_selector: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[JSON]:
+        """Yield every item of a list, fetched in pages so memory stays bounded."""
+        continue_token: str | None = None
+        while True:
+            query: dict[str, str | int | bool] = {"limit": page_size}
+            if field_selector:
+                query["fieldSelector"] = field_selector
+            if label_selector:
+                query["labelSelector"] = label_selector
+            if continue_token:
+                query["continue"] = continue_token
+            page = self.request("GET", path, query=query)
+            yield from page.get("items", [])
+            continue_token = page.get("metadata", {}).get("continue")
+            if not continue_token:
+                return
+
+    def patch_merge(self, path: str, patch: JSON) -> JSON:
+        return self.request("PATCH", path, body=patch, content_type="application/merge-patch+json")
+
+    def patch_strategic(self, path: str, patch: JSON) -> JSON:
+        return self.request(
+            "PATCH", path, body=patch, content_type="application/strategic-merge-patch+json"
+        )
+
+    def apply(self, obj: JSON, *, field_manager: str) -> JSON:
+        """Server-side apply ``obj`` (create or converge), taking ownership of its fields."""
+        return self.request(
+            "PATCH",
+            object_path(obj),
+            query={"fieldManager": field_manager, "force": True},
+            body=obj,
+            content_type="application/apply-patch+yaml",
+        )
+
+    def create(self, obj: JSON) -> JSON:
+        return self.request("POST", object_path(obj, with_name=False), body=obj)
+
+    def delete(self, path: str, *, grace_period_seconds: int | None = None) -> JSON:
+        body: JSON = {
+            "kind": "DeleteOptions",
+            "apiVersion": "v1",
+            "propagationPolicy": "Background",
+        }
+        if grace_period_seconds is not None:
+            body["gracePeriodSeconds"] = grace_period_seconds
+        return self.request("DELETE", path, body=body)
+
+    def delete_collection(
+        self, path: str, *, label_selector: str | None = None, grace_period_seconds: int = 0
+    ) -> JSON:
+        query: dict[str, str | int | bool] = {"gracePeriodSeconds": grace_period_seconds}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        return self.request("DELETE", path, query=query)
+
+    def server_version(self) -> str:
+        return str(self.request("GET", "/version").get("gitVersion", "unknown"))
+
+
+def _translate(status: int, body: Any, method: str, path: str) -> KubeError:
+    detail = _status_message(body)
+    reason = _status_reason(body)
+    text = messages.KUBE_API_ERROR.format(method=method, path=path, status=status, detail=detail)
+    error_class: type[KubeError]
+    if status == 404:
+        error_class = KubeNotFound
+    elif status in (401, 403):
+        error_class = KubeForbidden
+    elif status == 409:
+        error_class = KubeConflict
+    elif status in (400, 422):
+        error_class = KubeInvalid
+    elif status == 429:
+        error_class = KubeTooManyRequests
+    elif status >= 500 or status == 0:
+        error_class = KubeUnavailable
+    else:
+        error_class = KubeError
+    return error_class(text, status=status, reason=reason)
+
+
+def _decode_status(body: Any) -> JSON:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            decoded = json.loads(body)
+        except ValueError:
+            return {}
+        if isinstance(decoded, dict):
+            return decoded
+    return {}
+
+
+def _status_reason(body: Any) -> str:
+    """The server's machine-readable ``Status.reason`` (e.g. ``TooManyRequests``)."""
+    return str(_decode_status(body).get("reason", ""))
+
+
+def _status_message(body: Any) -> str:
+    """The server's ``Status.message``, cut short; never the raw body."""
+    message = str(_decode_status(body).get("message", ""))
+    if len(message) > _BODY_LIMIT:
+        message = message[:_BODY_LIMIT] + "…"
+    return message or "no details"

@@ -1,0 +1,81 @@
+"""``get nodes``, ``cordon`` and ``uncordon``, with kubectl's columns and messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from core import messages
+from handlers.kube import JSON, KubeClient, KubeNotFound, resource_for
+from handlers.models import CordonNode, GetNodes, NodeChange, NodeRow, NodeTable, UncordonNode
+
+ProgressFn = Callable[[str], None]
+_ROLE_PREFIX = "node-role.kubernetes.io/"
+_NODES = resource_for("Node")
+
+
+def node_status(node: JSON) -> str:
+    """kubectl's STATUS column: Ready/NotReady/Unknown, plus SchedulingDisabled."""
+    parts = []
+    for condition in node.get("status", {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            parts = ["Ready" if condition.get("status") == "True" else "NotReady"]
+    if not parts:
+        parts = ["Unknown"]
+    if node.get("spec", {}).get("unschedulable"):
+        parts.append("SchedulingDisabled")
+    return ",".join(parts)
+
+
+def node_roles(node: JSON) -> str:
+    """kubectl's ROLES column, from ``node-role.kubernetes.io/*`` and ``kubernetes.io/role``."""
+    roles = set()
+    for key, value in (node.get("metadata", {}).get("labels") or {}).items():
+        if key.startswith(_ROLE_PREFIX) and key[len(_ROLE_PREFIX) :]:
+            roles.add(key[len(_ROLE_PREFIX) :])
+        elif key == "kubernetes.io/role" and value:
+            roles.add(value)
+    return ",".join(sorted(roles)) or "<none>"
+
+
+def node_row(node: JSON) -> NodeRow:
+    meta = node["metadata"]
+    return NodeRow(
+        name=meta["name"],
+        status=node_status(node),
+        roles=node_roles(node),
+        created=datetime.fromisoformat(meta["creationTimestamp"].replace("Z", "+00:00")),
+        version=node.get("status", {}).get("nodeInfo", {}).get("kubeletVersion", ""),
+    )
+
+
+def get_nodes(request: GetNodes, kube: KubeClient, progress: ProgressFn) -> NodeTable:
+    rows = [node_row(node) for node in kube.list_pages(_NODES.path())]
+    rows.sort(key=lambda row: row.name)
+    return NodeTable(rows=rows)
+
+
+def _set_unschedulable(kube: KubeClient, name: str, unschedulable: bool) -> bool:
+    """Patch ``spec.unschedulable``; False if it already had that value (as kubectl skips)."""
+    try:
+        node = kube.get(_NODES.path(name=name))
+    except KubeNotFound:
+        raise KubeNotFound(messages.NODE_NOT_FOUND.format(name=name), status=404) from None
+    if bool(node.get("spec", {}).get("unschedulable")) == unschedulable:
+        return False
+    kube.patch_strategic(
+        _NODES.path(name=name), {"spec": {"unschedulable": True if unschedulable else None}}
+    )
+    return True
+
+
+def cordon(request: CordonNode, kube: KubeClient, progress: ProgressFn) -> NodeChange:
+    changed = _set_unschedulable(kube, request.node, True)
+    text = messages.NODE_CORDONED if changed else messages.NODE_ALREADY_CORDONED
+    return NodeChange(node=request.node, changed=changed, message=text.format(name=request.node))
+
+
+def uncordon(request: UncordonNode, kube: KubeClient, progress: ProgressFn) -> NodeChange:
+    changed = _set_unschedulable(kube, request.node, False)
+    text = messages.NODE_UNCORDONED if changed else messages.NODE_ALREADY_UNCORDONED
+    return NodeChange(node=request.node, changed=changed, message=text.format(name=request.node))

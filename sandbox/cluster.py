@@ -1,0 +1,394 @@
+"""Start, inspect and stop the sandbox's processes.
+
+Each ``up`` makes fresh certificates and a fresh etcd, picks free loopback ports, starts the
+components in dependency order and waits for each to be healthy before the next. What is
+running is recorded in ``state.json`` (pids, ports, versions) so ``status`` and ``down`` work
+from any shell, and so a second ``up`` can see there is nothing to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core import messages
+from core.errors import ConfigurationError
+from sandbox import build, pki, versions
+
+_STATE = "state.json"
+_STOP_TIMEOUT = 10.0
+_START_ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+SERVICE_CIDR = "10.96.0.0/16"
+POD_CIDR = "10.244.0.0/16"
+
+
+@dataclass
+class SandboxState:
+    """What ``up`` started; serialised to ``state.json``."""
+
+    versions: dict[str, str]
+    ports: dict[str, int]
+    pids: dict[str, int] = field(default_factory=dict)
+    started_at: float = 0.0
+
+    @property
+    def server(self) -> str:
+        return f"https://127.0.0.1:{self.ports['kube-apiserver']}"
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path
+
+    @property
+    def pki(self) -> Path:
+        return self.root / "pki"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def etcd_data(self) -> Path:
+        return self.root / "etcd"
+
+    @property
+    def admin_kubeconfig(self) -> Path:
+        return self.root / "admin.kubeconfig"
+
+    def kubeconfig(self, component: str) -> Path:
+        return self.root / f"{component}.kubeconfig"
+
+    @property
+    def state(self) -> Path:
+        return self.root / _STATE
+
+
+def paths() -> Paths:
+    return Paths(versions.run_dir())
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def load_state() -> SandboxState | None:
+    try:
+        raw = json.loads(paths().state.read_text())
+    except (OSError, ValueError):
+        return None
+    return SandboxState(**raw)
+
+
+def _save_state(state: SandboxState) -> None:
+    target = paths().state
+    temporary = target.with_suffix(".tmp")
+    temporary.write_text(json.dumps(asdict(state), indent=2))
+    os.replace(temporary, target)
+
+
+def process_alive(pid: int, binary: str) -> bool:
+    """True if ``pid`` runs ``binary`` (guards against a recycled pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    zombie = stat.rsplit(")", 1)[-1].split()[0] == "Z"
+    return not zombie and binary.encode() in cmdline.split(b"\0", 1)[0]
+
+
+def running_components(state: SandboxState) -> dict[str, bool]:
+    return {
+        name: process_alive(pid, str(versions.bin_dir() / name)) for name, pid in state.pids.items()
+    }
+
+
+def is_running() -> bool:
+    state = load_state()
+    return bool(state and state.pids and all(running_components(state).values()))
+
+
+def _tls_context(p: Paths, *, client: bool) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(p.pki / "ca.crt"))
+    if client:
+        context.load_cert_chain(str(p.pki / "admin.crt"), str(p.pki / "admin.key"))
+    return context
+
+
+def _healthy(url: str, context: ssl.SSLContext | None) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2, context=context) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ssl.SSLError):
+        return False
+
+
+def _wait_healthy(name: str, url: str, context: ssl.SSLContext | None, pid: int) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if _healthy(url, context):
+            return
+        if not process_alive(pid, str(versions.bin_dir() / name)):
+            break
+        time.sleep(0.2)
+    log_file = paths().logs / f"{name}.log"
+    raise ConfigurationError(messages.SANDBOX_COMPONENT_FAILED.format(name=name, log=log_file))
+
+
+def _make_pki(p: Paths, state: SandboxState) -> None:
+    ca = pki.CertificateAuthority(p.pki)
+    ca.issue(
+        "apiserver",
+        "kube-apiserver",
+        server_names=(
+            "localhost",
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+            "kubernetes.default.svc.cluster.local",
+        ),
+        server_ips=("127.0.0.1", "10.96.0.1"),
+    )
+    ca.issue("kubelet-client", "kube-apiserver-kubelet-client", organization="system:masters")
+    ca.issue(
+        "kwok-serving", "kwok", server_names=("localhost",), server_ips=("127.0.0.1",), client=False
+    )
+    ca.issue(
+        "controller-manager",
+        "kube-controller-manager",
+        server_names=("localhost",),
+        server_ips=("127.0.0.1",),
+    )
+    ca.issue("scheduler", "kube-scheduler", server_names=("localhost",), server_ips=("127.0.0.1",))
+    pki.write_service_account_key(p.pki)
+    identities = {
+        "admin": ("admin", "kubernetes-admin", "system:masters"),
+        "kube-controller-manager": ("kcm-client", "system:kube-controller-manager", None),
+        "kube-scheduler": ("scheduler-client", "system:kube-scheduler", None),
+        "kwok": ("kwok-client", "kwok-controller", "system:masters"),
+    }
+    for component, (cert_name, user, group) in identities.items():
+        pair = ca.issue(cert_name, user, organization=group)
+        target = p.admin_kubeconfig if component == "admin" else p.kubeconfig(component)
+        pki.write_kubeconfig(target, server=state.server, ca=ca.pair.cert, client=pair, user=user)
+
+
+def _commands(p: Paths, state: SandboxState) -> dict[str, list[str]]:
+    bins = versions.bin_dir()
+    port = state.ports
+    ca, sa_key = p.pki / "ca.crt", p.pki / "service-account.key"
+    etcd_url = f"http://127.0.0.1:{port['etcd']}"
+    peer_url = f"http://127.0.0.1:{port['etcd-peer']}"
+    stages = Path(__file__).resolve().parent / "stages" / "kwok.yaml"
+
+    def secure_component(name: str, cert: str) -> list[str]:
+        kubeconfig = str(p.kubeconfig(name))
+        return [
+            f"--kubeconfig={kubeconfig}",
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={port[name]}",
+            f"--tls-cert-file={p.pki / (cert + '.crt')}",
+            f"--tls-private-key-file={p.pki / (cert + '.key')}",
+            "--leader-elect=false",
+        ]
+
+    return {
+        "etcd": [
+            str(bins / "etcd"),
+            "--name=sandbox",
+            f"--data-dir={p.etcd_data}",
+            f"--listen-client-urls={etcd_url}",
+            f"--advertise-client-urls={etcd_url}",
+            f"--listen-peer-urls={peer_url}",
+            f"--initial-advertise-peer-urls={peer_url}",
+            f"--initial-cluster=sandbox={peer_url}",
+            "--unsafe-no-fsync=true",
+            "--quota-backend-bytes=8589934592",
+            "--log-level=warn",
+        ],
+        "kube-apiserver": [
+            str(bins / "kube-apiserver"),
+            f"--etcd-servers={etcd_url}",
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            f"--secure-port={port['kube-apiserver']}",
+            f"--tls-cert-file={p.pki / 'apiserver.crt'}",
+            f"--tls-private-key-file={p.pki / 'apiserver.key'}",
+            f"--client-ca-file={ca}",
+            f"--kubelet-client-certificate={p.pki / 'kubelet-client.crt'}",
+            f"--kubelet-client-key={p.pki / 'kubelet-client.key'}",
+            "--kubelet-preferred-address-types=InternalIP",
+            f"--service-account-key-file={sa_key}",
+            f"--service-account-signing-key-file={sa_key}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--authorization-mode=Node,RBAC",
+            "--allow-privileged=true",
+            # Loopback may not be published as the kubernetes Service endpoint.
+            "--endpoint-reconciler-type=none",
+            "--profiling=false",
+            "--v=1",
+        ],
+        "kube-controller-manager": [
+            str(bins / "kube-controller-manager"),
+            *secure_component("kube-controller-manager", "controller-manager"),
+            f"--root-ca-file={ca}",
+            f"--service-account-private-key-file={sa_key}",
+            "--use-service-account-credentials=true",
+            f"--cluster-signing-cert-file={ca}",
+            f"--cluster-signing-key-file={p.pki / 'ca.key'}",
+            "--cluster-name=sandbox",
+            "--node-monitor-period=5s",
+            "--node-monitor-grace-period=40s",
+            "--profiling=false",
+            "--v=1",
+        ],
+        "kube-scheduler": [
+            str(bins / "kube-scheduler"),
+            *secure_component("kube-scheduler", "scheduler"),
+            "--profiling=false",
+            "--v=1",
+        ],
+        "kwok": [
+            str(bins / "kwok"),
+            f"--kubeconfig={p.kubeconfig('kwok')}",
+            f"--config={stages}",
+            "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+            "--node-ip=127.0.0.1",
+            f"--node-port={port['kwok']}",
+            f"--server-address=127.0.0.1:{port['kwok']}",
+            f"--tls-cert-file={p.pki / 'kwok-serving.crt'}",
+            f"--tls-private-key-file={p.pki / 'kwok-serving.key'}",
+            f"--cidr={POD_CIDR}",
+            "--node-lease-duration-seconds=40",
+            "--enable-crds=Logs,ClusterLogs",
+        ],
+    }
+
+
+def _health_url(name: str, state: SandboxState) -> tuple[str, bool] | None:
+    """URL proving ``name`` is serving, and whether it needs the admin client certificate."""
+    port = state.ports
+    if name == "etcd":
+        return f"http://127.0.0.1:{port['etcd']}/health", False
+    if name == "kube-apiserver":
+        return f"{state.server}/readyz", True
+    if name in ("kube-controller-manager", "kube-scheduler"):
+        return f"https://127.0.0.1:{port[name]}/healthz", False
+    return None
+
+
+def _start(name: str, argv: list[str], p: Paths) -> int:
+    log_file = (p.logs / f"{name}.log").open("ab")
+    with log_file:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=p.root,
+        )
+    return process.pid
+
+
+def _prepare_crds(p: Paths) -> None:
+    """The kwok CRDs must exist before kwok starts, or it refuses ``--enable-crds``."""
+    from sandbox import seed  # noqa: PLC0415 - needs the client only once the API is up
+
+    seed.apply_crds(p.admin_kubeconfig, build.crd_dir())
+
+
+def up() -> SandboxState:
+    """Start the sandbox unless it already runs; return what is running."""
+    current = load_state()
+    if current and current.pids and all(running_components(current).values()):
+        return current
+    if current:
+        down()
+    build.build()
+    p = paths()
+    if p.root.exists():
+        _remove_tree(p.root)
+    for directory in (p.root, p.pki, p.logs):
+        directory.mkdir(parents=True, exist_ok=True)
+    p.root.chmod(0o700)
+    state = SandboxState(
+        versions={"kubernetes": versions.KUBERNETES, "etcd": versions.ETCD, "kwok": versions.KWOK},
+        ports={name: free_port() for name in (*_START_ORDER, "etcd-peer")},
+        started_at=time.time(),
+    )
+    _make_pki(p, state)
+    commands = _commands(p, state)
+    try:
+        for name in _START_ORDER:
+            if name == "kwok":
+                _prepare_crds(p)
+            state.pids[name] = _start(name, commands[name], p)
+            _save_state(state)
+            health = _health_url(name, state)
+            if health is not None:
+                url, needs_client = health
+                context = _tls_context(p, client=needs_client) if url.startswith("https") else None
+                _wait_healthy(name, url, context, state.pids[name])
+    except BaseException:
+        down()
+        raise
+    return state
+
+
+def _remove_tree(root: Path) -> None:
+    for child in sorted(root.rglob("*"), key=lambda path: len(path.parts), reverse=True):
+        if child.is_dir() and not child.is_symlink():
+            child.rmdir()
+        else:
+            child.unlink()
+
+
+def down() -> list[str]:
+    """Stop every process ``up`` started (newest first); return the names that were stopped."""
+    state = load_state()
+    if state is None:
+        return []
+    stopped: list[str] = []
+    for name in reversed(_START_ORDER):
+        pid = state.pids.get(name)
+        if pid is None:
+            continue
+        binary = str(versions.bin_dir() / name)
+        if process_alive(pid, binary):
+            _terminate(pid, binary)
+            stopped.append(name)
+    with contextlib.suppress(FileNotFoundError):
+        paths().state.unlink()
+    return stopped
+
+
+def _terminate(pid: int, binary: str) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + _STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        if not process_alive(pid, binary):
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    while process_alive(pid, binary):
+        time.sleep(0.05)

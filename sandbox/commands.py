@@ -1,0 +1,105 @@
+"""``k8s-chatops sandbox up | down | reset | status | kubeconfig``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from core import messages
+from handlers.kube import KubeClient, KubeError, resource_for
+from sandbox import cluster, seed
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "sandbox", help="local Kubernetes control plane (etcd, apiserver, kcm, scheduler, kwok)"
+    )
+    actions = parser.add_subparsers(dest="sandbox_action", required=True)
+    start = actions.add_parser("up", help="build (first time) and start; seed the scenario")
+    start.add_argument("--nodes", type=int, default=0, help="extra simulated nodes for scale")
+    start.add_argument("--pods-per-node", type=int, default=0, help="pods on each extra node")
+    actions.add_parser("down", help="stop every sandbox process")
+    actions.add_parser("reset", help="restore the seed scenario without restarting")
+    actions.add_parser("status", help="what runs, versions, ports, node and pod counts")
+    actions.add_parser("kubeconfig", help="print the admin kubeconfig path")
+    parser.set_defaults(run=run)
+
+
+def _admin_client() -> KubeClient:
+    return KubeClient.connect(str(cluster.paths().admin_kubeconfig))
+
+
+def run(args: argparse.Namespace) -> int:
+    action = args.sandbox_action
+    if action == "up":
+        return _up(args.nodes, args.pods_per_node)
+    if action == "down":
+        stopped = cluster.down()
+        print(
+            messages.SANDBOX_STOPPED.format(names=", ".join(stopped))
+            if stopped
+            else messages.SANDBOX_NOTHING_TO_STOP
+        )
+        return 0
+    if not cluster.is_running():
+        print(messages.SANDBOX_NOT_RUNNING, file=sys.stderr)
+        return 1
+    if action == "kubeconfig":
+        print(cluster.paths().admin_kubeconfig)
+        return 0
+    if action == "reset":
+        started = time.monotonic()
+        kube = _admin_client()
+        try:
+            seed.reset(kube)
+        finally:
+            kube.close()
+        print(messages.SANDBOX_RESET_DONE.format(seconds=time.monotonic() - started))
+        return 0
+    return _status()
+
+
+def _up(nodes: int, pods_per_node: int) -> int:
+    already = cluster.is_running()
+    state = cluster.up()
+    kube = _admin_client()
+    try:
+        if already:
+            print(messages.SANDBOX_ALREADY_RUNNING.format(server=state.server))
+        else:
+            seed.seed(kube)
+        seed.scale(kube, nodes=nodes, pods_per_node=pods_per_node)
+    finally:
+        kube.close()
+    if not already:
+        print(
+            messages.SANDBOX_STARTED.format(
+                server=state.server, kubeconfig=cluster.paths().admin_kubeconfig
+            )
+        )
+    return 0
+
+
+def _status() -> int:
+    state = cluster.load_state()
+    assert state is not None  # is_running() checked it
+    alive = cluster.running_components(state)
+    print(f"API server  {state.server}")
+    print(f"kubeconfig  {cluster.paths().admin_kubeconfig}")
+    print("versions    " + ", ".join(f"{k} {v}" for k, v in state.versions.items()))
+    for name, pid in state.pids.items():
+        port = state.ports.get(name)
+        where = f"127.0.0.1:{port}" if port else "-"
+        print(f"  {name:<24} pid {pid:<8} {where:<16} {'running' if alive[name] else 'STOPPED'}")
+    kube = _admin_client()
+    try:
+        nodes = sum(1 for _ in kube.list_pages(resource_for("Node").path()))
+        pods = sum(1 for _ in kube.list_pages(resource_for("Pod").path()))
+        print(f"nodes {nodes}, pods {pods}")
+    except KubeError as error:
+        print(error.user_message, file=sys.stderr)
+        return 1
+    finally:
+        kube.close()
+    return 0

@@ -1,0 +1,39 @@
+"""Pinned component versions and where their binaries are cached.
+
+The versions must match ``sandbox/go/*/go.mod``; a test checks that they do. The cache lives
+outside the repository so a fresh clone on the same machine reuses the binaries.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+KUBERNETES = "v1.37.2"
+ETCD = "v3.7.3"
+KWOK = "v0.8.0"
+
+COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+BINARIES = (*COMPONENTS, "etcd", "kwok")
+
+
+def home() -> Path:
+    """Root of everything the sandbox keeps on disk (``K8S_CHATOPS_SANDBOX_HOME`` overrides)."""
+    configured = os.environ.get("K8S_CHATOPS_SANDBOX_HOME")
+    if configured:
+        return Path(configured)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "k8s-chatops" / "sandbox"
+
+
+def version_tag() -> str:
+    return f"k8s-{KUBERNETES}-etcd-{ETCD}-kwok-{KWOK}"
+
+
+def bin_dir() -> Path:
+    return home() / version_tag() / "bin"
+
+
+def run_dir() -> Path:
+    """State of the running sandbox: certificates, kubeconfigs, etcd data, logs, pids."""
+    return home() / "run"
