@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import redis
 from pydantic import BaseModel, Field
@@ -103,6 +103,34 @@ if current ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'doc', ARGV[3])
 return 1
 """
+
+
+Entry = tuple[str, dict[str, str]]
+
+
+def read_group(
+    client: redis.Redis,
+    stream: str,
+    group: str,
+    consumer: str,
+    *,
+    count: int,
+    block_ms: int | None,
+    reclaim_idle_ms: int,
+) -> list[Entry]:
+    """Entries abandoned by a dead consumer first (XAUTOCLAIM), then new ones (XREADGROUP)."""
+    claimed = cast(
+        Any, client.xautoclaim(stream, group, consumer, min_idle_time=reclaim_idle_ms, count=count)
+    )
+    entries: list[Entry] = [e for e in claimed[1] if e[1]] if claimed else []
+    if entries:
+        return entries
+    fresh = cast(
+        Any, client.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
+    )
+    for _stream, items in fresh or []:
+        entries.extend(items)
+    return entries
 
 
 def connect(url: str) -> redis.Redis:
@@ -188,7 +216,7 @@ class JobStore:
         last_id = "0"
         while (remaining := deadline - time.monotonic()) > 0:
             block_ms = max(1, int(min(remaining, 2.0) * 1000))
-            entries = self.redis.xread({events_key(job_id): last_id}, block=block_ms)
+            entries = cast(Any, self.redis.xread({events_key(job_id): last_id}, block=block_ms))
             for _stream, items in entries or []:
                 for entry_id, fields in items:
                     last_id = entry_id

@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.dispatcher import Dispatcher
-from bot.jobs import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobStore, Origin, job_key
+from bot.jobs import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobStore, Origin, job_key, read_group
 from bot.render import is_tabular, render_job
 from bot.settings import SlackSettings
 
@@ -70,17 +70,15 @@ def create_app(settings: SlackSettings, dispatcher: Dispatcher, client: WebClien
     return app
 
 
+def job_caption(job: Job) -> str:
+    return f"Job {job.id} · `{job.request.command_text()}` · requested by <@{job.requester}>"
+
+
 def result_blocks(job: Job, text: str) -> list[dict[str, Any]]:
     body = f"```{text}```" if is_tabular(job) else text
     blocks = [
         SectionBlock(text=MarkdownTextObject(text=body)),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"Job {job.id} · `{job.request.command_text()}` · requested by <@{job.requester}>"
-                )
-            ]
-        ),
+        ContextBlock(elements=[MarkdownTextObject(text=job_caption(job))]),
     ]
     return [block.to_dict() for block in blocks]
 
@@ -108,21 +106,15 @@ class SlackNotifier:
 
     def poll(self, *, block_ms: int) -> int:
         r = self.store.redis
-        entries: list[tuple[str, dict[str, str]]] = []
-        claimed = r.xautoclaim(
-            NOTIFY_STREAM, NOTIFY_GROUP, self.name, min_idle_time=self.reclaim_idle_ms, count=10
-        )
-        if claimed:
-            entries.extend(claimed[1])
-        fresh = r.xreadgroup(
+        entries = read_group(
+            r,
+            NOTIFY_STREAM,
             NOTIFY_GROUP,
             self.name,
-            {NOTIFY_STREAM: ">"},
             count=10,
-            block=None if entries else block_ms,
+            block_ms=block_ms,
+            reclaim_idle_ms=self.reclaim_idle_ms,
         )
-        for _stream, items in fresh or []:
-            entries.extend(items)
         for entry_id, fields in entries:
             if self.deliver(fields["job_id"]):
                 r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
@@ -157,8 +149,7 @@ class SlackNotifier:
                 thread_ts=job.origin.thread_ts,
                 content=text,
                 filename=f"job-{job.id}.txt",
-                initial_comment=f"Job {job.id} · `{job.request.command_text()}` "
-                f"· requested by <@{job.requester}>",
+                initial_comment=job_caption(job),
             )
             return
         self.client.chat_postMessage(

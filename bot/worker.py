@@ -19,7 +19,7 @@ from types import FrameType
 
 import redis
 
-from bot.jobs import WORKER_GROUP, Job, JobEvent, JobState, JobStore, queue_key
+from bot.jobs import WORKER_GROUP, Job, JobEvent, JobState, JobStore, queue_key, read_group
 from core import messages
 from core.errors import ChatOpsError, JobNotFound
 from handlers.kube import KubeClient
@@ -79,21 +79,19 @@ class Worker:
         return processed
 
     def _next_entry(self, *, block_ms: int) -> tuple[str, str] | None:
-        stream = queue_key(self.store.cluster)
-        claimed = self.store.redis.xautoclaim(
-            stream, WORKER_GROUP, self.name, min_idle_time=self.reclaim_idle_ms, count=1
+        entries = read_group(
+            self.store.redis,
+            queue_key(self.store.cluster),
+            WORKER_GROUP,
+            self.name,
+            count=1,
+            block_ms=block_ms,
+            reclaim_idle_ms=self.reclaim_idle_ms,
         )
-        if claimed and claimed[1]:
-            entry_id, fields = claimed[1][0]
-            log.info("claimed job %s abandoned by another worker", fields["job_id"])
-            return entry_id, fields["job_id"]
-        entries = self.store.redis.xreadgroup(
-            WORKER_GROUP, self.name, {stream: ">"}, count=1, block=block_ms
-        )
-        for _stream, items in entries or []:
-            for entry_id, fields in items:
-                return entry_id, fields["job_id"]
-        return None
+        if not entries:
+            return None
+        entry_id, fields = entries[0]
+        return entry_id, fields["job_id"]
 
     def _process(self, job_id: str) -> None:
         try:

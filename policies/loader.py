@@ -17,6 +17,13 @@ def load_policy(path: Path) -> PolicyDocument:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise ConfigurationError(messages.POLICY_FILE_MISSING.format(path=path)) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        detail = f"{where}{error.problem or 'not YAML'}"
+        raise ConfigurationError(
+            messages.POLICY_FILE_INVALID.format(path=path, detail=detail)
+        ) from error
     except (OSError, yaml.YAMLError) as error:
         raise ConfigurationError(
             messages.POLICY_FILE_INVALID.format(path=path, detail=type(error).__name__)

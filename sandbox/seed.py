@@ -236,11 +236,14 @@ def reset(kube: KubeClient) -> None:
     seed_names = {
         (d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"]) for d in manifests()
     }
-    namespaces = kube.list_pages(resource_for("Namespace").path())
-    for namespace in namespaces:
-        name = namespace["metadata"]["name"]
-        if name not in SYSTEM_NAMESPACES and not namespace["metadata"].get("deletionTimestamp"):
-            kube.delete(resource_for("Namespace").path(name=name))
+    for ns in kube.list_pages(resource_for("Namespace").path()):
+        ns_name = ns["metadata"]["name"]
+        if ns_name not in SYSTEM_NAMESPACES and not ns["metadata"].get("deletionTimestamp"):
+            kube.delete(resource_for("Namespace").path(name=ns_name))
+    for kind in ("Logs", "ClusterLogs"):
+        for obj in kube.list_pages(resource_for(kind).path()):
+            meta = obj["metadata"]
+            _delete_quietly(kube, resource_for(kind).path(meta.get("namespace"), meta["name"]))
     old_pods: set[str] = set()
     for namespace in ("default", "kube-system"):
         for kind in _WORKLOAD_KINDS:

@@ -1,0 +1,146 @@
+"""Shared fixtures: a real redis-server, the sandbox cluster, and a policy file.
+
+Integration tests never mock Redis or Kubernetes. A redis-server is started on a free loopback
+port for the session (its database is flushed around every test, as rq's tests do). The
+sandbox is started if it is not already running, and stopped at the end if this session
+started it. A missing redis-server or Go toolchain is an error, not a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot.jobs import JobStore
+from handlers.kube import KubeClient
+from policies.loader import load_policy
+from policies.model import PolicyDocument
+from sandbox import cluster, seed, versions
+
+REPO = Path(__file__).resolve().parent.parent
+
+POLICY_YAML = """
+version: 1
+roles:
+  viewer: {verbs: [help, get]}
+  operator: {verbs: [help, get, cordon, uncordon]}
+users:
+  U_OPS: [operator]
+  U_VIEW: [viewer]
+unknown_users: [help, get]
+"""
+
+
+@pytest.fixture(scope="session")
+def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("policy") / "policy.yaml"
+    path.write_text(POLICY_YAML)
+    return path
+
+
+@pytest.fixture(scope="session")
+def policy(policy_file: Path) -> PolicyDocument:
+    return load_policy(policy_file)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: `apt-get install -y redis-server`")
+    port = cluster.free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+         "no", "--dir", str(workdir), "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def store(redis_client: redis.Redis) -> JobStore:
+    job_store = JobStore(redis_client, "sandbox")
+    job_store.ensure_groups()
+    return job_store
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Path]:
+    """A running sandbox (started here if needed); yields the admin kubeconfig path."""
+    started_here = not cluster.is_running()
+    if started_here:
+        cluster.up()
+    kube = KubeClient.connect(str(cluster.paths().admin_kubeconfig))
+    try:
+        seed.reset(kube)
+    finally:
+        kube.close()
+    yield cluster.paths().admin_kubeconfig
+    if started_here and not os.environ.get("K8S_CHATOPS_KEEP_SANDBOX"):
+        cluster.down()
+
+
+@pytest.fixture
+def kube(sandbox: Path) -> Iterator[KubeClient]:
+    client = KubeClient.connect(str(sandbox))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def pristine(kube: KubeClient) -> KubeClient:
+    """The seed scenario, restored before the test (``sandbox reset``)."""
+    seed.reset(kube)
+    return kube
+
+
+Kubectl = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture(scope="session")
+def kubectl(sandbox: Path) -> Kubectl:
+    """Run the reference kubectl (built at the sandbox's own version) against the sandbox."""
+    binary = str(versions.bin_dir() / "kubectl")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [binary, f"--kubeconfig={sandbox}", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    return run
