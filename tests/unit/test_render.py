@@ -66,14 +66,19 @@ def _node(conditions: list[dict[str, str]], unschedulable: bool = False, **label
         ([], False, "Unknown"),
     ],
 )
-def test_node_status_column(conditions: list[dict[str, str]], unschedulable: bool,
-                            expected: str) -> None:
+def test_node_status_column(
+    conditions: list[dict[str, str]], unschedulable: bool, expected: str
+) -> None:
     assert node_status(_node(conditions, unschedulable)) == expected
 
 
 def test_node_roles_column() -> None:
-    labelled = {"node-role.kubernetes.io/control-plane": "", "node-role.kubernetes.io/infra": "",
-                "kubernetes.io/role": "edge", "node-role.kubernetes.io/": "x"}
+    labelled = {
+        "node-role.kubernetes.io/control-plane": "",
+        "node-role.kubernetes.io/infra": "",
+        "kubernetes.io/role": "edge",
+        "node-role.kubernetes.io/": "x",
+    }
     assert node_roles(_node([], **labelled)) == "control-plane,edge,infra"
     assert node_roles(_node([])) == "<none>"
 
@@ -81,10 +86,20 @@ def test_node_roles_column() -> None:
 def test_node_table_and_change_rendering() -> None:
     now = datetime(2026, 11, 25, tzinfo=UTC)
     rows = [
-        NodeRow(name="k8s-master", status="Ready", roles="control-plane",
-                created=now - timedelta(days=16), version="v1.37.2"),
-        NodeRow(name="k8s-node1", status="Ready,SchedulingDisabled", roles="<none>",
-                created=now - timedelta(days=15, hours=1), version="v1.37.2"),
+        NodeRow(
+            name="k8s-master",
+            status="Ready",
+            roles="control-plane",
+            created=now - timedelta(days=16),
+            version="v1.37.2",
+        ),
+        NodeRow(
+            name="k8s-node1",
+            status="Ready,SchedulingDisabled",
+            roles="<none>",
+            created=now - timedelta(days=15, hours=1),
+            version="v1.37.2",
+        ),
     ]
     assert render_result(NodeTable(rows=rows), now=now).splitlines() == [
         "NAME         STATUS                     ROLES           AGE   VERSION",

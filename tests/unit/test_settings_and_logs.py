@@ -17,8 +17,14 @@ FAKE_TOKEN = "xoxb-" + "1234567890-abcdefghij"
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "K8S_CHATOPS_POLICY_FILE",
-                 "K8S_CHATOPS_REDIS_URL", "K8S_CHATOPS_CLUSTER", "KUBECONFIG"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "K8S_CHATOPS_POLICY_FILE",
+        "K8S_CHATOPS_REDIS_URL",
+        "K8S_CHATOPS_CLUSTER",
+        "KUBECONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -65,8 +71,7 @@ def test_log_lines_are_json_and_redacted() -> None:
     logger.addHandler(handler)
     logger.propagate = False
     try:
-        logger.error("calling Slack with %s and Authorization: Bearer abcdefgh12345678",
-                     FAKE_TOKEN)
+        logger.error("calling Slack with %s and Authorization: Bearer abcdefgh12345678", FAKE_TOKEN)
     finally:
         logger.removeHandler(handler)
     entry = json.loads(stream.getvalue())
