@@ -11,8 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import Kubectl
+
 from handlers.kube import KubeClient, KubeNotFound, KubeTooManyRequests, resource_for
 from sandbox import cluster
 
