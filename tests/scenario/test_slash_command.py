@@ -1,0 +1,185 @@
+"""Slash commands over real HTTP, signed as Slack signs them, answered by the Bolt app, run by a
+worker against the sandbox, and posted to the local Slack Web API emulator."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+import waitress
+from slack_emulator import SlackEmulator
+from slack_sdk.signature import SignatureVerifier
+
+from bot import jobs
+from bot.dispatcher import Dispatcher
+from bot.http import make_wsgi
+from bot.settings import SlackSettings, load
+from bot.slack_app import SlackNotifier, create_app, web_client
+from bot.worker import Worker
+from handlers.kube import KubeClient, resource_for
+from policies.model import PolicyDocument
+
+pytestmark = pytest.mark.integration
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-" + "test-000000-emulator"
+
+
+@dataclass
+class Bot:
+    url: str
+    emulator: SlackEmulator
+    store: jobs.JobStore
+    notifier: SlackNotifier
+
+
+@pytest.fixture
+def bot(
+    monkeypatch: pytest.MonkeyPatch,
+    policy_file: Path,
+    redis_url: str,
+    store: jobs.JobStore,
+    policy: PolicyDocument,
+) -> Iterator[Bot]:
+    with SlackEmulator(valid_tokens=[BOT_TOKEN]) as emulator:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+        monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+        monkeypatch.setenv("K8S_CHATOPS_POLICY_FILE", str(policy_file))
+        monkeypatch.setenv("K8S_CHATOPS_REDIS_URL", redis_url)
+        monkeypatch.setenv("K8S_CHATOPS_SLACK_API_URL", emulator.base_url)
+        settings = load(SlackSettings)
+        client = web_client(settings)
+        app = create_app(settings, Dispatcher(policy, store), client)
+        server = waitress.create_server(make_wsgi(app, store.redis), host="127.0.0.1", port=0)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        notifier = SlackNotifier(store, client, name="test-bot")
+        try:
+            yield Bot(f"http://127.0.0.1:{server.effective_port}", emulator, store, notifier)
+        finally:
+            server.close()
+
+
+def slash_command(
+    bot: Bot,
+    text: str,
+    *,
+    user: str = "U_OPS",
+    channel: str = "C0OPS",
+    secret: str = SIGNING_SECRET,
+    timestamp: int | None = None,
+) -> tuple[int, str]:
+    body = urllib.parse.urlencode(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T0TEAM",
+            "team_domain": "example",
+            "channel_id": channel,
+            "channel_name": "ops",
+            "user_id": user,
+            "user_name": "someone",
+            "command": "/k8s",
+            "text": text,
+            "api_app_id": "A0APP",
+            "response_url": bot.emulator.response_url("cmd"),
+            "trigger_id": "1.2.3",
+        }
+    )
+    stamp = str(timestamp if timestamp is not None else int(time.time()))
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    request = urllib.request.Request(
+        f"{bot.url}/slack/events",
+        data=body.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_slash_command_runs_on_a_worker_and_posts_to_the_channel(
+    bot: Bot, pristine: KubeClient
+) -> None:
+    started = time.monotonic()
+    status, body = slash_command(bot, "cordon k8s-node1")
+    assert time.monotonic() - started < 3
+    assert status == 200
+    assert '"response_type": "ephemeral"' in body or '"response_type":"ephemeral"' in body
+    assert "Job 1 queued: `cordon k8s-node1`" in body
+
+    assert Worker(bot.store, pristine, name="w").run(burst=True) == 1
+    assert bot.notifier.poll(block_ms=100) == 1
+    posted = bot.emulator.wait_for("chat.postMessage")
+    assert posted.args["channel"] == "C0OPS"
+    assert posted.args["text"] == "node/k8s-node1 cordoned"
+    assert posted.token == BOT_TOKEN
+    context = posted.args["blocks"][1]["elements"][0]["text"]
+    assert "requested by <@U_OPS>" in context
+    assert pristine.get(resource_for("Node").path(name="k8s-node1"))["spec"]["unschedulable"]
+
+    # Delivered once: a second poll (or another replica) posts nothing more.
+    bot.notifier.poll(block_ms=100)
+    assert len(bot.emulator.calls_to("chat.postMessage")) == 1
+
+
+def test_table_results_are_posted_as_a_code_block(bot: Bot, kube: KubeClient) -> None:
+    status, _ = slash_command(bot, "get nodes", user="U_SOMEONE", channel="C0READ")
+    assert status == 200
+    Worker(bot.store, kube, name="w").run(burst=True)
+    bot.notifier.poll(block_ms=100)
+    posted = bot.emulator.wait_for("chat.postMessage")
+    section = posted.args["blocks"][0]["text"]["text"]
+    assert section.startswith("```NAME ")
+    assert "k8s-master" in section and "k8s-node1" in section
+
+
+def test_bad_signature_gets_401_and_creates_no_job(bot: Bot, redis_client: redis.Redis) -> None:
+    status, _ = slash_command(bot, "cordon k8s-node1", secret="not-the-secret")
+    assert status == 401
+    stale, _ = slash_command(bot, "cordon k8s-node1", timestamp=int(time.time()) - 3600)
+    assert stale == 401
+    assert redis_client.get("k8s-chatops:job-seq") is None
+    assert redis_client.xlen(jobs.queue_key("sandbox")) == 0
+
+
+def test_denied_command_is_ephemeral_and_queues_nothing(
+    bot: Bot, redis_client: redis.Redis
+) -> None:
+    status, body = slash_command(bot, "cordon k8s-node1", user="U_VIEW")
+    assert status == 200
+    assert "ephemeral" in body
+    assert "You (U_VIEW) may not `cordon`" in body
+    assert redis_client.xlen(jobs.queue_key("sandbox")) == 0
+    assert bot.emulator.calls_to("chat.postMessage") == []
+
+
+def test_rate_limited_post_is_retried_after_retry_after(bot: Bot, kube: KubeClient) -> None:
+    bot.emulator.fail_next("chat.postMessage", 429, retry_after=1)
+    slash_command(bot, "get nodes")
+    Worker(bot.store, kube, name="w").run(burst=True)
+    bot.notifier.poll(block_ms=100)
+    delivered = [c for c in bot.emulator.calls_to("chat.postMessage") if c.status == 200]
+    refused = [c for c in bot.emulator.calls_to("chat.postMessage") if c.status == 429]
+    assert len(delivered) == 1 and len(refused) == 1
+    assert delivered[0].at - refused[0].at >= 1.0
+
+
+def test_health_and_readiness(bot: Bot) -> None:
+    for path, expected in (("/healthz", "ok"), ("/readyz", "ready")):
+        with urllib.request.urlopen(bot.url + path, timeout=5) as response:
+            assert response.status == 200
+            assert response.read().decode().strip() == expected
