@@ -9,6 +9,7 @@ from any shell, and so a second ``up`` can see there is nothing to do.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -132,20 +133,26 @@ def _healthy(url: str, context: ssl.SSLContext | None) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2, context=context) as response:  # noqa: S310
             return bool(response.status == 200)
-    except (urllib.error.URLError, OSError, ssl.SSLError):
+    except (urllib.error.URLError, OSError, ssl.SSLError, http.client.HTTPException):
         return False
 
 
-def _wait_healthy(name: str, url: str, context: ssl.SSLContext | None, pid: int) -> None:
+def _wait_healthy(
+    name: str, url: str, context: ssl.SSLContext | None, process: subprocess.Popen[bytes]
+) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if _healthy(url, context):
             return
-        if not process_alive(pid, str(versions.bin_dir() / name)):
+        if process.poll() is not None:
             break
         time.sleep(0.2)
     log_file = paths().logs / f"{name}.log"
-    raise ConfigurationError(messages.SANDBOX_COMPONENT_FAILED.format(name=name, log=log_file))
+    code = process.poll()
+    why = f"it exited with code {code}" if code is not None else f"no answer from {url} in 90s"
+    raise ConfigurationError(
+        messages.SANDBOX_COMPONENT_FAILED.format(name=name, why=why, log=log_file)
+    )
 
 
 def _make_pki(p: Paths, state: SandboxState) -> None:
@@ -294,10 +301,10 @@ def _health_url(name: str, state: SandboxState) -> tuple[str, bool] | None:
     return None
 
 
-def _start(name: str, argv: list[str], p: Paths) -> int:
+def _start(name: str, argv: list[str], p: Paths) -> subprocess.Popen[bytes]:
     log_file = (p.logs / f"{name}.log").open("ab")
     with log_file:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
@@ -305,7 +312,6 @@ def _start(name: str, argv: list[str], p: Paths) -> int:
             start_new_session=True,
             cwd=p.root,
         )
-    return process.pid
 
 
 def _prepare_crds(p: Paths) -> None:
@@ -340,13 +346,14 @@ def up() -> SandboxState:
         for name in _START_ORDER:
             if name == "kwok":
                 _prepare_crds(p)
-            state.pids[name] = _start(name, commands[name], p)
+            process = _start(name, commands[name], p)
+            state.pids[name] = process.pid
             _save_state(state)
             health = _health_url(name, state)
             if health is not None:
                 url, needs_client = health
                 context = _tls_context(p, client=needs_client) if url.startswith("https") else None
-                _wait_healthy(name, url, context, state.pids[name])
+                _wait_healthy(name, url, context, process)
     except BaseException:
         down()
         raise

@@ -8,7 +8,7 @@ import time
 
 from core import messages
 from handlers.kube import KubeClient, KubeError, resource_for
-from sandbox import cluster, seed
+from sandbox import build, cluster, seed
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,6 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     start = actions.add_parser("up", help="build (first time) and start; seed the scenario")
     start.add_argument("--nodes", type=int, default=0, help="extra simulated nodes for scale")
     start.add_argument("--pods-per-node", type=int, default=0, help="pods on each extra node")
+    actions.add_parser("build", help="build the binaries into the cache (no start)")
     actions.add_parser("down", help="stop every sandbox process")
     actions.add_parser("reset", help="restore the seed scenario without restarting")
     actions.add_parser("status", help="what runs, versions, ports, node and pod counts")
@@ -34,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
     action = args.sandbox_action
     if action == "up":
         return _up(args.nodes, args.pods_per_node)
+    if action == "build":
+        print(build.build())
+        return 0
     if action == "down":
         stopped = cluster.down()
         print(

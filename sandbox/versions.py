@@ -35,5 +35,9 @@ def bin_dir() -> Path:
 
 
 def run_dir() -> Path:
-    """State of the running sandbox: certificates, kubeconfigs, etcd data, logs, pids."""
-    return home() / "run"
+    """State of the running sandbox: certificates, kubeconfigs, etcd data, logs, pids.
+
+    ``K8S_CHATOPS_SANDBOX_RUN_DIR`` runs a second, independent sandbox from the same binaries.
+    """
+    configured = os.environ.get("K8S_CHATOPS_SANDBOX_RUN_DIR")
+    return Path(configured) if configured else home() / "run"

@@ -1,0 +1,55 @@
+# The two commands of the README: `make demo` and `make test`. Both set up what is missing.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: demo test lint typecheck imports unit pytest sandbox-binaries sandbox-up sandbox-down \
+	sandbox-reset system-deps venv clean
+
+system-deps:
+	@scripts/ensure-system-deps.sh
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(BIN)/.installed
+
+sandbox-binaries: venv
+	@$(BIN)/k8s-chatops sandbox build >/dev/null
+
+demo: system-deps venv sandbox-binaries
+	@scripts/demo.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+imports: venv
+	$(BIN)/lint-imports
+
+unit: venv
+	$(BIN)/pytest tests/unit -q
+
+pytest: venv
+	$(BIN)/pytest -q
+
+test: system-deps venv lint typecheck imports sandbox-binaries pytest
+
+sandbox-up: venv
+	$(BIN)/k8s-chatops sandbox up
+
+sandbox-down: venv
+	$(BIN)/k8s-chatops sandbox down
+
+sandbox-reset: venv
+	$(BIN)/k8s-chatops sandbox reset
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The local demo: the sandbox cluster, a private redis-server, one worker, and the terminal
+# chat in front. Everything but the sandbox stops when the shell exits; the sandbox keeps
+# running so you can look at it with kubectl (stop it with `k8s-chatops sandbox down`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=.venv/bin
+state="${XDG_CACHE_HOME:-$HOME/.cache}/k8s-chatops/demo"
+mkdir -p "$state"
+
+"$bin/k8s-chatops" sandbox up
+kubeconfig=$("$bin/k8s-chatops" sandbox kubeconfig)
+
+port=$("$bin/python" -c 'from sandbox.cluster import free_port; print(free_port())')
+redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$state" \
+  >"$state/redis.log" 2>&1 &
+redis_pid=$!
+worker_pid=""
+cleanup() {
+  [ -n "$worker_pid" ] && kill "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null
+  kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+  return 0
+}
+trap cleanup EXIT
+
+export K8S_CHATOPS_REDIS_URL="redis://127.0.0.1:$port/0"
+export K8S_CHATOPS_POLICY_FILE="${K8S_CHATOPS_POLICY_FILE:-policies/example-policy.yaml}"
+export K8S_CHATOPS_CLUSTER=sandbox
+export KUBECONFIG="$kubeconfig"
+for _ in $(seq 50); do
+  "$bin/python" -c "import redis,sys; redis.Redis(port=$port).ping()" 2>/dev/null && break
+  sleep 0.1
+done
+
+"$bin/k8s-chatops" worker >"$state/worker.log" 2>&1 &
+worker_pid=$!
+
+user="${DEMO_USER:-U0ONCALL01}"
+if [ -t 0 ]; then
+  cat <<MSG
+Demo ready. You are $user (role operator in $K8S_CHATOPS_POLICY_FILE).
+Try:  /k8s get nodes    /k8s cordon k8s-node1    /k8s uncordon k8s-node1    /k8s help
+In another terminal:  KUBECONFIG=$kubeconfig kubectl get nodes
+Worker log: $state/worker.log
+MSG
+fi
+"$bin/k8s-chatops" shell --user "$user"

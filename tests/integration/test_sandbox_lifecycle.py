@@ -1,0 +1,59 @@
+"""A second sandbox from nothing to nothing: up starts every component, down leaves nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sandbox import versions
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def sandbox_processes(run_dir: Path) -> list[int]:
+    """Pids of sandbox binaries whose arguments mention ``run_dir``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].startswith(str(versions.bin_dir()).encode()) and any(
+            str(run_dir).encode() in arg for arg in argv
+        ):
+            found.append(int(entry.name))
+    return found
+
+
+def cli(run_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, K8S_CHATOPS_SANDBOX_RUN_DIR=str(run_dir))
+    return subprocess.run([sys.executable, "-m", "bot.cli", "sandbox", *args], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_up_then_down_leaves_nothing_running(tmp_path: Path, sandbox: Path) -> None:
+    run_dir = tmp_path / "second"
+    try:
+        started = time.monotonic()
+        up = cli(run_dir, "up")
+        elapsed = time.monotonic() - started
+        assert up.returncode == 0, up.stderr
+        assert elapsed < 90
+        assert len(sandbox_processes(run_dir)) == 5
+        status = cli(run_dir, "status")
+        assert "nodes 2, pods 15" in status.stdout
+        assert cli(run_dir, "kubeconfig").stdout.strip() == str(run_dir / "admin.kubeconfig")
+    finally:
+        down = cli(run_dir, "down")
+    assert down.returncode == 0
+    assert "kwok, kube-scheduler, kube-controller-manager, kube-apiserver, etcd" in down.stdout
+    assert sandbox_processes(run_dir) == []
+    assert cli(run_dir, "status").returncode == 1
+    assert "not running" in cli(run_dir, "status").stderr
