@@ -182,6 +182,11 @@ class KubeClient:
             data = response.read()
         except ApiException as error:
             raise _translate(int(error.status or 0), error.body, method, path) from error
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as error:
+            raise KubeUnavailable(
+                messages.KUBE_TIMEOUT.format(server=self.server, method=method, path=path),
+                reason="Timeout",
+            ) from error
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise KubeUnavailable(
                 messages.KUBE_UNREACHABLE.format(server=self.server), reason=type(error).__name__
@@ -251,10 +256,11 @@ class KubeClient:
     def delete_collection(
         self, path: str, *, label_selector: str | None = None, grace_period_seconds: int = 0
     ) -> JSON:
+        """Delete every object under ``path``; thousands of objects take the server a while."""
         query: dict[str, str | int | bool] = {"gracePeriodSeconds": grace_period_seconds}
         if label_selector:
             query["labelSelector"] = label_selector
-        return self.request("DELETE", path, query=query)
+        return self.request("DELETE", path, query=query, timeout=(3.05, 600.0))
 
     def server_version(self) -> str:
         return str(self.request("GET", "/version").get("gitVersion", "unknown"))

@@ -29,6 +29,7 @@ SEED_NODES = ("k8s-master", "k8s-node1")
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 MIRROR_COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 SCALE_NAMESPACE = "sandbox-scale"
+SEED_LABEL = "k8s-chatops.io/sandbox"
 # Workload kinds that reset clears from the seed namespaces before re-applying the seed.
 _WORKLOAD_KINDS = (
     "Deployment",
@@ -240,6 +241,15 @@ def reset(kube: KubeClient) -> None:
         ns_name = ns["metadata"]["name"]
         if ns_name not in SYSTEM_NAMESPACES and not ns["metadata"].get("deletionTimestamp"):
             kube.delete(resource_for("Namespace").path(name=ns_name))
+    # Nodes first, so DaemonSets stop re-creating pods for them; one request for thousands.
+    kube.delete_collection(resource_for("Node").path(), label_selector=f"{SEED_LABEL}!=seed")
+    for name in SEED_NODES:
+        node = kube.get(resource_for("Node").path(name=name))
+        if node["spec"].get("unschedulable") or node["spec"].get("taints"):
+            kube.patch_merge(
+                resource_for("Node").path(name=name),
+                {"spec": {"unschedulable": None, "taints": None}},
+            )
     for kind in ("Logs", "ClusterLogs"):
         for obj in kube.list_pages(resource_for(kind).path()):
             meta = obj["metadata"]
@@ -254,15 +264,6 @@ def reset(kube: KubeClient) -> None:
         # Every pod goes: controllers re-create theirs fresh and evenly spread.
         old_pods |= {p["metadata"]["uid"] for p in _pods(kube, namespace)}
         kube.delete_collection(resource_for("Pod").path(namespace), grace_period_seconds=0)
-    for node in kube.list_pages(resource_for("Node").path()):
-        name = node["metadata"]["name"]
-        if name not in SEED_NODES:
-            _delete_quietly(kube, resource_for("Node").path(name=name))
-        elif node["spec"].get("unschedulable") or node["spec"].get("taints"):
-            kube.patch_merge(
-                resource_for("Node").path(name=name),
-                {"spec": {"unschedulable": None, "taints": None}},
-            )
     _wait(
         lambda: not old_pods & {p["metadata"]["uid"] for p in _pods(kube)},
         what="old pods to go",
@@ -284,7 +285,7 @@ def _scale_nodes(count: int) -> Iterator[JSON]:
             "metadata": {
                 "name": name,
                 "annotations": {"kwok.x-k8s.io/node": "fake"},
-                "labels": {"kubernetes.io/hostname": name, "k8s-chatops.io/sandbox": "scale"},
+                "labels": {"kubernetes.io/hostname": name, SEED_LABEL: "scale"},
             },
             "status": {
                 "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
@@ -301,7 +302,7 @@ def _scale_pod(node: str, index: int) -> JSON:
         "metadata": {
             "name": f"filler-{node}-{index}",
             "namespace": SCALE_NAMESPACE,
-            "labels": {"app": "filler", "k8s-chatops.io/sandbox": "scale"},
+            "labels": {"app": "filler", SEED_LABEL: "scale"},
         },
         "spec": {
             "nodeName": node,

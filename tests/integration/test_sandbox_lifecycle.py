@@ -25,8 +25,10 @@ def sandbox_processes(run_dir: Path) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv and argv[0].startswith(str(versions.bin_dir()).encode()) and any(
-            str(run_dir).encode() in arg for arg in argv
+        if (
+            argv
+            and argv[0].startswith(str(versions.bin_dir()).encode())
+            and any(str(run_dir).encode() in arg for arg in argv)
         ):
             found.append(int(entry.name))
     return found
@@ -34,8 +36,14 @@ def sandbox_processes(run_dir: Path) -> list[int]:
 
 def cli(run_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, K8S_CHATOPS_SANDBOX_RUN_DIR=str(run_dir))
-    return subprocess.run([sys.executable, "-m", "bot.cli", "sandbox", *args], env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "sandbox", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_up_then_down_leaves_nothing_running(tmp_path: Path, sandbox: Path) -> None:
