@@ -34,10 +34,14 @@ DEFAULT_TIMEOUT = (3.05, 30.0)
 class KubeError(ChatOpsError):
     """The Kubernetes API refused or failed a request."""
 
-    def __init__(self, user_message: str, *, status: int = 0, reason: str = "") -> None:
+    def __init__(
+        self, user_message: str, *, status: int = 0, reason: str = "", detail: str = ""
+    ) -> None:
         super().__init__(user_message)
         self.status = status
         self.reason = reason
+        #: The server's own ``Status.message`` (cut short), as kubectl would print it.
+        self.detail = detail or user_message
 
 
 class KubeNotFound(KubeError):
@@ -285,7 +289,7 @@ def _translate(status: int, body: Any, method: str, path: str) -> KubeError:
         error_class = KubeUnavailable
     else:
         error_class = KubeError
-    return error_class(text, status=status, reason=reason)
+    return error_class(text, status=status, reason=reason, detail=detail)
 
 
 def _decode_status(body: Any) -> JSON:

@@ -21,9 +21,21 @@ NODES = 300
 def test_scaled_cluster_is_ready_and_listed_in_pages(kube: KubeClient) -> None:
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "sandbox", "up", "--nodes", str(NODES),
-             "--pods-per-node", "2"],
-            capture_output=True, text=True, timeout=600, check=False,
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "sandbox",
+                "up",
+                "--nodes",
+                str(NODES),
+                "--pods-per-node",
+                "2",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
         )
         assert result.returncode == 0, result.stderr
         nodes_path = resource_for("Node").path()
@@ -40,8 +52,9 @@ def test_scaled_cluster_is_ready_and_listed_in_pages(kube: KubeClient) -> None:
         while ready_count() < NODES + 2 and time.monotonic() < deadline:
             time.sleep(1)
         assert ready_count() == NODES + 2
-        fillers = list(kube.list_pages(resource_for("Pod").path(seed.SCALE_NAMESPACE),
-                                       page_size=100))
+        fillers = list(
+            kube.list_pages(resource_for("Pod").path(seed.SCALE_NAMESPACE), page_size=100)
+        )
         assert len(fillers) == NODES * 2
         assert len({pod["spec"]["nodeName"] for pod in fillers}) == NODES
         table = get_nodes(GetNodes(), kube, lambda message: None)
