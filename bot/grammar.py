@@ -14,10 +14,13 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from bot.flags import Flag, parse_flags
 from core import messages
 from core.errors import CommandError
 from core.names import dns1123_subdomain_problem
+from handlers.drain_models import DrainNode
 from handlers.models import CordonNode, GetNodes, UncordonNode
+from handlers.selectors import parse_selector
 
 MAX_COMMAND_LENGTH = 2000
 
@@ -36,7 +39,7 @@ class HelpRequest(BaseModel):
         return "help"
 
 
-Parsed = HelpRequest | GetNodes | CordonNode | UncordonNode
+Parsed = HelpRequest | GetNodes | CordonNode | UncordonNode | DrainNode
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,35 @@ def _parse_get(args: list[str]) -> Parsed:
     return GetNodes()
 
 
+DRAIN_FLAGS = (
+    Flag("ignore-daemonsets", "ignore_daemonsets", "switch"),
+    Flag("force", "force", "switch"),
+    Flag("delete-emptydir-data", "delete_emptydir_data", "switch"),
+    Flag("disable-eviction", "disable_eviction", "switch"),
+    Flag("grace-period", "grace_period", "int", "30", minimum=-1),
+    Flag("timeout", "timeout_seconds", "duration", "5m"),
+    Flag("pod-selector", "pod_selector", "text", "app=web"),
+    Flag("skip-wait-for-delete-timeout", "skip_wait_for_delete_timeout", "int", "60", minimum=0),
+    Flag("dry-run", "dry_run", "choice", "server", choices=("none", "client", "server")),
+    Flag("chunk-size", "chunk_size", "int", "500", minimum=0),
+)
+DRAIN_USAGE = "drain NODE [--ignore-daemonsets] [--force] [--delete-emptydir-data] [...]"
+
+
+def _parse_drain(args: list[str]) -> Parsed:
+    positional, values = parse_flags("drain NODE", args, DRAIN_FLAGS, _suggest)
+    node = _one_node("drain NODE", positional)
+    selector = values.get("pod_selector")
+    if selector is not None:
+        try:
+            parse_selector(selector)
+        except ValueError as error:
+            raise CommandError(
+                messages.INVALID_POD_SELECTOR.format(selector=selector, detail=error)
+            ) from None
+    return DrainNode(node=node, **values)
+
+
 def _parse_help(args: list[str]) -> Parsed:
     return HelpRequest(topic=args[0].lower() if args else None)
 
@@ -112,6 +144,12 @@ COMMANDS: dict[str, CommandSpec] = {
             "uncordon NODE",
             "mark a node schedulable again",
             lambda args: UncordonNode(node=_one_node("uncordon NODE", args)),
+        ),
+        CommandSpec(
+            "drain",
+            DRAIN_USAGE,
+            "cordon, then evict every pod like `kubectl drain` (same flags)",
+            _parse_drain,
         ),
     )
 }

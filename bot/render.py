@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.jobs import Job, JobState
+from bot.render_drain import render_drain
 from core import messages
+from handlers.drain_models import DrainResult
 from handlers.models import NodeChange, NodeTable, Result
 
 # kubectl prints with text/tabwriter: minwidth 6, padding 3, no padding after the last column.
@@ -83,6 +85,8 @@ def render_result(result: Result, *, now: datetime | None = None) -> str:
         )
     if isinstance(result, NodeChange):
         return result.message
+    if isinstance(result, DrainResult):
+        return render_drain(result)
     raise TypeError(f"no renderer for {type(result).__name__}")
 
 
@@ -94,4 +98,5 @@ def render_job(job: Job) -> str:
 
 
 def is_tabular(job: Job) -> bool:
-    return isinstance(job.result, NodeTable)
+    """Output that reads best in a fixed-width block (tables, kubectl's lines)."""
+    return isinstance(job.result, NodeTable | DrainResult)

@@ -22,6 +22,7 @@ import redis
 from bot.jobs import WORKER_GROUP, Job, JobEvent, JobState, JobStore, queue_key, read_group
 from core import messages
 from core.errors import ChatOpsError, JobNotFound
+from handlers.control import Control
 from handlers.kube import KubeClient
 from handlers.registry import perform
 
@@ -125,7 +126,7 @@ class Worker:
             self.store.emit(JobEvent(type="progress", job_id=job.id, message=message))
 
         try:
-            result = perform(job.request, self.kube, progress)
+            result = perform(job.request, self.kube, Control(progress=progress))
         except ChatOpsError as error:
             return JobState.FAILED, {"error": error.user_message}
         except Exception:

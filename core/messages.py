@@ -64,6 +64,40 @@ NODE_UNCORDONED = "node/{name} uncordoned"
 NODE_ALREADY_UNCORDONED = "node/{name} already uncordoned"
 NO_NODES = "No resources found"
 
+# --- Drain -------------------------------------------------------------------------------------
+PLAN_PDB_BLOCKS = (
+    "{pdb} allows {allowed} disruption(s) now, so {count} eviction(s) will wait: {pods}"
+)
+PLAN_MANY_PDBS = "{pod} is covered by more than one PodDisruptionBudget ({pdbs}): eviction fails"
+PLAN_PINNED = "{workload} pins its pods to {node} with spec.nodeName: new pods bypass the cordon"
+PLAN_TOLERATES = (
+    "{workload} tolerates node.kubernetes.io/unschedulable: its new pods may land back on {node}"
+)
+PLAN_POD_NEW = "{pod} appeared on the node since the plan"
+PLAN_POD_GONE = "{pod} left the node since the plan"
+PLAN_POD_FATE = "{pod}: planned {before}, now {after}"
+PLAN_PDB_CHANGED = "PodDisruptionBudget headroom changed since the plan"
+PLAN_CAPACITY_CHANGED = "spare capacity changed since the plan: {before} → {after}"
+PLAN_HEADER = "Plan for draining {node} ({pods} pods on it):"
+DRAIN_DONE = (
+    "Drained {node} in {seconds:.1f}s: {removed} pods removed, {ignored} left in place. "
+    "It stays cordoned; to bring it back: /k8s uncordon {node}"
+)
+DRAIN_FAILED = (
+    "Drain of {node} stopped after {seconds:.1f}s: {removed} pods removed, {failed} error(s). "
+    "{node} stays cordoned; to bring it back: /k8s uncordon {node}"
+)
+DRAIN_DRY_RUN = (
+    "Dry run ({mode}) for {node}: {count} pods would be removed, {ignored} left in place; "
+    "nothing was changed."
+)
+DRAIN_CANCELLED = "Drain of {node} cancelled; it stays cordoned. Pods left on it: {left}"
+INVALID_POD_SELECTOR = "--pod-selector={selector} must be a valid label selector: {detail}"
+INVALID_DURATION = "`{flag}={value}` is not a duration (examples: 0, 90s, 5m, 1h30m)."
+INVALID_FLAG_VALUE = "`{flag}={value}`: {detail}."
+FLAG_NEEDS_VALUE = "`{flag}` needs a value, e.g. `{flag}={example}`."
+FLAG_TAKES_NO_VALUE = "`{flag}` is a switch and takes no value, or `{flag}=true|false`."
+
 # --- Settings ------------------------------------------------------------------------------------
 SETTING_MISSING = "k8s-chatops: setting {name} is missing (set it in the environment)."
 SETTING_INVALID = "k8s-chatops: setting {name} is invalid: {detail}"

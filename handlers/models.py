@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.names import dns1123_subdomain_problem
+from handlers.drain_models import DrainNode, DrainResult
 
 
 def _valid_node_name(name: str) -> str:
@@ -90,7 +91,7 @@ class UncordonNode(CordonNode):
         return f"uncordon {self.node}"
 
 
-Request = Annotated[GetNodes | CordonNode | UncordonNode, Field(discriminator="kind")]
+Request = Annotated[GetNodes | CordonNode | UncordonNode | DrainNode, Field(discriminator="kind")]
 
 
 class NodeRow(BaseModel):
@@ -117,7 +118,7 @@ class NodeChange(BaseModel):
     message: str
 
 
-Result = Annotated[NodeTable | NodeChange, Field(discriminator="kind")]
+Result = Annotated[NodeTable | NodeChange | DrainResult, Field(discriminator="kind")]
 
 
 class Progress(BaseModel):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from core import messages
+from handlers.control import Control
 from handlers.kube import JSON, KubeClient, KubeNotFound, resource_for
 from handlers.models import CordonNode, GetNodes, NodeChange, NodeRow, NodeTable, UncordonNode
 
-ProgressFn = Callable[[str], None]
 _ROLE_PREFIX = "node-role.kubernetes.io/"
 _NODES = resource_for("Node")
 
@@ -49,7 +48,7 @@ def node_row(node: JSON) -> NodeRow:
     )
 
 
-def get_nodes(request: GetNodes, kube: KubeClient, progress: ProgressFn) -> NodeTable:
+def get_nodes(request: GetNodes, kube: KubeClient, control: Control) -> NodeTable:
     rows = [node_row(node) for node in kube.list_pages(_NODES.path())]
     rows.sort(key=lambda row: row.name)
     return NodeTable(rows=rows)
@@ -69,13 +68,13 @@ def _set_unschedulable(kube: KubeClient, name: str, unschedulable: bool) -> bool
     return True
 
 
-def cordon(request: CordonNode, kube: KubeClient, progress: ProgressFn) -> NodeChange:
+def cordon(request: CordonNode, kube: KubeClient, control: Control) -> NodeChange:
     changed = _set_unschedulable(kube, request.node, True)
     text = messages.NODE_CORDONED if changed else messages.NODE_ALREADY_CORDONED
     return NodeChange(node=request.node, changed=changed, message=text.format(name=request.node))
 
 
-def uncordon(request: UncordonNode, kube: KubeClient, progress: ProgressFn) -> NodeChange:
+def uncordon(request: UncordonNode, kube: KubeClient, control: Control) -> NodeChange:
     changed = _set_unschedulable(kube, request.node, False)
     text = messages.NODE_UNCORDONED if changed else messages.NODE_ALREADY_UNCORDONED
     return NodeChange(node=request.node, changed=changed, message=text.format(name=request.node))

@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from handlers import nodes
+from handlers import drain, nodes
+from handlers.control import Control
+from handlers.drain_models import DrainNode
 from handlers.kube import KubeClient
 from handlers.models import CordonNode, GetNodes, Request, Result, UncordonNode
 
-Handler = Callable[[Any, KubeClient, Callable[[str], None]], Result]
+Handler = Callable[[Any, KubeClient, Control], Result]
 
 HANDLERS: dict[type[Any], Handler] = {
     GetNodes: nodes.get_nodes,
     CordonNode: nodes.cordon,
     UncordonNode: nodes.uncordon,
+    DrainNode: drain.drain,
 }
 
 
-def perform(request: Request, kube: KubeClient, progress: Callable[[str], None]) -> Result:
-    return HANDLERS[type(request)](request, kube, progress)
+def perform(request: Request, kube: KubeClient, control: Control) -> Result:
+    return HANDLERS[type(request)](request, kube, control)

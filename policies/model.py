@@ -18,6 +18,7 @@ VERBS: dict[str, Access] = {
     "get": Access.READ,
     "cordon": Access.WRITE,
     "uncordon": Access.WRITE,
+    "drain": Access.WRITE,
 }
 READ_VERBS = frozenset(v for v, access in VERBS.items() if access is Access.READ)
 ALL = "*"

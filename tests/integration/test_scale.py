@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from handlers.control import Control
 from handlers.kube import KubeClient, resource_for
 from handlers.models import GetNodes
 from handlers.nodes import get_nodes
@@ -57,7 +58,7 @@ def test_scaled_cluster_is_ready_and_listed_in_pages(kube: KubeClient) -> None:
         )
         assert len(fillers) == NODES * 2
         assert len({pod["spec"]["nodeName"] for pod in fillers}) == NODES
-        table = get_nodes(GetNodes(), kube, lambda message: None)
+        table = get_nodes(GetNodes(), kube, Control())
         assert len(table.rows) == NODES + 2
         assert [row.name for row in table.rows] == sorted(row.name for row in table.rows)
     finally:

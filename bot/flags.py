@@ -1,0 +1,110 @@
+"""kubectl-style flags for chat commands: ``--force``, ``--timeout=5m``, ``--grace-period 30``.
+
+A flag table maps each flag to a kind (switch, integer, duration, choice, text); values are
+checked here, so a bad value gets a sentence naming the flag before anything is queued.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from core import messages
+from core.errors import CommandError
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """A Go duration (``0``, ``90s``, ``1h30m``, ``1.5s``) in seconds; ValueError otherwise."""
+    if text == "0":
+        return 0.0
+    position, total = 0, 0.0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != position:
+            break
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        position = match.end()
+    if position != len(text) or not text:
+        raise ValueError(text)
+    return total
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str
+    field: str
+    kind: str  # "switch" | "int" | "duration" | "choice" | "text"
+    example: str = ""
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+
+
+def _convert(flag: Flag, value: str) -> Any:
+    shown = f"--{flag.name}"
+    if flag.kind == "switch":
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise CommandError(messages.FLAG_TAKES_NO_VALUE.format(flag=shown))
+    if flag.kind == "int":
+        try:
+            number = int(value)
+        except ValueError:
+            raise CommandError(
+                messages.INVALID_FLAG_VALUE.format(
+                    flag=shown, value=value, detail="not a whole number"
+                )
+            ) from None
+        if flag.minimum is not None and number < flag.minimum:
+            raise CommandError(
+                messages.INVALID_FLAG_VALUE.format(
+                    flag=shown, value=value, detail=f"must be at least {flag.minimum}"
+                )
+            )
+        return number
+    if flag.kind == "duration":
+        try:
+            return parse_duration(value)
+        except ValueError:
+            raise CommandError(messages.INVALID_DURATION.format(flag=shown, value=value)) from None
+    if flag.kind == "choice" and value not in flag.choices:
+        raise CommandError(
+            messages.INVALID_FLAG_VALUE.format(
+                flag=shown, value=value, detail="must be one of " + ", ".join(flag.choices)
+            )
+        )
+    return value
+
+
+def parse_flags(
+    usage: str, args: list[str], table: tuple[Flag, ...], suggest: Any
+) -> tuple[list[str], dict[str, Any]]:
+    """Split ``args`` into positional words and flag values (by field name)."""
+    by_name = {flag.name: flag for flag in table}
+    positional: list[str] = []
+    values: dict[str, Any] = {}
+    words = iter(args)
+    for word in words:
+        if not word.startswith("-") or word == "-":
+            positional.append(word)
+            continue
+        name, has_value, value = word.lstrip("-").partition("=")
+        flag = by_name.get(name)
+        if flag is None:
+            raise CommandError(
+                messages.UNKNOWN_FLAG.format(command=usage, flag=word.split("=")[0])
+                + suggest(name, sorted(by_name))
+            )
+        if flag.kind == "switch":
+            values[flag.field] = _convert(flag, value) if has_value else True
+            continue
+        if not has_value:
+            value = next(words, "")
+            if not value or value.startswith("--"):
+                raise CommandError(
+                    messages.FLAG_NEEDS_VALUE.format(flag=f"--{name}", example=flag.example)
+                )
+        values[flag.field] = _convert(flag, value)
+    return positional, values

@@ -1,0 +1,165 @@
+"""Typed shapes of a drain: the request (kubectl's flags), the plan, and the result."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.names import dns1123_subdomain_problem
+
+DryRun = Literal["none", "client", "server"]
+
+
+class DrainNode(BaseModel):
+    """``kubectl drain NODE`` with the same flags and defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["drain"] = "drain"
+    node: str
+    ignore_daemonsets: bool = False
+    force: bool = False
+    delete_emptydir_data: bool = False
+    grace_period: int = -1
+    timeout_seconds: float = Field(default=0.0, ge=0)
+    pod_selector: str | None = None
+    disable_eviction: bool = False
+    skip_wait_for_delete_timeout: int = Field(default=0, ge=0)
+    dry_run: DryRun = "none"
+    chunk_size: int = Field(default=500, ge=0)
+    #: The plan people saw before approving; execution reports what changed since.
+    expected_plan: DrainPlan | None = None
+
+    @field_validator("node")
+    @classmethod
+    def _valid_node(cls, name: str) -> str:
+        problem = dns1123_subdomain_problem(name)
+        if problem:
+            raise ValueError(problem)
+        return name
+
+    @property
+    def verb(self) -> str:
+        return "drain"
+
+    @property
+    def target(self) -> str:
+        return f"node/{self.node}"
+
+    @property
+    def mutating(self) -> bool:
+        return self.dry_run == "none"
+
+    def command_text(self) -> str:
+        words = ["drain", self.node]
+        for flag in ("ignore_daemonsets", "force", "delete_emptydir_data", "disable_eviction"):
+            if getattr(self, flag):
+                words.append("--" + flag.replace("_", "-"))
+        if self.grace_period != -1:
+            words.append(f"--grace-period={self.grace_period}")
+        if self.timeout_seconds:
+            words.append(f"--timeout={self.timeout_seconds:g}s")
+        if self.pod_selector:
+            words.append(f"--pod-selector={self.pod_selector}")
+        if self.skip_wait_for_delete_timeout:
+            words.append(f"--skip-wait-for-delete-timeout={self.skip_wait_for_delete_timeout}")
+        if self.dry_run != "none":
+            words.append(f"--dry-run={self.dry_run}")
+        if self.chunk_size != 500:
+            words.append(f"--chunk-size={self.chunk_size}")
+        return " ".join(words)
+
+
+class Fate(StrEnum):
+    """What the drain does to one pod."""
+
+    EVICT = "evict"
+    DELETE = "delete"
+    IGNORED = "ignored"
+    SKIPPED = "skipped"
+    BLOCKED = "blocked"
+
+
+class PodFate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    name: str
+    uid: str
+    fate: Fate
+    #: kubectl's wording for a warning or error ("" when it has none).
+    message: str = ""
+    workload: str = ""
+    data_loss: str = ""
+    cpu_millis: int = 0
+    memory_bytes: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def removed(self) -> bool:
+        return self.fate in (Fate.EVICT, Fate.DELETE)
+
+
+class Capacity(StrEnum):
+    FITS = "fits"
+    TIGHT = "tight"
+    DOES_NOT_FIT = "does not fit"
+
+
+class DrainPlan(BaseModel):
+    """What a drain would do, computed from the cluster before anything changes."""
+
+    kind: Literal["drain_plan"] = "drain_plan"
+    node: str
+    cordoned: bool
+    pods: list[PodFate]
+    errors: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    pdb_blocked: list[str] = Field(default_factory=list)
+    capacity: Capacity = Capacity.FITS
+    capacity_detail: str = ""
+    unplaceable: list[str] = Field(default_factory=list)
+    risks: list[str] = Field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.errors)
+
+    def removed(self) -> list[PodFate]:
+        return [p for p in self.pods if p.removed]
+
+
+class PodOutcome(StrEnum):
+    EVICTED = "evicted"
+    DELETED = "deleted"
+    GONE = "already gone"
+    DRY_RUN = "dry run"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+class DrainResult(BaseModel):
+    kind: Literal["drain_result"] = "drain_result"
+    node: str
+    dry_run: DryRun = "none"
+    drained: bool
+    #: kubectl's output lines, in order, so people recognise what happened.
+    lines: list[str]
+    outcomes: dict[str, PodOutcome] = Field(default_factory=dict)
+    errors: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    plan: DrainPlan
+    changes_since_plan: list[str] = Field(default_factory=list)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    def count(self, outcome: PodOutcome) -> int:
+        return sum(1 for o in self.outcomes.values() if o is outcome)
+
+
+DrainNode.model_rebuild()
