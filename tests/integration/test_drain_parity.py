@@ -57,8 +57,8 @@ def facts(lines: list[str], names: dict[str, str]) -> set[tuple[str, ...]]:
         return names.get(pod, names.get(pod.split("/")[-1], pod))
 
     found: set[tuple[str, ...]] = set()
-    for line in lines:
-        line = line.strip()
+    for raw in lines:
+        line = raw.strip()
         if match := re.fullmatch(r"node/\S+ (already cordoned|cordoned|drained)(.*)", line):
             found.add(("node", match.group(1), match.group(2)))
         elif line.startswith("Warning: "):
