@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: demo test lint typecheck imports unit pytest sandbox-binaries sandbox-up sandbox-down \
+.PHONY: bench demo test lint typecheck imports unit pytest sandbox-binaries sandbox-up sandbox-down \
 	sandbox-reset system-deps venv clean
 
 system-deps:
@@ -41,6 +41,11 @@ pytest: venv
 	$(BIN)/pytest -q
 
 test: system-deps venv lint typecheck imports sandbox-binaries pytest
+
+# Benchmarks print ratios against the reference tools measured in the same run.
+bench: venv sandbox-binaries
+	$(BIN)/k8s-chatops sandbox up
+	$(BIN)/python bench/drain_vs_kubectl.py
 
 sandbox-up: venv
 	$(BIN)/k8s-chatops sandbox up

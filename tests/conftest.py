@@ -31,9 +31,11 @@ version: 1
 roles:
   viewer: {verbs: [help, get]}
   operator: {verbs: [help, get, cordon, uncordon]}
+  admin: {verbs: ["*"]}
 users:
   U_OPS: [operator]
   U_VIEW: [viewer]
+  U_ADMIN: [admin]
 unknown_users: [help, get]
 """
 

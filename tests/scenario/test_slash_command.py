@@ -183,3 +183,17 @@ def test_health_and_readiness(bot: Bot) -> None:
         with urllib.request.urlopen(bot.url + path, timeout=5) as response:
             assert response.status == 200
             assert response.read().decode().strip() == expected
+
+
+def test_drain_from_slack_posts_kubectls_lines_and_the_plan(bot: Bot, pristine: KubeClient) -> None:
+    status, body = slash_command(bot, "drain k8s-node1 --ignore-daemonsets --force")
+    assert status == 200 and "You (U_OPS) may not `drain`" in body
+    status, body = slash_command(bot, "drain k8s-node1 --ignore-daemonsets --force", user="U_ADMIN")
+    assert status == 200 and "queued: `drain k8s-node1 --ignore-daemonsets --force`" in body
+    Worker(bot.store, pristine, name="w").run(burst=True)
+    bot.notifier.poll(block_ms=100)
+    posted = bot.emulator.wait_for("chat.postMessage")
+    section = posted.args["blocks"][0]["text"]["text"]
+    assert section.startswith("```node/k8s-node1 cordoned")
+    assert "node/k8s-node1 drained" in section
+    assert "Plan for draining k8s-node1" in section
