@@ -1,7 +1,7 @@
 """Drain wall time: ours against ``kubectl drain`` on the same node and pods, same run.
 
-Each round resets the sandbox, puts N extra pods on k8s-node1
-(pinned with a nodeSelector) and drains k8s-node1 with ``--ignore-daemonsets --force``: once with the sandbox's kubectl,
+Each round resets the sandbox, puts N extra pods on k8s-node1 (pinned with a nodeSelector)
+and drains k8s-node1 with ``--ignore-daemonsets --force``: once with the sandbox's kubectl,
 once with our handler (in process, as a worker runs it). Rounds alternate which goes first.
 Prints each time and the median ratio ours / kubectl; the goal is <= 1.0.
 
@@ -27,23 +27,33 @@ NODE = "k8s-node1"
 
 def prepare(kube: KubeClient, pods: int) -> None:
     seed.reset(kube)
-    kube.create({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "bench", "namespace": "default"},
-        "spec": {
-            "replicas": pods,
-            "selector": {"matchLabels": {"app": "bench"}},
-            "template": {"metadata": {"labels": {"app": "bench"}}, "spec": {
-                # Pinned, so every replica starts on the node; evicted ones wait Pending.
-                "nodeSelector": {"kubernetes.io/hostname": NODE},
-                "containers": [{"name": "app", "image": "busybox"}]}},
-        },
-    })
+    kube.create(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "bench", "namespace": "default"},
+            "spec": {
+                "replicas": pods,
+                "selector": {"matchLabels": {"app": "bench"}},
+                "template": {
+                    "metadata": {"labels": {"app": "bench"}},
+                    "spec": {
+                        # Pinned, so every replica starts on the node; evicted ones wait Pending.
+                        "nodeSelector": {"kubernetes.io/hostname": NODE},
+                        "containers": [{"name": "app", "image": "busybox"}],
+                    },
+                },
+            },
+        }
+    )
     path = resource_for("Pod").path("default")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        on_node = [p for p in kube.list_pages(path, label_selector="app=bench")
-                   if p["spec"].get("nodeName") == NODE and p["status"].get("phase") == "Running"]
+        on_node = [
+            p
+            for p in kube.list_pages(path, label_selector="app=bench")
+            if p["spec"].get("nodeName") == NODE and p["status"].get("phase") == "Running"
+        ]
         if len(on_node) == pods:
             return
         time.sleep(0.2)
@@ -53,9 +63,17 @@ def prepare(kube: KubeClient, pods: int) -> None:
 def time_kubectl(kubeconfig: str) -> float:
     started = time.perf_counter()
     result = subprocess.run(
-        [str(versions.bin_dir() / "kubectl"), f"--kubeconfig={kubeconfig}", "drain", NODE,
-         "--ignore-daemonsets", "--force"],
-        capture_output=True, text=True, check=False,
+        [
+            str(versions.bin_dir() / "kubectl"),
+            f"--kubeconfig={kubeconfig}",
+            "drain",
+            NODE,
+            "--ignore-daemonsets",
+            "--force",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
@@ -91,14 +109,18 @@ def main() -> int:
                 prepare(kube, args.pods)
                 times[who] = time_kubectl(kubeconfig) if who == "kubectl" else time_ours(kube)
             ratios.append(times["ours"] / times["kubectl"])
-            print(f"round {round_number + 1}: kubectl {times['kubectl']:.2f}s  "
-                  f"ours {times['ours']:.2f}s  ratio {ratios[-1]:.2f}")
+            print(
+                f"round {round_number + 1}: kubectl {times['kubectl']:.2f}s  "
+                f"ours {times['ours']:.2f}s  ratio {ratios[-1]:.2f}"
+            )
     finally:
         seed.reset(kube)
         kube.close()
     pods_total = args.pods + 4  # plus the seed's pods on k8s-node1 that get evicted
-    print(f"drain of {NODE} with {pods_total} evicted pods: median ratio ours/kubectl "
-          f"{statistics.median(ratios):.2f} (goal <= 1.0)")
+    print(
+        f"drain of {NODE} with {pods_total} evicted pods: median ratio ours/kubectl "
+        f"{statistics.median(ratios):.2f} (goal <= 1.0)"
+    )
     return 0
 
 
