@@ -17,11 +17,16 @@ log = logging.getLogger("k8s-chatops")
 
 def _dispatcher(settings: ChatSettings):  # type: ignore[no-untyped-def]
     from bot.dispatcher import Dispatcher  # noqa: PLC0415 - keep `sandbox` start-up light
-    from bot.jobs import JobStore, connect  # noqa: PLC0415
+    from bot.store import JobStore, connect  # noqa: PLC0415
     from policies.loader import load_policy  # noqa: PLC0415
 
     policy = load_policy(settings.policy_file)
-    store = JobStore(connect(settings.redis_url), settings.cluster)
+    store = JobStore(
+        connect(settings.redis_url),
+        settings.cluster,
+        retention_seconds=settings.job_retention_seconds,
+        audit_retention_seconds=settings.audit_retention_seconds,
+    )
     return Dispatcher(policy, store), store
 
 
@@ -35,16 +40,25 @@ def run_shell(args: argparse.Namespace) -> int:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from bot.jobs import JobStore, connect  # noqa: PLC0415
+    from bot.store import JobStore, connect  # noqa: PLC0415
     from bot.worker import Worker  # noqa: PLC0415
     from handlers.kube import KubeClient  # noqa: PLC0415
 
     settings = load(WorkerSettings)
     logs.configure(settings.log_level)
     kube = KubeClient.connect(settings.kubeconfig)
-    store = JobStore(connect(settings.redis_url), settings.cluster)
+    store = JobStore(
+        connect(settings.redis_url),
+        settings.cluster,
+        retention_seconds=settings.job_retention_seconds,
+        audit_retention_seconds=settings.audit_retention_seconds,
+    )
     worker = Worker(
-        store, kube, name=settings.worker_name, reclaim_idle_seconds=settings.reclaim_idle_seconds
+        store,
+        kube,
+        name=settings.worker_name,
+        reclaim_idle_seconds=settings.reclaim_idle_seconds,
+        max_disrupted_nodes=settings.max_disrupted_nodes,
     )
     worker.install_signal_handlers()
     log.info(

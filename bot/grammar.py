@@ -39,7 +39,45 @@ class HelpRequest(BaseModel):
         return "help"
 
 
-Parsed = HelpRequest | GetNodes | CordonNode | UncordonNode | DrainNode
+class JobsRequest(BaseModel):
+    """``jobs``: active and recent jobs, answered from Redis by the bot."""
+
+    @property
+    def verb(self) -> str:
+        return "jobs"
+
+    @property
+    def target(self) -> str:
+        return "jobs"
+
+
+class AuditRequest(BaseModel):
+    count: int = 20
+
+    @property
+    def verb(self) -> str:
+        return "audit"
+
+    @property
+    def target(self) -> str:
+        return "audit"
+
+
+class CancelRequest(BaseModel):
+    job_id: str
+
+    @property
+    def verb(self) -> str:
+        return "cancel"
+
+    @property
+    def target(self) -> str:
+        return f"job/{self.job_id}"
+
+
+#: Requests the bot answers itself, without a job.
+Immediate = HelpRequest | JobsRequest | AuditRequest | CancelRequest
+Parsed = Immediate | GetNodes | CordonNode | UncordonNode | DrainNode
 
 
 @dataclass(frozen=True)
@@ -124,6 +162,44 @@ def _parse_drain(args: list[str]) -> Parsed:
     return DrainNode(node=node, **values)
 
 
+def _no_arguments(usage: str, args: list[str]) -> None:
+    _reject_flags(usage, args)
+    if args:
+        raise CommandError(messages.TOO_MANY_ARGUMENTS.format(usage=usage, extra=" ".join(args)))
+
+
+def _parse_jobs(args: list[str]) -> Parsed:
+    _no_arguments("jobs", args)
+    return JobsRequest()
+
+
+def _parse_audit(args: list[str]) -> Parsed:
+    _reject_flags("audit [N]", args)
+    if len(args) > 1:
+        raise CommandError(
+            messages.TOO_MANY_ARGUMENTS.format(usage="audit [N]", extra=" ".join(args[1:]))
+        )
+    if not args:
+        return AuditRequest()
+    if not args[0].isdigit() or not 1 <= int(args[0]) <= 100:
+        raise CommandError(messages.BAD_COUNT.format(value=args[0][:20], limit=100))
+    return AuditRequest(count=int(args[0]))
+
+
+def _parse_cancel(args: list[str]) -> Parsed:
+    _reject_flags("cancel JOB", args)
+    if not args:
+        raise CommandError(messages.MISSING_ARGUMENT.format(usage="cancel JOB", what="JOB"))
+    if len(args) > 1:
+        raise CommandError(
+            messages.TOO_MANY_ARGUMENTS.format(usage="cancel JOB", extra=" ".join(args[1:]))
+        )
+    job_id = args[0].lstrip("#")
+    if not job_id.isdigit() or len(job_id) > 12:
+        raise CommandError(messages.BAD_JOB_ID.format(value=args[0][:20]))
+    return CancelRequest(job_id=job_id)
+
+
 def _parse_help(args: list[str]) -> Parsed:
     return HelpRequest(topic=args[0].lower() if args else None)
 
@@ -144,6 +220,15 @@ COMMANDS: dict[str, CommandSpec] = {
             "uncordon NODE",
             "mark a node schedulable again",
             lambda args: UncordonNode(node=_one_node("uncordon NODE", args)),
+        ),
+        CommandSpec(
+            "jobs", "jobs", "active and recent jobs: state, requester, target, age", _parse_jobs
+        ),
+        CommandSpec(
+            "cancel", "cancel JOB", "stop a queued or running job at a safe point", _parse_cancel
+        ),
+        CommandSpec(
+            "audit", "audit [N]", "the last N entries of the audit trail (default 20)", _parse_audit
         ),
         CommandSpec(
             "drain",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.jobs import Job, JobState
 from bot.render_drain import render_drain
@@ -90,10 +91,49 @@ def render_result(result: Result, *, now: datetime | None = None) -> str:
     raise TypeError(f"no renderer for {type(result).__name__}")
 
 
+def render_jobs(jobs: list[Job], *, now: datetime | None = None) -> str:
+    """``/k8s jobs``: newest first, kubectl-style columns."""
+    if not jobs:
+        return messages.NO_JOBS
+    moment = now or datetime.now(UTC)
+    rows = [
+        (
+            job.id,
+            job.state.value,
+            job.requester,
+            job.target,
+            job.request.command_text()[:60],
+            human_duration((moment - job.created_at).total_seconds()),
+        )
+        for job in jobs
+    ]
+    return table(("JOB", "STATE", "REQUESTER", "TARGET", "COMMAND", "AGE"), rows)
+
+
+def render_audit(entries: list[dict[str, Any]]) -> str:
+    """``/k8s audit``: one line per entry, oldest first."""
+    if not entries:
+        return messages.NO_AUDIT
+    lines = []
+    for entry in entries:
+        what = entry.get("command") or entry.get("text") or ""
+        job = f" job {entry['job']}" if entry.get("job") else ""
+        why = entry.get("reason") or entry.get("decision") or entry.get("error") or ""
+        at = str(entry.get("at", ""))[:19].replace("T", " ")
+        lines.append(
+            f"{at}  {entry.get('by', '?')}  {entry.get('event', '?')}{job}"
+            + (f"  `{what}`" if what else "")
+            + (f"  ({why})" if why else "")
+        )
+    return "\n".join(lines)
+
+
 def render_job(job: Job) -> str:
     """The final reply for a finished job."""
-    if job.state is JobState.SUCCEEDED and job.result is not None:
+    if job.result is not None:
         return render_result(job.result)
+    if job.state is JobState.CANCELLED:
+        return messages.JOB_CANCELLED.format(job_id=job.id, reason=job.error or "")
     return messages.JOB_FAILED.format(job_id=job.id, reason=job.error or job.state.value)
 
 

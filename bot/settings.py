@@ -24,6 +24,8 @@ class CommonSettings(BaseSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", pattern=r"^(redis|rediss|unix)://")
     cluster: str = Field(default="default", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    job_retention_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    audit_retention_seconds: int = Field(default=90 * 24 * 3600, ge=3600)
 
 
 class ChatSettings(CommonSettings):
@@ -44,7 +46,8 @@ class SlackSettings(ChatSettings):
 class WorkerSettings(CommonSettings):
     kubeconfig: str | None = Field(default=None, validation_alias=AliasChoices("KUBECONFIG"))
     worker_name: str | None = None
-    reclaim_idle_seconds: float = Field(default=60.0, gt=0)
+    reclaim_idle_seconds: float = Field(default=30.0, ge=1.0)
+    max_disrupted_nodes: int = Field(default=1, ge=1)
 
 
 S = TypeVar("S", bound=BaseSettings)

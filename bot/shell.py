@@ -11,8 +11,9 @@ import sys
 from typing import TextIO
 
 from bot.dispatcher import Dispatcher
-from bot.jobs import JobStore, Origin
+from bot.jobs import Origin
 from bot.render import render_job
+from bot.store import JobStore
 from core import messages
 
 PROMPT = "k8s> "

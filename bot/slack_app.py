@@ -25,9 +25,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.dispatcher import Dispatcher
-from bot.jobs import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobStore, Origin, job_key, read_group
+from bot.jobs import NOTIFY_GROUP, NOTIFY_STREAM, Job, Origin, job_key
+from bot.queue import read_group
 from bot.render import is_tabular, render_job
 from bot.settings import SlackSettings
+from bot.store import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,14 @@ def create_app(settings: SlackSettings, dispatcher: Dispatcher, client: WebClien
             channel=command.get("channel_id"),
             response_url=command.get("response_url"),
         )
-        reply = dispatcher.submit(command.get("text", ""), user=command["user_id"], origin=origin)
+        # Slack gives every invocation its own trigger_id; a redelivery carries the same one.
+        key = f"slack:{command.get('team_id', '')}:{command.get('trigger_id', '')}"
+        reply = dispatcher.submit(
+            command.get("text", ""),
+            user=command["user_id"],
+            origin=origin,
+            idempotency=key if command.get("trigger_id") else None,
+        )
         ack(response_type="ephemeral", text=reply.text)
 
     return app
@@ -129,15 +138,16 @@ class SlackNotifier:
             return True
         if job.origin.surface != "slack" or not job.origin.channel:
             return True
-        if self.store.redis.hget(job_key(job_id), "notified"):
+        # Whoever sets the flag posts; a failed post clears it so a retry can post later.
+        if not self.store.redis.hsetnx(job_key(job_id), "notified", self.name):
             return True
         text = render_job(job)
         try:
             self._post(job, text)
         except SlackApiError as error:
             log.error("notifier: posting job %s failed: %s", job_id, error.response.get("error"))
+            self.store.redis.hdel(job_key(job_id), "notified")
             return False
-        self.store.redis.hset(job_key(job_id), "notified", "1")
         return True
 
     def _post(self, job: Job, text: str) -> None:

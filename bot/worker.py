@@ -1,9 +1,11 @@
-"""The worker loop: take a job from the queue, run its handler, store the result, acknowledge.
+"""The worker loop: claim a job, take its locks, run its handler, store the result, acknowledge.
 
-A job is acknowledged only after its final state is stored and its final event published, so a
-worker killed mid-job leaves the queue entry pending; another worker claims it after
-``reclaim_idle_seconds`` and runs it again. Handlers are idempotent (cordoning a cordoned node
-reports "already cordoned"), which makes re-running safe.
+A job's queue entry is acknowledged only after its final state is stored (which publishes the
+final event in the same step), so a worker killed at any point leaves the entry pending. While
+it works, a lease thread renews the entry's claim and the target lock; when the worker dies,
+both expire and another worker takes the job over after ``reclaim_idle_seconds`` and runs it
+again. Handlers are idempotent (re-cordoning says "already cordoned", re-draining finds the
+evicted pods gone), which is what makes running a job again safe.
 """
 
 from __future__ import annotations
@@ -13,20 +15,78 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 
 import redis
 
-from bot.jobs import WORKER_GROUP, Job, JobEvent, JobState, JobStore, queue_key, read_group
+from bot.jobs import WORKER_GROUP, Job, JobState, queue_key
+from bot.locks import Locks
+from bot.queue import keep_claim, read_group
+from bot.store import JobStore
 from core import messages
 from core.errors import ChatOpsError, JobNotFound
 from handlers.control import Control
-from handlers.kube import KubeClient
+from handlers.kube import KubeClient, KubeNotFound, resource_for
+from handlers.models import Request, Result
 from handlers.registry import perform
 
 log = logging.getLogger(__name__)
+
+Perform = Callable[[Request, KubeClient, Control], Result]
+PROGRESS_INTERVAL = 0.5
+
+
+class _Progress:
+    """Coalesces progress lines into at most one event per interval, so no renderer floods."""
+
+    def __init__(self, store: JobStore, job_id: str) -> None:
+        self._store, self._job_id = store, job_id
+        self._lines: list[str] = []
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, line: str) -> None:
+        with self._lock:
+            self._lines.append(line)
+            if time.monotonic() - self._last < PROGRESS_INTERVAL:
+                return
+            lines, self._lines, self._last = self._lines, [], time.monotonic()
+        self._store.emit_progress(self._job_id, lines)
+
+    def flush(self) -> None:
+        with self._lock:
+            lines, self._lines = self._lines, []
+        self._store.emit_progress(self._job_id, lines)
+
+
+class _Lease(threading.Thread):
+    """Renews the queue claim and the target lock while a job runs."""
+
+    def __init__(self, worker: Worker, entry_id: str, job: Job, lease_ms: int) -> None:
+        super().__init__(name=f"lease-{job.id}", daemon=True)
+        self.worker, self.entry_id, self.job, self.lease_ms = worker, entry_id, job, lease_ms
+        self.locked: str | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        store = self.worker.store
+        while not self.done.wait(self.lease_ms / 3000):
+            try:
+                keep_claim(
+                    store.redis,
+                    queue_key(store.cluster),
+                    WORKER_GROUP,
+                    self.worker.name,
+                    self.entry_id,
+                )
+                if self.locked:
+                    self.worker.locks.renew(self.locked, self.job.id, self.lease_ms)
+            except redis.RedisError:
+                log.warning("could not renew the lease of job %s", self.job.id)
 
 
 class Worker:
@@ -36,12 +96,17 @@ class Worker:
         kube: KubeClient,
         *,
         name: str | None = None,
-        reclaim_idle_seconds: float = 60.0,
+        reclaim_idle_seconds: float = 30.0,
+        max_disrupted_nodes: int = 1,
+        perform: Perform = perform,
     ) -> None:
         self.store = store
         self.kube = kube
+        self.locks = Locks(store.redis, store.cluster)
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
         self.reclaim_idle_ms = int(reclaim_idle_seconds * 1000)
+        self.max_disrupted_nodes = max_disrupted_nodes
+        self.perform = perform
         self.stopping = threading.Event()
 
     def stop(self, *_: object) -> None:
@@ -57,76 +122,150 @@ class Worker:
 
     def run(self, *, burst: bool = False) -> int:
         """Process jobs until stopped (or, with ``burst``, until the queue is empty)."""
-        self.store.ensure_groups()
         processed = 0
         backoff = 0.5
+        groups_ready = False
         while not self.stopping.is_set():
             try:
-                entry = self._next_entry(block_ms=100 if burst else 1000)
+                if not groups_ready:
+                    self.store.ensure_groups()
+                    groups_ready = True
+                entries = read_group(
+                    self.store.redis,
+                    queue_key(self.store.cluster),
+                    WORKER_GROUP,
+                    self.name,
+                    count=1,
+                    block_ms=100 if burst else 1000,
+                    reclaim_idle_ms=self.reclaim_idle_ms,
+                )
                 backoff = 0.5
             except redis.ConnectionError:
                 log.warning("redis unreachable; retrying in %.1fs", backoff)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            if entry is None:
+            if not entries:
                 if burst:
                     break
                 continue
-            entry_id, job_id = entry
-            self._process(job_id)
+            entry_id, fields = entries[0]
+            self._process(entry_id, fields["job_id"])
             self.store.redis.xack(queue_key(self.store.cluster), WORKER_GROUP, entry_id)
             processed += 1
         return processed
 
-    def _next_entry(self, *, block_ms: int) -> tuple[str, str] | None:
-        entries = read_group(
-            self.store.redis,
-            queue_key(self.store.cluster),
-            WORKER_GROUP,
-            self.name,
-            count=1,
-            block_ms=block_ms,
-            reclaim_idle_ms=self.reclaim_idle_ms,
-        )
-        if not entries:
-            return None
-        entry_id, fields = entries[0]
-        return entry_id, fields["job_id"]
-
-    def _process(self, job_id: str) -> None:
+    def _process(self, entry_id: str, job_id: str) -> None:
         try:
             job = self.store.get(job_id)
         except JobNotFound:
             log.warning("job %s expired before it ran; dropping it", job_id)
             return
-        if job.state.finished:
-            # An earlier attempt stored the result but died before acknowledging; its final
-            # event may be missing, so publish it again (renderers deliver a result once).
-            self.store.emit(JobEvent(type="finished", job_id=job.id, state=job.state))
-            return
+        if job.state not in (JobState.QUEUED, JobState.RUNNING):
+            return  # finished (its final event went out with its final state), or cancelled
         started = self._start(job)
         if started is None:
             return
-        self._finish(started, *self._execute(started))
+        lease = _Lease(self, entry_id, started, self.reclaim_idle_ms)
+        lease.start()
+        try:
+            state, changes = self._guarded_execute(started, lease)
+        finally:
+            lease.done.set()
+            if lease.locked:
+                self.locks.release(lease.locked, started.id)
+        self._finish(started, state, changes)
 
     def _start(self, job: Job) -> Job | None:
-        changes = {
-            "worker": self.name,
-            "attempts": job.attempts + 1,
-            "started_at": datetime.now(UTC),
-            "state": JobState.RUNNING,
-        }
-        if job.state is JobState.RUNNING:  # re-run after a crash
-            return self.store.transition(job, JobState.RUNNING, **changes)
-        return self.store.transition(job, JobState.QUEUED, **changes)
+        previous = job.worker
+        reason = (
+            "started"
+            if job.state is JobState.QUEUED
+            else (f"taken over from {previous}, which stopped renewing its claim")
+        )
+        return self.store.transition(
+            job,
+            JobState.RUNNING,
+            by=self.name,
+            reason=reason,
+            worker=self.name,
+            attempts=job.attempts + 1,
+            started_at=job.started_at or datetime.now(UTC),
+        )
 
-    def _execute(self, job: Job) -> tuple[JobState, dict[str, object]]:
-        def progress(message: str) -> None:
-            self.store.emit(JobEvent(type="progress", job_id=job.id, message=message))
-
+    def _guarded_execute(self, job: Job, lease: _Lease) -> tuple[JobState, dict[str, object]]:
+        progress = _Progress(self.store, job.id)
+        control = Control(progress=progress, cancelled=self._cancel_check(job.id))
         try:
-            result = perform(job.request, self.kube, Control(progress=progress))
+            if job.request.mutating:
+                waiting = self._take_target(job, lease, control)
+                if waiting is not None:
+                    return waiting
+            refusal = self._check_cap(job)
+            if refusal is not None:
+                return JobState.FAILED, {"error": refusal}
+            if control.cancelled():
+                return JobState.CANCELLED, {"error": messages.JOB_CANCELLED_BEFORE_START}
+            return self._execute(job, control)
+        finally:
+            progress.flush()
+
+    def _cancel_check(self, job_id: str) -> Callable[[], bool]:
+        last = {"at": 0.0, "value": False}
+
+        def cancelled() -> bool:
+            if not last["value"] and time.monotonic() - float(last["at"]) > 0.5:
+                last["at"] = time.monotonic()
+                try:
+                    last["value"] = self.store.cancel_requested(job_id)
+                except redis.RedisError:
+                    return False
+            return bool(last["value"])
+
+        return cancelled
+
+    def _take_target(
+        self, job: Job, lease: _Lease, control: Control
+    ) -> tuple[JobState, dict[str, object]] | None:
+        """Wait for the target lock; say once who holds it. None once it is ours."""
+        announced = False
+        while True:
+            holder = self.locks.acquire(job.target, job.id, self.reclaim_idle_ms)
+            if holder == job.id:
+                lease.locked = job.target
+                return None
+            if not announced:
+                control.progress(
+                    messages.JOB_WAITING_FOR_LOCK.format(target=job.target, holder=holder)
+                )
+                announced = True
+            if control.cancelled() or self.stopping.is_set():
+                return JobState.CANCELLED, {"error": messages.JOB_CANCELLED_BEFORE_START}
+            time.sleep(0.2)
+
+    def _check_cap(self, job: Job) -> str | None:
+        node = job.request.disrupts
+        if node is None:
+            return None
+        refusal = self.locks.reserve_disruption(
+            node, job.id, self.max_disrupted_nodes, self._still_cordoned
+        )
+        if refusal is None:
+            return None
+        holders = ", ".join(f"{n} (job {j})" for n, j in sorted(refusal.holders.items()))
+        return messages.JOB_CAP_REACHED.format(cap=refusal.cap, holders=holders, node=node)
+
+    def _still_cordoned(self, node: str) -> bool:
+        try:
+            return bool(
+                self.kube.get(resource_for("Node").path(name=node))["spec"].get("unschedulable")
+            )
+        except KubeNotFound:
+            return False
+
+    def _execute(self, job: Job, control: Control) -> tuple[JobState, dict[str, object]]:
+        try:
+            result = self.perform(job.request, self.kube, control)
         except ChatOpsError as error:
             return JobState.FAILED, {"error": error.user_message}
         except Exception:
@@ -135,16 +274,24 @@ class Worker:
             return JobState.FAILED, {
                 "error": messages.JOB_CRASHED.format(job_id=job.id, incident=incident)
             }
+        if job.request.restores:
+            self.locks.end_disruption(job.request.restores)
+        if getattr(result, "cancelled", False):
+            return JobState.CANCELLED, {"result": result}
         return JobState.SUCCEEDED, {"result": result}
 
     def _finish(self, job: Job, state: JobState, changes: dict[str, object]) -> None:
         finished = self.store.transition(
-            job, JobState.RUNNING, state=state, finished_at=datetime.now(UTC), **changes
+            job,
+            state,
+            by=self.name,
+            reason=str(changes.get("error") or "done"),
+            finished_at=datetime.now(UTC),
+            **changes,
         )
         if finished is None:
             log.warning("job %s was changed by someone else while it ran", job.id)
             return
-        self.store.emit(JobEvent(type="finished", job_id=job.id, state=state))
         log.info(
             "job %s %s for %s: %s", job.id, state.value, job.requester, job.request.command_text()
         )

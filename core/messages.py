@@ -21,6 +21,8 @@ INVALID_NODE_NAME = (
     "`{name}` is not a valid node name: {reason}. Node names are lower-case letters, digits, "
     "'-' and '.', start and end with a letter or digit, and are at most 253 characters."
 )
+BAD_COUNT = "`{value}` is not a count from 1 to {limit}."
+BAD_JOB_ID = "`{value}` is not a job id; job ids are numbers, as in `/k8s cancel 42`."
 COMMAND_TOO_LONG = "That command is {length} characters long; the limit is {limit}."
 
 # --- Help ---------------------------------------------------------------------------------------
@@ -44,8 +46,23 @@ POLICY_FILE_INVALID = "Policy file {path} is not valid: {detail}"
 QUEUED = "Job {job_id} queued: `{command}`"
 QUEUE_UNAVAILABLE = "I can't reach the job queue (Redis), so nothing was done. Try again shortly."
 JOB_FAILED = "Job {job_id} failed: {reason}"
+JOB_CANCELLED = "Job {job_id} was cancelled. {reason}"
 JOB_CRASHED = "Job {job_id} failed: the worker hit an internal error (logged as {incident})."
 INTERNAL_ERROR = "Something went wrong on my side (logged as {incident}); nothing was changed."
+JOB_NOT_FOUND = "There is no job {job_id} (finished jobs are kept for a while, then dropped)."
+JOB_CANCELLED_BEFORE_START = "Cancelled before it started; nothing was changed."
+JOB_WAITING_FOR_LOCK = "Waiting: {target} is being changed by job {holder}; this job runs after it."
+JOB_CAP_REACHED = (
+    "Refused: at most {cap} node(s) may be out of service because of k8s-chatops at once, and "
+    "{holders} already is. {node} was not touched. Uncordon a node first, or raise "
+    "K8S_CHATOPS_MAX_DISRUPTED_NODES."
+)
+CANCEL_QUEUED = "Job {job_id} cancelled before it started; nothing was changed."
+CANCEL_RUNNING = "Cancel requested: job {job_id} stops at its next safe point."
+CANCEL_FINISHED = "Job {job_id} already ended ({state}); nothing to cancel."
+CANCEL_NOT_YOURS = "Job {job_id} is {requester}'s; you need the `cancel` permission to stop it."
+NO_JOBS = "No jobs yet."
+NO_AUDIT = "The audit trail is empty."
 JOB_TIMED_OUT = "No result for job {job_id} after {seconds}s; it is still queued or running."
 
 # --- Kubernetes -----------------------------------------------------------------------------------

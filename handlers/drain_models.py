@@ -52,6 +52,14 @@ class DrainNode(BaseModel):
     def mutating(self) -> bool:
         return self.dry_run == "none"
 
+    @property
+    def disrupts(self) -> str | None:
+        return self.node if self.mutating else None
+
+    @property
+    def restores(self) -> str | None:
+        return None
+
     def command_text(self) -> str:
         words = ["drain", self.node]
         for flag in ("ignore_daemonsets", "force", "delete_emptydir_data", "disable_eviction"):

@@ -41,6 +41,16 @@ class _Request(BaseModel):
     def mutating(self) -> bool:
         return False
 
+    @property
+    def disrupts(self) -> str | None:
+        """The node this request takes out of service (counted against the cap), if any."""
+        return None
+
+    @property
+    def restores(self) -> str | None:
+        """The node this request puts back into service, if any."""
+        return None
+
     def command_text(self) -> str:
         raise NotImplementedError
 
@@ -76,6 +86,10 @@ class CordonNode(_Request):
     def mutating(self) -> bool:
         return True
 
+    @property
+    def disrupts(self) -> str | None:
+        return self.node
+
     def command_text(self) -> str:
         return f"cordon {self.node}"
 
@@ -86,6 +100,14 @@ class UncordonNode(CordonNode):
     @property
     def verb(self) -> str:
         return "uncordon"
+
+    @property
+    def disrupts(self) -> str | None:
+        return None
+
+    @property
+    def restores(self) -> str | None:
+        return self.node
 
     def command_text(self) -> str:
         return f"uncordon {self.node}"

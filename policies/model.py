@@ -19,6 +19,9 @@ VERBS: dict[str, Access] = {
     "cordon": Access.WRITE,
     "uncordon": Access.WRITE,
     "drain": Access.WRITE,
+    "jobs": Access.READ,
+    "audit": Access.READ,
+    "cancel": Access.WRITE,
 }
 READ_VERBS = frozenset(v for v, access in VERBS.items() if access is Access.READ)
 ALL = "*"
@@ -87,7 +90,7 @@ class PolicyDocument(BaseModel):
     version: int = 1
     roles: dict[str, Role]
     users: dict[str, list[str]] = Field(default_factory=dict)
-    unknown_users: list[str] = Field(default_factory=lambda: sorted(READ_VERBS))
+    unknown_users: list[str] = Field(default_factory=lambda: ["get", "help", "jobs"])
 
     _unknown_known = field_validator("unknown_users")(_check_verbs)
 

@@ -8,8 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from bot.dispatcher import Dispatcher
-from bot.jobs import JobState, JobStore, Origin
+from bot.jobs import JobState, Origin
 from bot.render_drain import render_plan
+from bot.store import JobStore
 from bot.worker import Worker
 from handlers.control import Control
 from handlers.drain import drain

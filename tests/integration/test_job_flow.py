@@ -13,8 +13,10 @@ import redis
 from conftest import Kubectl
 
 from bot.dispatcher import Dispatcher
-from bot.jobs import WORKER_GROUP, JobState, JobStore, Origin, connect, queue_key, read_group
+from bot.jobs import WORKER_GROUP, JobState, Origin, queue_key
+from bot.queue import read_group
 from bot.render import render_job
+from bot.store import JobStore, connect
 from bot.worker import Worker
 from handlers.kube import KubeClient, resource_for
 from policies.model import PolicyDocument

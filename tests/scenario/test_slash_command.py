@@ -23,6 +23,7 @@ from bot.dispatcher import Dispatcher
 from bot.http import make_wsgi
 from bot.settings import SlackSettings, load
 from bot.slack_app import SlackNotifier, create_app, web_client
+from bot.store import JobStore
 from bot.worker import Worker
 from handlers.kube import KubeClient, resource_for
 from policies.model import PolicyDocument
@@ -37,7 +38,7 @@ BOT_TOKEN = "xoxb-" + "test-000000-emulator"
 class Bot:
     url: str
     emulator: SlackEmulator
-    store: jobs.JobStore
+    store: JobStore
     notifier: SlackNotifier
 
 
@@ -46,7 +47,7 @@ def bot(
     monkeypatch: pytest.MonkeyPatch,
     policy_file: Path,
     redis_url: str,
-    store: jobs.JobStore,
+    store: JobStore,
     policy: PolicyDocument,
 ) -> Iterator[Bot]:
     with SlackEmulator(valid_tokens=[BOT_TOKEN]) as emulator:

@@ -1,0 +1,331 @@
+"""The job store: records, the queue entry, state changes, events and the audit, in Redis.
+
+Every write that must happen together happens in one Lua script: creating a job (with its
+idempotency key, queue entry, index entry and audit line), and each state change (checked
+against the job's version, so a stale writer changes nothing; a final state also sets the
+retention, publishes the final event and the notification, in the same step). So there is
+never a queued id without a record, a finished job without its event, or two final results.
+Key layout: ``docs/jobs.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import redis
+
+from bot.jobs import (
+    AUDIT_STREAM,
+    NOTIFY_GROUP,
+    NOTIFY_STREAM,
+    SEQUENCE_KEY,
+    TRANSITIONS,
+    WORKER_GROUP,
+    Job,
+    JobEvent,
+    JobState,
+    Origin,
+    Transition,
+    cancel_key,
+    events_key,
+    idempotency_key,
+    index_key,
+    job_key,
+    queue_key,
+)
+from core import messages
+from core.errors import JobNotFound, QueueUnavailable
+from handlers.models import Request
+
+log = logging.getLogger("k8s-chatops.audit")
+
+DAY = 24 * 3600
+EVENTS_MAXLEN = 1000
+
+# KEYS: idempotency, job, queue, index, audit. ARGV: id, doc, state, enqueue(0/1), score,
+# idempotency ttl, audit entry, audit min id. Returns the id of the job (an earlier one if the
+# idempotency key was already used).
+_CREATE = """
+if KEYS[1] ~= '' then
+  local existing = redis.call('GET', KEYS[1])
+  if existing then return existing end
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[6])
+end
+redis.call('HSET', KEYS[2], 'state', ARGV[3], 'doc', ARGV[2], 'version', '1')
+if ARGV[4] == '1' then redis.call('XADD', KEYS[3], '*', 'job_id', ARGV[1]) end
+redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
+redis.call('XADD', KEYS[5], 'MINID', '~', ARGV[8], '*', 'entry', ARGV[7])
+return ARGV[1]
+"""
+
+# KEYS: job, events, notify, audit. ARGV: expected version, state, doc, final(0/1), retention,
+# final event, audit entry, job id, audit min id. Returns 1 if applied, 0 if the job had moved.
+_TRANSITION = """
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'doc', ARGV[3],
+           'version', tostring(tonumber(ARGV[1]) + 1))
+redis.call('XADD', KEYS[4], 'MINID', '~', ARGV[9], '*', 'entry', ARGV[7])
+if ARGV[4] == '1' then
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'event', ARGV[6])
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'job_id', ARGV[8])
+end
+return 1
+"""
+
+
+def connect(url: str) -> redis.Redis:
+    """A client with short timeouts: a slash command must be answered within 3 seconds."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=1.0,
+        socket_timeout=5.0,
+        health_check_interval=30,
+        decode_responses=True,
+    )
+
+
+def audit_entry(event: str, *, by: str, **fields: Any) -> str:
+    entry = {
+        "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "event": event,
+        "by": by,
+        **fields,
+    }
+    text = json.dumps(entry, default=str, ensure_ascii=False)
+    log.info(text)
+    return text
+
+
+class JobStore:
+    def __init__(
+        self,
+        client: redis.Redis,
+        cluster: str,
+        *,
+        retention_seconds: int = 7 * DAY,
+        audit_retention_seconds: int = 90 * DAY,
+    ) -> None:
+        self.redis = client
+        self.cluster = cluster
+        self.retention_seconds = retention_seconds
+        self.audit_retention_seconds = audit_retention_seconds
+        self._create = client.register_script(_CREATE)
+        self._move = client.register_script(_TRANSITION)
+
+    def _audit_min_id(self) -> str:
+        return str(int((time.time() - self.audit_retention_seconds) * 1000))
+
+    def ensure_groups(self) -> None:
+        for stream, group in (
+            (queue_key(self.cluster), WORKER_GROUP),
+            (NOTIFY_STREAM, NOTIFY_GROUP),
+        ):
+            try:
+                self.redis.xgroup_create(stream, group, id="0", mkstream=True)
+            except redis.ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise
+
+    def submit(
+        self,
+        request: Request,
+        *,
+        requester: str,
+        origin: Origin,
+        decision: str,
+        state: JobState = JobState.QUEUED,
+        idempotency: str | None = None,
+    ) -> tuple[Job, bool]:
+        """Record (and queue) a job; return it and whether it is new (False: a duplicate)."""
+        try:
+            job_id = str(self.redis.incr(SEQUENCE_KEY))
+            job = Job(
+                id=job_id,
+                cluster=self.cluster,
+                request=request,
+                requester=requester,
+                origin=origin,
+                decision=decision,
+                state=state,
+                version=1,
+                history=[Transition(state=state, by=requester, reason=decision)],
+            )
+            entry = audit_entry(
+                "requested",
+                by=requester,
+                job=job_id,
+                command=request.command_text(),
+                decision=decision,
+                state=state.value,
+                cluster=self.cluster,
+            )
+            created = self._create(
+                keys=[
+                    idempotency_key(self.cluster, idempotency) if idempotency else "",
+                    job_key(job_id),
+                    queue_key(self.cluster),
+                    index_key(self.cluster),
+                    AUDIT_STREAM,
+                ],
+                args=[
+                    job_id,
+                    job.model_dump_json(),
+                    state.value,
+                    "1" if state is JobState.QUEUED else "0",
+                    job.created_at.timestamp(),
+                    DAY,
+                    entry,
+                    self._audit_min_id(),
+                ],
+            )
+            if str(created) != job_id:
+                return self.get(str(created)), False
+        except redis.RedisError as error:
+            raise QueueUnavailable(messages.QUEUE_UNAVAILABLE) from error
+        return job, True
+
+    def get(self, job_id: str) -> Job:
+        doc = self.redis.hget(job_key(job_id), "doc")
+        if doc is None:
+            raise JobNotFound(messages.JOB_NOT_FOUND.format(job_id=job_id))
+        return Job.model_validate_json(str(doc))
+
+    def transition(
+        self, job: Job, state: JobState, *, by: str, reason: str = "", **changes: Any
+    ) -> Job | None:
+        """Move ``job`` to ``state``; None if it moved meanwhile (nothing is written then)."""
+        if state not in TRANSITIONS.get(job.state, frozenset()):
+            raise ValueError(f"job {job.id}: {job.state.value} → {state.value} is not allowed")
+        step = Transition(state=state, by=by, reason=reason)
+        updated = job.model_copy(
+            update={
+                **changes,
+                "state": state,
+                "version": job.version + 1,
+                "history": [*job.history, step],
+            }
+        )
+        final = state.finished
+        event = JobEvent(type="finished", job_id=job.id, state=state).model_dump_json()
+        outcome = {"error": updated.error} if updated.error else {}
+        entry = audit_entry(
+            state.value,
+            by=by,
+            job=job.id,
+            command=job.request.command_text(),
+            reason=reason,
+            **outcome,
+        )
+        moved = self._move(
+            keys=[job_key(job.id), events_key(job.id), NOTIFY_STREAM, AUDIT_STREAM],
+            args=[
+                str(job.version),
+                state.value,
+                updated.model_dump_json(),
+                "1" if final else "0",
+                self.retention_seconds,
+                event,
+                entry,
+                job.id,
+                self._audit_min_id(),
+            ],
+        )
+        return updated if moved == 1 else None
+
+    def emit_progress(self, job_id: str, lines: Iterable[str]) -> None:
+        text = "\n".join(lines)
+        if not text:
+            return
+        event = JobEvent(type="progress", job_id=job_id, message=text)
+        key = events_key(job_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xadd(key, {"event": event.model_dump_json()}, maxlen=EVENTS_MAXLEN, approximate=True)
+        pipe.expire(key, self.retention_seconds)
+        pipe.execute()
+
+    def events(self, job_id: str) -> list[JobEvent]:
+        return [
+            JobEvent.model_validate_json(fields["event"])
+            for _, fields in cast(Any, self.redis.xrange(events_key(job_id)))
+        ]
+
+    def wait_finished(self, job_id: str, timeout: float) -> Job | None:
+        """Block until the job's final event arrives (or ``timeout``); return the job."""
+        deadline = time.monotonic() + timeout
+        last_id = "0"
+        while (remaining := deadline - time.monotonic()) > 0:
+            block_ms = max(1, int(min(remaining, 2.0) * 1000))
+            entries = cast(Any, self.redis.xread({events_key(job_id): last_id}, block=block_ms))
+            for _stream, items in entries or []:
+                for entry_id, fields in items:
+                    last_id = entry_id
+                    if JobEvent.model_validate_json(fields["event"]).type == "finished":
+                        return self.get(job_id)
+        return None
+
+    def request_cancel(self, job_id: str, *, by: str) -> Job:
+        """Cancel a job that has not started; flag a running one to stop at a safe point."""
+        for _ in range(5):
+            job = self.get(job_id)
+            if job.state.finished:
+                return job
+            if job.state is JobState.RUNNING:
+                self.redis.set(cancel_key(job_id), by, ex=self.retention_seconds)
+                self.redis.xadd(
+                    AUDIT_STREAM,
+                    {
+                        "entry": audit_entry(
+                            "cancel requested",
+                            by=by,
+                            job=job_id,
+                            command=job.request.command_text(),
+                        )
+                    },
+                )
+                return job
+            cancelled = self.transition(
+                job,
+                JobState.CANCELLED,
+                by=by,
+                reason="cancelled before it started",
+                finished_at=datetime.now(UTC),
+            )
+            if cancelled is not None:
+                return cancelled
+        return self.get(job_id)
+
+    def cancel_requested(self, job_id: str) -> bool:
+        return bool(self.redis.exists(cancel_key(job_id)))
+
+    def recent(self, limit: int = 20) -> list[Job]:
+        """Newest jobs first; ids whose records have expired are dropped from the index."""
+        ids = cast(list[str], self.redis.zrevrange(index_key(self.cluster), 0, limit * 2))
+        jobs: list[Job] = []
+        for job_id in ids:
+            try:
+                jobs.append(self.get(job_id))
+            except JobNotFound:
+                self.redis.zrem(index_key(self.cluster), job_id)
+            if len(jobs) == limit:
+                break
+        return jobs
+
+    def audit_tail(self, count: int) -> list[dict[str, Any]]:
+        entries = cast(Any, self.redis.xrevrange(AUDIT_STREAM, count=count))
+        return [json.loads(fields["entry"]) for _, fields in reversed(entries or [])]
+
+    def audit(self, event: str, *, by: str, **fields: Any) -> None:
+        """Record something that is not a job transition (a refusal, a denied click)."""
+        self.redis.xadd(
+            AUDIT_STREAM,
+            {"entry": audit_entry(event, by=by, **fields)},
+            minid=self._audit_min_id(),
+            approximate=True,
+        )
