@@ -276,8 +276,10 @@ class Worker:
             }
         if job.request.restores:
             self.locks.end_disruption(job.request.restores)
-        if getattr(result, "cancelled", False):
+        if result.was_cancelled:
             return JobState.CANCELLED, {"result": result}
+        if result.failure:
+            return JobState.FAILED, {"result": result, "error": result.failure}
         return JobState.SUCCEEDED, {"result": result}
 
     def _finish(self, job: Job, state: JobState, changes: dict[str, object]) -> None:

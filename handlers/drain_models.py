@@ -151,7 +151,20 @@ class PodOutcome(StrEnum):
     PENDING = "pending"
 
 
-class DrainResult(BaseModel):
+class ResultBase(BaseModel):
+    """What every handler result tells the worker about how the job ended."""
+
+    @property
+    def failure(self) -> str | None:
+        """Why the operation did not do what was asked (None when it did)."""
+        return None
+
+    @property
+    def was_cancelled(self) -> bool:
+        return False
+
+
+class DrainResult(ResultBase):
     kind: Literal["drain_result"] = "drain_result"
     node: str
     dry_run: DryRun = "none"
@@ -168,6 +181,18 @@ class DrainResult(BaseModel):
 
     def count(self, outcome: PodOutcome) -> int:
         return sum(1 for o in self.outcomes.values() if o is outcome)
+
+    @property
+    def failure(self) -> str | None:
+        if self.drained or self.cancelled:
+            return None
+        first = self.errors[0] if self.errors else "unknown error"
+        more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+        return f'unable to drain node "{self.node}": {first}{more}'
+
+    @property
+    def was_cancelled(self) -> bool:
+        return self.cancelled
 
 
 DrainNode.model_rebuild()

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.names import dns1123_subdomain_problem
-from handlers.drain_models import DrainNode, DrainResult
+from handlers.drain_models import DrainNode, DrainResult, ResultBase
 
 
 def _valid_node_name(name: str) -> str:
@@ -128,12 +128,12 @@ class NodeRow(BaseModel):
     version: str
 
 
-class NodeTable(BaseModel):
+class NodeTable(ResultBase):
     kind: Literal["node_table"] = "node_table"
     rows: list[NodeRow]
 
 
-class NodeChange(BaseModel):
+class NodeChange(ResultBase):
     kind: Literal["node_change"] = "node_change"
     node: str
     changed: bool

@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 POLICY_YAML = """
 version: 1
 roles:
-  viewer: {verbs: [help, get]}
-  operator: {verbs: [help, get, cordon, uncordon]}
+  viewer: {verbs: [help, get, jobs]}
+  operator: {verbs: [help, get, jobs, audit, cordon, uncordon]}
   admin: {verbs: ["*"]}
 users:
   U_OPS: [operator]
