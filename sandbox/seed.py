@@ -243,9 +243,9 @@ def reset(kube: KubeClient) -> None:
             kube.delete(resource_for("Namespace").path(name=ns_name))
     # Nodes first, so DaemonSets stop re-creating pods for them; one request for thousands.
     kube.delete_collection(resource_for("Node").path(), label_selector=f"{SEED_LABEL}!=seed")
-    for name in SEED_NODES:
-        node = kube.get(resource_for("Node").path(name=name))
-        if node["spec"].get("unschedulable") or node["spec"].get("taints"):
+    for node in kube.list_pages(resource_for("Node").path()):
+        name = node["metadata"]["name"]
+        if name in SEED_NODES and (node["spec"].get("unschedulable") or node["spec"].get("taints")):
             kube.patch_merge(
                 resource_for("Node").path(name=name),
                 {"spec": {"unschedulable": None, "taints": None}},

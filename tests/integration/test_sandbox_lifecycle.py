@@ -65,3 +65,19 @@ def test_up_then_down_leaves_nothing_running(tmp_path: Path, sandbox: Path) -> N
     assert sandbox_processes(run_dir) == []
     assert cli(run_dir, "status").returncode == 1
     assert "not running" in cli(run_dir, "status").stderr
+
+
+def test_reset_seeds_a_cluster_that_was_never_seeded(tmp_path: Path, sandbox: Path) -> None:
+    """Regression: reset assumed the seed nodes existed (the test fixtures' first reset)."""
+    run_dir = tmp_path / "bare"
+    env = dict(os.environ, K8S_CHATOPS_SANDBOX_RUN_DIR=str(run_dir))
+    start = "from sandbox import cluster; cluster.up()"
+    try:
+        subprocess.run([sys.executable, "-c", start], env=env, check=True, timeout=120)
+        assert "nodes 0, pods 0" in cli(run_dir, "status").stdout
+        reset = cli(run_dir, "reset")
+        assert reset.returncode == 0, reset.stderr
+        assert "nodes 2, pods 15" in cli(run_dir, "status").stdout
+    finally:
+        cli(run_dir, "down")
+    assert sandbox_processes(run_dir) == []
