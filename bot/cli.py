@@ -6,28 +6,34 @@ import argparse
 import logging
 import sys
 import threading
+from typing import TYPE_CHECKING, Any
 
 from bot import logs
 from bot.settings import ChatSettings, SlackSettings, WorkerSettings, load
 from core.errors import ChatOpsError
+from policies import commands as policy_commands
 from sandbox import commands as sandbox_commands
+
+if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
+    from bot.store import JobStore
 
 log = logging.getLogger("k8s-chatops")
 
 
-def _dispatcher(settings: ChatSettings):  # type: ignore[no-untyped-def]
+def _dispatcher(settings: ChatSettings, **options: Any) -> tuple[Dispatcher, JobStore]:
     from bot.dispatcher import Dispatcher  # noqa: PLC0415 - keep `sandbox` start-up light
     from bot.store import JobStore, connect  # noqa: PLC0415
-    from policies.loader import load_policy  # noqa: PLC0415
+    from policies.loader import PolicyWatcher  # noqa: PLC0415
 
-    policy = load_policy(settings.policy_file)
+    watcher = PolicyWatcher(settings.policy_file).start()
     store = JobStore(
         connect(settings.redis_url),
         settings.cluster,
         retention_seconds=settings.job_retention_seconds,
         audit_retention_seconds=settings.audit_retention_seconds,
     )
-    return Dispatcher(policy, store), store
+    return Dispatcher(lambda: watcher.policy, store, **options), store
 
 
 def run_shell(args: argparse.Namespace) -> int:
@@ -40,6 +46,7 @@ def run_shell(args: argparse.Namespace) -> int:
 
 
 def run_worker(args: argparse.Namespace) -> int:
+    from bot import facts  # noqa: PLC0415
     from bot.store import JobStore, connect  # noqa: PLC0415
     from bot.worker import Worker  # noqa: PLC0415
     from handlers.kube import KubeClient  # noqa: PLC0415
@@ -61,6 +68,7 @@ def run_worker(args: argparse.Namespace) -> int:
         max_disrupted_nodes=settings.max_disrupted_nodes,
     )
     worker.install_signal_handlers()
+    facts.Publisher(kube, store.redis, settings.cluster).start()
     log.info(
         "worker %s serving cluster %s (API server %s)", worker.name, settings.cluster, kube.server
     )
@@ -72,12 +80,12 @@ def run_bot(args: argparse.Namespace) -> int:
     import waitress  # noqa: PLC0415
 
     from bot.http import make_wsgi  # noqa: PLC0415
-    from bot.slack_app import SlackNotifier, create_app, web_client  # noqa: PLC0415
+    from bot.slack_app import SlackGroups, SlackNotifier, create_app, web_client  # noqa: PLC0415
 
     settings = load(SlackSettings)
     logs.configure(settings.log_level)
-    dispatcher, store = _dispatcher(settings)
     client = web_client(settings)
+    dispatcher, store = _dispatcher(settings, resolve_groups=SlackGroups(client))
     app = create_app(settings, dispatcher, client)
     notifier = SlackNotifier(store, client, name=f"bot-{args.port}")
     threading.Thread(target=notifier.run, name="slack-notifier", daemon=True).start()
@@ -115,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     bot.set_defaults(run=run_bot)
 
     sandbox_commands.add_parser(sub)
+    policy_commands.add_parser(sub)
     return parser
 
 

@@ -1,45 +1,63 @@
-"""The one path every chat surface uses: text in, a reply (and maybe a queued job) out.
+"""The one path every chat surface uses: text in, a reply (and maybe a job) out.
 
-Parsing, the policy check and queueing happen here, and so does the one ``except`` that turns
-errors into replies: a :class:`ChatOpsError` shows its sentence; anything else is logged with
-an incident id and the person gets a short generic answer, never a traceback. Every request
-and its outcome — queued, refused, or answered — goes to the audit trail.
+Parsing, the policy decision and queueing happen here, and so does the one ``except`` that
+turns errors into replies: a :class:`ChatOpsError` shows its sentence; anything else is logged
+with an incident id and the person gets a short generic answer, never a traceback. Every
+request and its outcome — queued, waiting for approval, refused, approved — is audited.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import redis
 
-from bot import grammar
-from bot.jobs import Job, JobState, Origin
+from bot import facts, grammar
+from bot.approvals import Approvals
+from bot.jobs import ApprovalState, JobState, Origin
 from bot.render import render_audit, render_jobs
+from bot.replies import Reply
 from bot.store import JobStore
 from core import messages
 from core.errors import ChatOpsError, PolicyDenied, QueueUnavailable
-from policies.engine import evaluate
-from policies.model import Action, PolicyDocument, Subject
+from policies.engine import Facts, evaluate, groups_of, permitted_verbs, roles_of
+from policies.model import Action, Decision, Outcome, PolicyDocument, Subject, parse_duration
 
 log = logging.getLogger(__name__)
 
+#: Extra group memberships from outside the policy file (Slack user groups), by user id.
+GroupResolver = Callable[[str, PolicyDocument], frozenset[str]]
 
-@dataclass(frozen=True)
-class Reply:
-    """What to tell the person right away; ``job`` is set when work was queued."""
 
-    text: str
-    job: Job | None = None
-    ok: bool = True
-    duplicate: bool = False
+def _no_external_groups(user: str, policy: PolicyDocument) -> frozenset[str]:
+    del user, policy
+    return frozenset()
 
 
 class Dispatcher:
-    def __init__(self, policy: PolicyDocument, store: JobStore) -> None:
-        self.policy = policy
+    def __init__(
+        self,
+        policy: PolicyDocument | Callable[[], PolicyDocument],
+        store: JobStore,
+        *,
+        resolve_groups: GroupResolver = _no_external_groups,
+    ) -> None:
+        self._policy = policy
         self.store = store
+        self.resolve_groups = resolve_groups
+
+    @property
+    def policy(self) -> PolicyDocument:
+        """The policy in force (a watcher may swap it between requests)."""
+        return self._policy() if callable(self._policy) else self._policy
+
+    def subject(self, user: str, channel: str | None) -> Subject:
+        policy = self.policy
+        groups = groups_of(policy, user) | self.resolve_groups(user, policy)
+        return Subject(user_id=user, groups=groups, channel=channel)
 
     def submit(
         self, text: str, *, user: str, origin: Origin, idempotency: str | None = None
@@ -67,48 +85,129 @@ class Dispatcher:
         except redis.RedisError:
             log.warning("could not audit a refusal for %s", user)
 
-    def _allowed(self, user: str, verb: str, target: str) -> str:
-        decision = evaluate(self.policy, Subject(user_id=user), Action(verb=verb, target=target))
-        if not decision.allowed:
-            raise PolicyDenied(messages.DENIED.format(user=user, verb=verb, reason=decision.reason))
-        return decision.reason
+    def decide(self, subject: Subject, command: grammar.Parsed) -> Decision:
+        policy = self.policy
+        node = command.target.removeprefix("node/") if command.target.startswith("node/") else None
+        disrupts = bool(getattr(command, "disrupts", None))
+        mutating = bool(getattr(command, "mutating", False))
+        known = facts.read(self.store.redis, self.store.cluster, node)
+        rate = policy.limits.rate
+        recent = 0
+        if rate and mutating:
+            window = parse_duration(rate.per).total_seconds()
+            recent = self.store.count_recent(subject.user_id, window, record=False)
+        action = Action(
+            verb=command.verb,
+            target=command.target,
+            node=node,
+            node_labels=known.labels,
+            flags=frozenset(getattr(command, "flags", frozenset())),
+            disrupts=disrupts,
+        )
+        return evaluate(
+            policy,
+            subject,
+            action,
+            Facts(
+                unschedulable_nodes=known.unschedulable_nodes,
+                total_nodes=known.total_nodes,
+                target_unschedulable=known.unschedulable,
+                recent_requests=recent,
+            ),
+        )
+
+    def _allowed(self, subject: Subject, command: grammar.Parsed) -> Decision:
+        decision = self.decide(subject, command)
+        if decision.outcome is Outcome.DENY:
+            raise PolicyDenied(
+                messages.DENIED.format(
+                    user=subject.user_id, verb=command.verb, reason=decision.reason
+                )
+            )
+        return decision
 
     def _submit(self, text: str, *, user: str, origin: Origin, idempotency: str | None) -> Reply:
         command = grammar.parse(text)
+        subject = self.subject(user, origin.channel)
         if isinstance(command, grammar.CancelRequest):
-            return self._cancel(command.job_id, user)
-        reason = self._allowed(user, command.verb, command.target)
+            return self._cancel(command.job_id, subject)
+        if isinstance(command, grammar.ApproveRequest):
+            return Approvals(self.store, self.policy).answer(command, subject)
+        decision = self._allowed(subject, command)
         if isinstance(command, grammar.HelpRequest):
-            return Reply(grammar.help_text(command.topic))
+            allowed = set(permitted_verbs(self.policy, subject))
+            return Reply(grammar.help_text(command.topic, allowed=allowed))
+        if isinstance(command, grammar.WhoamiRequest):
+            return Reply(self._whoami(subject))
         if isinstance(command, grammar.JobsRequest):
+            self.store.expire_overdue()
             return Reply(render_jobs(self.store.recent(20)))
         if isinstance(command, grammar.AuditRequest):
             return Reply(render_audit(self.store.audit_tail(command.count)))
-        job, created = self.store.submit(
-            command, requester=user, origin=origin, decision=reason, idempotency=idempotency
-        )
-        if not created:
-            log.info("duplicate delivery of %r from %s: job %s", text[:200], user, job.id)
-            return Reply(
-                messages.QUEUED.format(job_id=job.id, command=job.request.command_text()),
-                job=job,
-                duplicate=True,
-            )
-        log.info("job %s queued for %s: %s (%s)", job.id, user, command.command_text(), reason)
-        return Reply(messages.QUEUED.format(job_id=job.id, command=command.command_text()), job=job)
+        return self._create_job(command, decision, user, origin, idempotency)
 
-    def _cancel(self, job_id: str, user: str) -> Reply:
+    def _create_job(
+        self,
+        command: grammar.Parsed,
+        decision: Decision,
+        user: str,
+        origin: Origin,
+        idempotency: str | None,
+    ) -> Reply:
+        approval = None
+        state = JobState.QUEUED
+        if decision.outcome is Outcome.NEEDS_APPROVAL and decision.requirement:
+            state = JobState.AWAITING_APPROVAL
+            expires = datetime.now(UTC) + parse_duration(decision.requirement.expires_in)
+            approval = ApprovalState(requirement=decision.requirement, expires_at=expires)
+        job, created = self.store.submit(
+            command,  # type: ignore[arg-type]  # immediate requests returned above
+            requester=user,
+            origin=origin,
+            decision=decision.reason,
+            state=state,
+            idempotency=idempotency,
+            approval=approval,
+        )
+        if getattr(command, "mutating", False) and created:
+            rate = self.policy.limits.rate
+            window = parse_duration(rate.per).total_seconds() if rate else 3600.0
+            self.store.count_recent(user, window, record=True)
+        text = command.command_text()  # type: ignore[union-attr]
+        if not created:
+            log.info("duplicate delivery of %r from %s: job %s", text, user, job.id)
+        if job.state is JobState.AWAITING_APPROVAL and job.approval:
+            reply = messages.APPROVAL_NEEDED.format(
+                job_id=job.id,
+                needed=job.approval.requirement.describe(),
+                expires=job.approval.expires_at.strftime("%H:%M UTC"),
+            )
+        else:
+            reply = messages.QUEUED.format(job_id=job.id, command=text)
+        log.info("job %s %s for %s: %s (%s)", job.id, job.state.value, user, text, decision.reason)
+        return Reply(reply, job=job, duplicate=not created)
+
+    def _whoami(self, subject: Subject) -> str:
+        policy = self.policy
+        roles = roles_of(policy, subject)
+        return messages.WHOAMI.format(
+            user=subject.user_id,
+            roles=", ".join(roles) or "none",
+            groups=", ".join(sorted(subject.groups)) or "none",
+            verbs=", ".join(permitted_verbs(policy, subject)) or "nothing",
+        )
+
+    def _cancel(self, job_id: str, subject: Subject) -> Reply:
         job = self.store.get(job_id)
-        if job.requester != user:
-            try:
-                self._allowed(user, "cancel", f"job/{job_id}")
-            except PolicyDenied:
+        if job.requester != subject.user_id:
+            decision = evaluate(self.policy, subject, Action(verb="cancel", target=f"job/{job_id}"))
+            if decision.outcome is Outcome.DENY:
                 raise PolicyDenied(
                     messages.CANCEL_NOT_YOURS.format(job_id=job_id, requester=job.requester)
-                ) from None
+                )
         if job.state.finished:
             return Reply(messages.CANCEL_FINISHED.format(job_id=job_id, state=job.state.value))
-        after = self.store.request_cancel(job_id, by=user)
+        after = self.store.request_cancel(job_id, by=subject.user_id)
         if after.state is JobState.CANCELLED:
             return Reply(messages.CANCEL_QUEUED.format(job_id=job_id))
         if after.state.finished:

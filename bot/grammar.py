@@ -18,9 +18,9 @@ from bot.flags import Flag, parse_flags
 from core import messages
 from core.errors import CommandError
 from core.names import dns1123_subdomain_problem
+from core.selectors import parse_selector
 from handlers.drain_models import DrainNode
 from handlers.models import CordonNode, GetNodes, UncordonNode
-from handlers.selectors import parse_selector
 
 MAX_COMMAND_LENGTH = 2000
 
@@ -75,8 +75,36 @@ class CancelRequest(BaseModel):
         return f"job/{self.job_id}"
 
 
+class WhoamiRequest(BaseModel):
+    @property
+    def verb(self) -> str:
+        return "whoami"
+
+    @property
+    def target(self) -> str:
+        return "whoami"
+
+
+class ApproveRequest(BaseModel):
+    """``approve JOB [reason]`` or ``deny JOB [reason]``."""
+
+    job_id: str
+    approve: bool
+    reason: str = ""
+
+    @property
+    def verb(self) -> str:
+        return "approve"
+
+    @property
+    def target(self) -> str:
+        return f"job/{self.job_id}"
+
+
 #: Requests the bot answers itself, without a job.
-Immediate = HelpRequest | JobsRequest | AuditRequest | CancelRequest
+Immediate = (
+    HelpRequest | JobsRequest | AuditRequest | CancelRequest | WhoamiRequest | ApproveRequest
+)
 Parsed = Immediate | GetNodes | CordonNode | UncordonNode | DrainNode
 
 
@@ -186,6 +214,30 @@ def _parse_audit(args: list[str]) -> Parsed:
     return AuditRequest(count=int(args[0]))
 
 
+def _job_id(usage: str, args: list[str]) -> str:
+    if not args:
+        raise CommandError(messages.MISSING_ARGUMENT.format(usage=usage, what="JOB"))
+    job_id = args[0].lstrip("#")
+    if not job_id.isdigit() or len(job_id) > 12:
+        raise CommandError(messages.BAD_JOB_ID.format(value=args[0][:20]))
+    return job_id
+
+
+def _parse_approval(approve: bool) -> Callable[[list[str]], Parsed]:
+    usage = f"{'approve' if approve else 'deny'} JOB [REASON]"
+
+    def parse(args: list[str]) -> Parsed:
+        job_id = _job_id(usage, args)
+        return ApproveRequest(job_id=job_id, approve=approve, reason=" ".join(args[1:])[:500])
+
+    return parse
+
+
+def _parse_whoami(args: list[str]) -> Parsed:
+    _no_arguments("whoami", args)
+    return WhoamiRequest()
+
+
 def _parse_cancel(args: list[str]) -> Parsed:
     _reject_flags("cancel JOB", args)
     if not args:
@@ -228,6 +280,19 @@ COMMANDS: dict[str, CommandSpec] = {
             "cancel", "cancel JOB", "stop a queued or running job at a safe point", _parse_cancel
         ),
         CommandSpec(
+            "approve",
+            "approve JOB [REASON]",
+            "approve a change someone else asked for",
+            _parse_approval(True),
+        ),
+        CommandSpec(
+            "deny",
+            "deny JOB [REASON]",
+            "refuse a change that waits for approval",
+            _parse_approval(False),
+        ),
+        CommandSpec("whoami", "whoami", "your roles, groups, and what you may do", _parse_whoami),
+        CommandSpec(
             "audit", "audit [N]", "the last N entries of the audit trail (default 20)", _parse_audit
         ),
         CommandSpec(
@@ -268,13 +333,23 @@ def parse(text: str) -> Parsed:
     return spec.parse(args)
 
 
-def help_text(topic: str | None = None) -> str:
+#: Commands whose policy verb differs from their name.
+POLICY_VERB = {"deny": "approve"}
+
+
+def help_text(topic: str | None = None, *, allowed: set[str] | None = None) -> str:
+    """All commands, or those whose verb is in ``allowed`` (what this person may run)."""
     if topic and topic in COMMANDS:
         spec = COMMANDS[topic]
         return f"/k8s {spec.usage}\n    {spec.summary}"
+    shown = [
+        s
+        for s in COMMANDS.values()
+        if allowed is None or POLICY_VERB.get(s.verb, s.verb) in allowed
+    ]
     lines = [messages.HELP_HEADER]
-    width = max(len(spec.usage) for spec in COMMANDS.values())
-    lines += [f"  /k8s {s.usage:<{width}}  {s.summary}" for s in COMMANDS.values()]
+    width = max(len(spec.usage) for spec in shown)
+    lines += [f"  /k8s {s.usage:<{width}}  {s.summary}" for s in shown]
     lines.append(messages.HELP_FOOTER)
     if topic:
         unknown = messages.UNKNOWN_COMMAND.format(word=topic)

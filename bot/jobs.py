@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from handlers.models import Request, Result
+from policies.model import Requirement
 
 PREFIX = "k8s-chatops"
 
@@ -91,6 +92,27 @@ class Transition(BaseModel):
     reason: str = ""
 
 
+class Approval(BaseModel):
+    by: str
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    reason: str = ""
+
+
+class ApprovalState(BaseModel):
+    """What a job needs before it may run, and who has approved so far."""
+
+    requirement: Requirement
+    expires_at: datetime
+    approvals: list[Approval] = Field(default_factory=list)
+
+    def approved_by(self, user: str) -> bool:
+        return any(a.by == user for a in self.approvals)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.approvals) >= self.requirement.count
+
+
 class Job(BaseModel):
     id: str
     cluster: str
@@ -108,6 +130,7 @@ class Job(BaseModel):
     result: Result | None = None
     error: str | None = None
     history: list[Transition] = Field(default_factory=list)
+    approval: ApprovalState | None = None
 
     @property
     def target(self) -> str:
@@ -145,6 +168,14 @@ def index_key(cluster: str) -> str:
 
 def lock_key(cluster: str, target: str) -> str:
     return f"{PREFIX}:{cluster}:lock:{target}"
+
+
+def node_facts_key(cluster: str) -> str:
+    return f"{PREFIX}:{cluster}:nodes"
+
+
+def rate_key(cluster: str, user: str) -> str:
+    return f"{PREFIX}:{cluster}:rate:{user}"
 
 
 def disrupted_key(cluster: str) -> str:

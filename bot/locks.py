@@ -77,12 +77,22 @@ class Locks:
         return cast(dict[str, str], self.redis.hgetall(disrupted_key(self.cluster)))
 
     def reserve_disruption(
-        self, node: str, job_id: str, cap: int, still_disrupted: Callable[[str], bool]
+        self,
+        node: str,
+        job_id: str,
+        cap: int,
+        *,
+        still_disrupted: Callable[[str], bool],
+        job_active: Callable[[str], bool],
     ) -> CapRefusal | None:
-        """Count ``node`` as disrupted by ``job_id`` unless that would exceed ``cap``."""
+        """Count ``node`` as disrupted by ``job_id`` unless that would exceed ``cap``.
+
+        A node is pruned only when the job that reserved it has ended and the node is
+        schedulable again: a job that is still starting has not cordoned its node yet.
+        """
         key = disrupted_key(self.cluster)
         for other, holder in self.disrupted().items():
-            if other != node and not still_disrupted(other):
+            if other != node and not job_active(holder) and not still_disrupted(other):
                 self._prune(keys=[key], args=[other, holder])
         answer = cast(list[Any], self._reserve(keys=[key], args=[node, job_id, cap]))
         if not answer:

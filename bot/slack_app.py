@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import redis
@@ -30,6 +31,7 @@ from bot.queue import read_group
 from bot.render import is_tabular, render_job
 from bot.settings import SlackSettings
 from bot.store import JobStore
+from policies.model import PolicyDocument
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,46 @@ def web_client(settings: SlackSettings) -> WebClient:
         ]
     )
     return client
+
+
+class SlackGroups:
+    """Slack user group memberships for policy groups with ``slack_usergroup``, cached.
+
+    ``usergroups.users.list`` is asked at most once per group every ``ttl`` seconds; when Slack
+    cannot be reached the last answer is kept (or, at first, nobody is in the group — the safe
+    side: groups only ever grant).
+    """
+
+    def __init__(self, client: WebClient, ttl: float = 300.0) -> None:
+        self.client = client
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def members(self, usergroup: str) -> frozenset[str]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(usergroup)
+        if cached and now - cached[0] < self.ttl:
+            return cached[1]
+        try:
+            response = self.client.usergroups_users_list(usergroup=usergroup)
+            users = frozenset(response.get("users") or [])
+        except SlackApiError as error:
+            log.warning(
+                "usergroups.users.list for %s failed: %s", usergroup, error.response.get("error")
+            )
+            return cached[1] if cached else frozenset()
+        with self._lock:
+            self._cache[usergroup] = (now, users)
+        return users
+
+    def __call__(self, user: str, policy: PolicyDocument) -> frozenset[str]:
+        return frozenset(
+            name
+            for name, group in policy.groups.items()
+            if group.slack_usergroup and user in self.members(group.slack_usergroup)
+        )
 
 
 def create_app(settings: SlackSettings, dispatcher: Dispatcher, client: WebClient) -> App:

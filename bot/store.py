@@ -26,6 +26,7 @@ from bot.jobs import (
     SEQUENCE_KEY,
     TRANSITIONS,
     WORKER_GROUP,
+    ApprovalState,
     Job,
     JobEvent,
     JobState,
@@ -37,6 +38,7 @@ from bot.jobs import (
     index_key,
     job_key,
     queue_key,
+    rate_key,
 )
 from core import messages
 from core.errors import JobNotFound, QueueUnavailable
@@ -63,8 +65,9 @@ redis.call('XADD', KEYS[5], 'MINID', '~', ARGV[8], '*', 'entry', ARGV[7])
 return ARGV[1]
 """
 
-# KEYS: job, events, notify, audit. ARGV: expected version, state, doc, final(0/1), retention,
-# final event, audit entry, job id, audit min id. Returns 1 if applied, 0 if the job had moved.
+# KEYS: job, events, notify, audit, queue. ARGV: expected version, state, doc, final(0/1),
+# retention, final event, audit entry, job id, audit min id, enqueue(0/1).
+# Returns 1 if applied, 0 if the job had moved.
 _TRANSITION = """
 if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'doc', ARGV[3],
@@ -76,6 +79,7 @@ if ARGV[4] == '1' then
   redis.call('EXPIRE', KEYS[2], ARGV[5])
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'job_id', ARGV[8])
 end
+if ARGV[10] == '1' then redis.call('XADD', KEYS[5], '*', 'job_id', ARGV[8]) end
 return 1
 """
 
@@ -142,6 +146,7 @@ class JobStore:
         decision: str,
         state: JobState = JobState.QUEUED,
         idempotency: str | None = None,
+        approval: ApprovalState | None = None,
     ) -> tuple[Job, bool]:
         """Record (and queue) a job; return it and whether it is new (False: a duplicate)."""
         try:
@@ -198,9 +203,19 @@ class JobStore:
         return Job.model_validate_json(str(doc))
 
     def transition(
-        self, job: Job, state: JobState, *, by: str, reason: str = "", **changes: Any
+        self,
+        job: Job,
+        state: JobState,
+        *,
+        by: str,
+        reason: str = "",
+        audit_event: str | None = None,
+        **changes: Any,
     ) -> Job | None:
-        """Move ``job`` to ``state``; None if it moved meanwhile (nothing is written then)."""
+        """Move ``job`` to ``state``; None if it moved meanwhile (nothing is written then).
+
+        Entering ``queued`` also puts the job on the queue, in the same step.
+        """
         if state not in TRANSITIONS.get(job.state, frozenset()):
             raise ValueError(f"job {job.id}: {job.state.value} → {state.value} is not allowed")
         step = Transition(state=state, by=by, reason=reason)
@@ -300,6 +315,39 @@ class JobStore:
             if cancelled is not None:
                 return cancelled
         return self.get(job_id)
+
+    def count_recent(self, user: str, window_seconds: float, *, record: bool) -> int:
+        """Requests ``user`` made in the last ``window_seconds`` (recording this one first)."""
+        key = rate_key(self.cluster, user)
+        now = time.time()
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zremrangebyscore(key, 0, now - window_seconds)
+        if record:
+            pipe.zadd(key, {f"{now:.6f}": now})
+        pipe.zcard(key)
+        pipe.expire(key, int(window_seconds) + 60)
+        return int(pipe.execute()[-2])
+
+    def expire_overdue(self, now: datetime | None = None, *, scan: int = 200) -> list[Job]:
+        """Mark jobs whose approval window has passed as expired."""
+        moment = now or datetime.now(UTC)
+        expired = []
+        for job in self.recent(scan):
+            if (
+                job.state is JobState.AWAITING_APPROVAL
+                and job.approval
+                and job.approval.expires_at <= moment
+            ):
+                done = self.transition(
+                    job,
+                    JobState.EXPIRED,
+                    by="k8s-chatops",
+                    reason="approval window passed",
+                    finished_at=moment,
+                )
+                if done is not None:
+                    expired.append(done)
+        return expired
 
     def cancel_requested(self, job_id: str) -> bool:
         return bool(self.redis.exists(cancel_key(job_id)))

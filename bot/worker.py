@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Any
 
 import redis
 
@@ -125,11 +126,15 @@ class Worker:
         processed = 0
         backoff = 0.5
         groups_ready = False
+        next_sweep = 0.0
         while not self.stopping.is_set():
             try:
                 if not groups_ready:
                     self.store.ensure_groups()
                     groups_ready = True
+                if time.monotonic() >= next_sweep:
+                    self.store.expire_overdue()
+                    next_sweep = time.monotonic() + 10
                 entries = read_group(
                     self.store.redis,
                     queue_key(self.store.cluster),
@@ -193,7 +198,7 @@ class Worker:
             started_at=job.started_at or datetime.now(UTC),
         )
 
-    def _guarded_execute(self, job: Job, lease: _Lease) -> tuple[JobState, dict[str, object]]:
+    def _guarded_execute(self, job: Job, lease: _Lease) -> tuple[JobState, dict[str, Any]]:
         progress = _Progress(self.store, job.id)
         control = Control(progress=progress, cancelled=self._cancel_check(job.id))
         try:
@@ -226,7 +231,7 @@ class Worker:
 
     def _take_target(
         self, job: Job, lease: _Lease, control: Control
-    ) -> tuple[JobState, dict[str, object]] | None:
+    ) -> tuple[JobState, dict[str, Any]] | None:
         """Wait for the target lock; say once who holds it. None once it is ours."""
         announced = False
         while True:
@@ -248,12 +253,22 @@ class Worker:
         if node is None:
             return None
         refusal = self.locks.reserve_disruption(
-            node, job.id, self.max_disrupted_nodes, self._still_cordoned
+            node,
+            job.id,
+            self.max_disrupted_nodes,
+            still_disrupted=self._still_cordoned,
+            job_active=self._job_active,
         )
         if refusal is None:
             return None
         holders = ", ".join(f"{n} (job {j})" for n, j in sorted(refusal.holders.items()))
         return messages.JOB_CAP_REACHED.format(cap=refusal.cap, holders=holders, node=node)
+
+    def _job_active(self, job_id: str) -> bool:
+        try:
+            return not self.store.get(job_id).state.finished
+        except JobNotFound:
+            return False
 
     def _still_cordoned(self, node: str) -> bool:
         try:
@@ -263,7 +278,7 @@ class Worker:
         except KubeNotFound:
             return False
 
-    def _execute(self, job: Job, control: Control) -> tuple[JobState, dict[str, object]]:
+    def _execute(self, job: Job, control: Control) -> tuple[JobState, dict[str, Any]]:
         try:
             result = self.perform(job.request, self.kube, control)
         except ChatOpsError as error:
@@ -282,7 +297,7 @@ class Worker:
             return JobState.FAILED, {"result": result, "error": result.failure}
         return JobState.SUCCEEDED, {"result": result}
 
-    def _finish(self, job: Job, state: JobState, changes: dict[str, object]) -> None:
+    def _finish(self, job: Job, state: JobState, changes: dict[str, Any]) -> None:
         finished = self.store.transition(
             job,
             state,

@@ -35,10 +35,30 @@ DENIED_NO_ROLE_ALLOWS = (
     "none of your roles ({roles}) allows `{verb}`. Ask a cluster admin to grant you a role "
     "that does in the policy file."
 )
-DENIED_UNKNOWN_USER = (
-    "you are not listed in the policy file, and people who are not listed may only read "
-    "({verbs}). Ask a cluster admin to add you."
+DENIED_NO_ROLE = (
+    "you hold no role in the policy file, and nothing is allowed by default. "
+    "Ask a cluster admin to add you."
 )
+POLICY_RULE_DENIES = "policy rule `{rule}` forbids it."
+POLICY_OUTSIDE_WINDOW = "changes are only allowed in the change window(s): {windows}."
+POLICY_RATE = "you have reached the limit of {count} changes per {per}; try again later."
+POLICY_UNSCHEDULABLE_LIMIT = (
+    "at most {limit} node(s) may be unschedulable at once and {now} already are."
+)
+APPROVE_OWN = "You asked for this change yourself; someone else has to approve it."
+APPROVE_NOT_ELIGIBLE = "You are not one of the approvers this change needs: {needed}."
+APPROVAL_NEEDED = (
+    "Job {job_id} waits for approval: {needed}. Approvers: `/k8s approve {job_id}` "
+    "(or `/k8s deny {job_id}`). It expires at {expires}."
+)
+APPROVAL_RECORDED = "Approval {have}/{need} for job {job_id} recorded."
+APPROVAL_COMPLETE = "Job {job_id} approved by {approvers}; queued: `{command}`"
+APPROVAL_ALREADY = "You already approved job {job_id}; approvals count once per person."
+APPROVAL_NOT_WAITING = "Job {job_id} is not waiting for approval (it is {state})."
+APPROVAL_EXPIRED = "Job {job_id} expired at {expires} before enough people approved it."
+APPROVAL_REASON_REQUIRED = "Approving job {job_id} needs a reason: `/k8s approve {job_id} REASON`."
+DENIAL_RECORDED = "Job {job_id} denied by {user}{reason}; nothing was done."
+WHOAMI = "You are {user}. Roles: {roles}. Groups: {groups}. You may: {verbs}."
 POLICY_FILE_MISSING = "Policy file {path} does not exist (setting K8S_CHATOPS_POLICY_FILE)."
 POLICY_FILE_INVALID = "Policy file {path} is not valid: {detail}"
 

@@ -60,6 +60,20 @@ class DrainNode(BaseModel):
     def restores(self) -> str | None:
         return None
 
+    @property
+    def flags(self) -> frozenset[str]:
+        used = {
+            "ignore-daemonsets": self.ignore_daemonsets,
+            "force": self.force,
+            "delete-emptydir-data": self.delete_emptydir_data,
+            "disable-eviction": self.disable_eviction,
+            "grace-period": self.grace_period != -1,
+            "timeout": bool(self.timeout_seconds),
+            "pod-selector": bool(self.pod_selector),
+            "dry-run": self.dry_run != "none",
+        }
+        return frozenset(flag for flag, on in used.items() if on)
+
     def command_text(self) -> str:
         words = ["drain", self.node]
         for flag in ("ignore_daemonsets", "force", "delete_emptydir_data", "disable_eviction"):

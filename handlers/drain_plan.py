@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from core import messages
+from core.selectors import matches, parse_selector
 from handlers import drain_filters as filters
 from handlers.drain_models import Capacity, DrainNode, DrainPlan, PodFate
 from handlers.kube import JSON, KubeClient, KubeNotFound, resource_for
 from handlers.quantity import cpu_millis, format_cpu, format_memory, memory_bytes
-from handlers.selectors import matches, parse_selector
 
 UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 TIGHT_RATIO = 0.85

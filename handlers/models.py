@@ -51,6 +51,11 @@ class _Request(BaseModel):
         """The node this request puts back into service, if any."""
         return None
 
+    @property
+    def flags(self) -> frozenset[str]:
+        """The kubectl-style flags used, for policy rules that single them out."""
+        return frozenset()
+
     def command_text(self) -> str:
         raise NotImplementedError
 

@@ -1,29 +1,271 @@
-"""The decision: which roles a subject holds, and whether any of them allows the verb.
+"""The decision: (who, what, cluster facts) → allow, deny, or needs approval, and why.
 
-Unknown users (not in ``users``) may only use the read verbs in ``unknown_users``. A denial
-says which roles were considered, so the person knows whom to ask for what.
+Order, so that every answer can name what decided it:
+
+1. Roles come from bindings (users, groups, everyone; optionally only in some channels).
+2. A verb is permitted if a role grants it or an ``allow`` rule matches. Nothing else is:
+   deny by default.
+3. Any matching ``deny`` rule refuses, whatever allowed it (explicit deny wins).
+4. For changes: outside every change window, over the per-user rate, or past the limit of
+   unschedulable nodes → refused.
+5. Matching ``require_approval`` rules and protected targets set the approvals needed; the
+   strictest count wins, and the approvers of every such rule may approve.
+
+Pure: no I/O. Facts (node labels, counts, the time) come in as arguments.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
 from core import messages
-from policies.model import Action, Decision, Outcome, PolicyDocument, Subject
+from core.selectors import matches, parse_selector
+from policies.model import (
+    VERBS,
+    Access,
+    Action,
+    ApprovalSpec,
+    Approvers,
+    Decision,
+    NodeMatch,
+    Outcome,
+    PolicyDocument,
+    Requirement,
+    Rule,
+    Subject,
+    parse_duration,
+)
 
 
-def evaluate(policy: PolicyDocument, subject: Subject, action: Action) -> Decision:
-    roles = tuple(policy.users.get(subject.user_id, ()))
-    if not roles:
-        if action.verb in policy.unknown_users:
-            return Decision(outcome=Outcome.ALLOW, reason="read access for everyone")
-        verbs = ", ".join(sorted(policy.unknown_users)) or "nothing"
-        return Decision(
-            outcome=Outcome.DENY, reason=messages.DENIED_UNKNOWN_USER.format(verbs=verbs)
+@dataclass(frozen=True)
+class Facts:
+    """What the decision may know about the world right now."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    unschedulable_nodes: int | None = None
+    total_nodes: int | None = None
+    target_unschedulable: bool | None = None
+    recent_requests: int = 0
+
+
+def roles_of(policy: PolicyDocument, subject: Subject) -> tuple[str, ...]:
+    roles: list[str] = []
+    for binding in policy.bindings:
+        if binding.channels and not any(
+            subject.channel in policy.channels[name] for name in binding.channels
+        ):
+            continue
+        listed = (
+            binding.everyone
+            or subject.user_id in binding.users
+            or subject.groups & set(binding.groups)
         )
-    granting = tuple(r for r in roles if policy.roles[r].allows(action.verb))
-    if granting:
-        return Decision(outcome=Outcome.ALLOW, reason=f"allowed by role {granting[0]}", roles=roles)
-    return Decision(
-        outcome=Outcome.DENY,
-        reason=messages.DENIED_NO_ROLE_ALLOWS.format(roles=", ".join(roles), verb=action.verb),
-        roles=roles,
+        if listed and binding.role not in roles:
+            roles.append(binding.role)
+    return tuple(roles)
+
+
+def groups_of(policy: PolicyDocument, user_id: str) -> frozenset[str]:
+    """Groups the policy lists the user in (Slack user groups are resolved by the bot)."""
+    return frozenset(name for name, group in policy.groups.items() if user_id in group.users)
+
+
+def _node_match(match: NodeMatch, action: Action, *, restrictive: bool) -> bool:
+    if action.node is None:
+        return False
+    if match.names_match(action.node):
+        return True
+    if match.selector is None:
+        return False
+    if action.node_labels is None:
+        return restrictive  # unknown labels: restrictions apply, grants do not
+    return matches(parse_selector(match.selector), action.node_labels)
+
+
+def _rule_matches(rule: Rule, subject: Subject, roles: tuple[str, ...], action: Action) -> bool:
+    if "*" not in rule.verbs and action.verb not in rule.verbs:
+        return False
+    restrictive = rule.effect != "allow"
+    if rule.nodes is not None and not _node_match(rule.nodes, action, restrictive=restrictive):
+        return False
+    if rule.namespaces and action.namespace not in rule.namespaces:
+        return False
+    if rule.flags and not set(rule.flags) <= action.flags:
+        return False
+    if rule.subjects is not None:
+        who = rule.subjects
+        if not (
+            subject.user_id in who.users
+            or set(roles) & set(who.roles)
+            or subject.groups & set(who.groups)
+        ):
+            return False
+    return True
+
+
+def _protected(policy: PolicyDocument, action: Action) -> bool:
+    guard = policy.protected
+    if guard.nodes is not None and _node_match(guard.nodes, action, restrictive=True):
+        return True
+    return bool(action.namespace and action.namespace in guard.namespaces)
+
+
+def _deny(reason: str, rule: str, roles: tuple[str, ...]) -> Decision:
+    return Decision(outcome=Outcome.DENY, reason=reason, rule=rule, roles=roles)
+
+
+def _within_windows(policy: PolicyDocument, now: datetime) -> bool:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415 - stdlib, only needed with windows
+
+    for window in policy.limits.change_windows:
+        local = now.astimezone(ZoneInfo(window.timezone))
+        day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
+        if day in window.days and window.start <= local.time() < window.end:
+            return True
+    return not policy.limits.change_windows
+
+
+def unschedulable_limit(policy: PolicyDocument, total_nodes: int | None) -> int | None:
+    limit = policy.limits.max_unschedulable
+    if limit is None:
+        return None
+    if isinstance(limit, int):
+        return limit
+    if total_nodes is None:
+        return None
+    return max(1, math.floor(int(limit.rstrip("%")) * total_nodes / 100))
+
+
+def _limits(
+    policy: PolicyDocument, action: Action, facts: Facts, roles: tuple[str, ...]
+) -> Decision | None:
+    if VERBS.get(action.verb) is not Access.WRITE:
+        return None
+    if not _within_windows(policy, facts.now):
+        windows = "; ".join(w.describe() for w in policy.limits.change_windows)
+        return _deny(messages.POLICY_OUTSIDE_WINDOW.format(windows=windows), "limits", roles)
+    rate = policy.limits.rate
+    if rate and facts.recent_requests >= rate.requests:
+        return _deny(
+            messages.POLICY_RATE.format(count=rate.requests, per=rate.per), "limits", roles
+        )
+    limit = unschedulable_limit(policy, facts.total_nodes)
+    if (
+        action.disrupts
+        and limit is not None
+        and facts.unschedulable_nodes is not None
+        and not facts.target_unschedulable
+        and facts.unschedulable_nodes + 1 > limit
+    ):
+        return _deny(
+            messages.POLICY_UNSCHEDULABLE_LIMIT.format(limit=limit, now=facts.unschedulable_nodes),
+            "limits",
+            roles,
+        )
+    return None
+
+
+def _requirement(specs: Iterable[tuple[str, ApprovalSpec]]) -> Requirement | None:
+    collected = list(specs)
+    if not collected:
+        return None
+    count = max(spec.count for _, spec in collected)
+    approvers = Approvers(
+        roles=sorted({r for _, s in collected for r in s.approvers.roles}),
+        groups=sorted({g for _, s in collected for g in s.approvers.groups}),
+        users=sorted({u for _, s in collected for u in s.approvers.users}),
     )
+    shortest = min((spec.expires_in for _, spec in collected), key=parse_duration)
+    return Requirement(
+        count=count,
+        approvers=approvers,
+        expires_in=shortest,
+        reason_required=any(spec.reason_required for _, spec in collected),
+        because=tuple(name for name, _ in collected),
+    )
+
+
+def evaluate(
+    policy: PolicyDocument, subject: Subject, action: Action, facts: Facts | None = None
+) -> Decision:
+    facts = facts or Facts()
+    roles = roles_of(policy, subject)
+    matching = [r for r in policy.rules if _rule_matches(r, subject, roles, action)]
+    granting_role = next((r for r in roles if policy.roles[r].allows(action.verb)), None)
+    granting_rule = next((r for r in matching if r.effect == "allow"), None)
+    if granting_role is None and granting_rule is None:
+        if not roles:
+            return _deny(messages.DENIED_NO_ROLE, "default deny", roles)
+        return _deny(
+            messages.DENIED_NO_ROLE_ALLOWS.format(roles=", ".join(roles), verb=action.verb),
+            "default deny",
+            roles,
+        )
+    denial = next((r for r in matching if r.effect == "deny"), None)
+    if denial is not None:
+        reason = denial.reason or messages.POLICY_RULE_DENIES.format(rule=denial.name)
+        return _deny(reason, denial.name, roles)
+    limited = _limits(policy, action, facts, roles)
+    if limited is not None:
+        return limited
+    granted_by = f"role {granting_role}" if granting_role else f"rule {granting_rule.name}"  # type: ignore[union-attr]
+    specs = [
+        (r.name, r.approval) for r in matching if r.effect == "require_approval" and r.approval
+    ]
+    if VERBS.get(action.verb) is Access.WRITE and _protected(policy, action):
+        guard = policy.protected.approval
+        if guard is not None:
+            specs.append(("protected target", guard))
+    requirement = _requirement((name, spec) for name, spec in specs if spec is not None)
+    if requirement is not None:
+        return Decision(
+            outcome=Outcome.NEEDS_APPROVAL,
+            reason=f"allowed by {granted_by}; needs {requirement.describe()}",
+            rule=", ".join(requirement.because),
+            roles=roles,
+            requirement=requirement,
+        )
+    return Decision(
+        outcome=Outcome.ALLOW, reason=f"allowed by {granted_by}", rule=granted_by, roles=roles
+    )
+
+
+def may_approve(
+    policy: PolicyDocument, approver: Subject, requirement: Requirement, requester: str
+) -> tuple[bool, str]:
+    """Whether ``approver`` counts towards ``requirement``; the requester never does."""
+    if approver.user_id == requester:
+        return False, messages.APPROVE_OWN
+    who = requirement.approvers
+    roles = roles_of(policy, approver)
+    if (
+        approver.user_id in who.users
+        or set(roles) & set(who.roles)
+        or approver.groups & set(who.groups)
+    ):
+        return True, ""
+    return False, messages.APPROVE_NOT_ELIGIBLE.format(needed=requirement.describe())
+
+
+def permitted_verbs(policy: PolicyDocument, subject: Subject) -> list[str]:
+    """Verbs the subject may use on some target (what ``help`` and ``whoami`` show)."""
+    roles = roles_of(policy, subject)
+    verbs = set()
+    for verb in VERBS:
+        if any(policy.roles[r].allows(verb) for r in roles):
+            verbs.add(verb)
+    for rule in policy.rules:
+        if rule.effect == "allow" and (
+            rule.subjects is None
+            or _rule_matches(
+                rule.model_copy(update={"nodes": None, "namespaces": [], "flags": []}),
+                subject,
+                roles,
+                Action(verb=rule.verbs[0], target=""),
+            )
+        ):
+            verbs |= set(VERBS) if "*" in rule.verbs else set(rule.verbs)
+    return sorted(verbs)

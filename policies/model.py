@@ -1,10 +1,24 @@
-"""The vocabulary of the policy layer: subjects, actions, decisions, and the policy document."""
+"""The policy document and the vocabulary of decisions.
+
+One YAML file says who may do what, where, and who must approve: named groups and channels,
+roles (sets of verbs), bindings of roles to users, groups, channels or everyone, rules that
+allow, deny or require approval for verbs on targets, protected targets, and limits (how many
+nodes may be out of service, when changes are allowed, how often one person may ask).
+Everything is validated when the file is loaded; :mod:`policies.engine` decides.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import re
+from datetime import time, timedelta
 from enum import StrEnum
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from core.selectors import parse_selector
 
 
 class Access(StrEnum):
@@ -12,53 +26,23 @@ class Access(StrEnum):
     WRITE = "write"
 
 
-#: Every verb the bot understands, and whether it changes the cluster.
+#: Every verb the bot understands, and whether it changes anything.
 VERBS: dict[str, Access] = {
     "help": Access.READ,
+    "whoami": Access.READ,
     "get": Access.READ,
+    "jobs": Access.READ,
+    "audit": Access.READ,
     "cordon": Access.WRITE,
     "uncordon": Access.WRITE,
     "drain": Access.WRITE,
-    "jobs": Access.READ,
-    "audit": Access.READ,
     "cancel": Access.WRITE,
+    "approve": Access.WRITE,
 }
-READ_VERBS = frozenset(v for v, access in VERBS.items() if access is Access.READ)
 ALL = "*"
-
-
-class Subject(BaseModel):
-    """Who is asking: a chat user id (Slack ``U…`` or a shell ``--user``)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    user_id: str
-
-
-class Action(BaseModel):
-    """What is asked: a verb on a target (``node/k8s-node1``, ``nodes``)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    verb: str
-    target: str
-
-
-class Outcome(StrEnum):
-    ALLOW = "allow"
-    DENY = "deny"
-
-
-class Decision(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    outcome: Outcome
-    reason: str
-    roles: tuple[str, ...] = ()
-
-    @property
-    def allowed(self) -> bool:
-        return self.outcome is Outcome.ALLOW
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _check_verbs(verbs: list[str]) -> list[str]:
@@ -70,9 +54,49 @@ def _check_verbs(verbs: list[str]) -> list[str]:
     return verbs
 
 
-class Role(BaseModel):
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 30m, 1h or 2d")
+    return timedelta(seconds=int(match.group(1)) * _UNIT[match.group(2)])
+
+
+class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+
+class Subject(BaseModel):
+    """Who is asking: a chat user, the groups they are in (resolved), where they asked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    groups: frozenset[str] = frozenset()
+    channel: str | None = None
+
+
+class Action(BaseModel):
+    """What is asked, with the facts about its target that rules may look at."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verb: str
+    target: str
+    node: str | None = None
+    #: The node's labels when known; ``None`` means unknown, and selector rules that restrict
+    #: (deny, require approval) then apply, to be safe.
+    node_labels: dict[str, str] | None = None
+    namespace: str | None = None
+    flags: frozenset[str] = frozenset()
+    disrupts: bool = False
+
+
+class Group(_Strict):
+    users: list[str] = Field(default_factory=list)
+    slack_usergroup: str | None = None
+
+
+class Role(_Strict):
     description: str = ""
     verbs: list[str] = Field(min_length=1)
 
@@ -82,17 +106,163 @@ class Role(BaseModel):
         return ALL in self.verbs or verb in self.verbs
 
 
-class PolicyDocument(BaseModel):
-    """The reviewed file: roles, who holds them, and what unlisted people may do."""
+class Binding(_Strict):
+    """Who holds ``role``: listed users, members of groups, everyone; optionally only when
+    the command comes from one of ``channels``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    role: str
+    users: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    everyone: bool = False
+    channels: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> Binding:
+        if not (self.users or self.groups or self.everyone):
+            raise ValueError(f"binding of role {self.role} names no users, groups or everyone")
+        return self
+
+
+class Approvers(_Strict):
+    roles: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    users: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> Approvers:
+        if not (self.roles or self.groups or self.users):
+            raise ValueError("approvers names no roles, groups or users")
+        return self
+
+
+class ApprovalSpec(_Strict):
+    count: int = Field(default=1, ge=1, le=5)
+    approvers: Approvers
+    expires_in: str = "1h"
+    reason_required: bool = False
+
+    @field_validator("expires_in")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class NodeMatch(_Strict):
+    """Nodes by name (shell-style globs) and/or by label selector; either one matching counts."""
+
+    names: list[str] = Field(default_factory=list)
+    selector: str | None = None
+
+    @field_validator("selector")
+    @classmethod
+    def _valid_selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_selector(value)
+        return value
+
+    def names_match(self, node: str) -> bool:
+        return any(fnmatch.fnmatchcase(node, pattern) for pattern in self.names)
+
+
+class RuleSubjects(_Strict):
+    roles: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    users: list[str] = Field(default_factory=list)
+
+
+class Rule(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][-a-z0-9]*$")
+    verbs: list[str] = Field(min_length=1)
+    nodes: NodeMatch | None = None
+    namespaces: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+    subjects: RuleSubjects | None = None
+    effect: Literal["allow", "deny", "require_approval"]
+    approval: ApprovalSpec | None = None
+    reason: str = ""
+
+    _verbs_known = field_validator("verbs")(_check_verbs)
+
+    @model_validator(mode="after")
+    def _approval_present(self) -> Rule:
+        if self.effect == "require_approval" and self.approval is None:
+            raise ValueError(f"rule {self.name} requires approval but has no `approval`")
+        if self.effect != "require_approval" and self.approval is not None:
+            raise ValueError(f"rule {self.name} has `approval` but its effect is {self.effect}")
+        return self
+
+
+class Protected(_Strict):
+    nodes: NodeMatch | None = None
+    namespaces: list[str] = Field(default_factory=list)
+    approval: ApprovalSpec | None = None
+
+
+class ChangeWindow(_Strict):
+    days: list[str] = Field(default_factory=lambda: list(_DAYS[:5]))
+    start: time
+    end: time
+    timezone: str = "UTC"
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, days: list[str]) -> list[str]:
+        unknown = sorted(set(d.lower() for d in days) - set(_DAYS))
+        if unknown:
+            raise ValueError(f"unknown day(s) {', '.join(unknown)}; use {', '.join(_DAYS)}")
+        return [d.lower() for d in days]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r}") from None
+        return zone
+
+    def describe(self) -> str:
+        return f"{','.join(self.days)} {self.start:%H:%M}-{self.end:%H:%M} {self.timezone}"
+
+
+class RateLimit(_Strict):
+    requests: int = Field(ge=1)
+    per: str = "1h"
+
+    @field_validator("per")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class Limits(_Strict):
+    max_unschedulable: int | str | None = None
+    change_windows: list[ChangeWindow] = Field(default_factory=list)
+    rate: RateLimit | None = None
+
+    @field_validator("max_unschedulable")
+    @classmethod
+    def _count_or_percent(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, str) and not re.fullmatch(r"\d{1,3}%", value):
+            raise ValueError("max_unschedulable is a number of nodes or a percentage like 10%")
+        if isinstance(value, int) and value < 1:
+            raise ValueError("max_unschedulable must be at least 1")
+        return value
+
+
+class PolicyDocument(_Strict):
+    """The reviewed file. Nothing is allowed unless a binding or rule allows it."""
 
     version: int = 1
+    groups: dict[str, Group] = Field(default_factory=dict)
+    channels: dict[str, list[str]] = Field(default_factory=dict)
     roles: dict[str, Role]
-    users: dict[str, list[str]] = Field(default_factory=dict)
-    unknown_users: list[str] = Field(default_factory=lambda: ["get", "help", "jobs"])
-
-    _unknown_known = field_validator("unknown_users")(_check_verbs)
+    bindings: list[Binding] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    protected: Protected = Field(default_factory=Protected)
+    limits: Limits = Field(default_factory=Limits)
 
     @field_validator("version")
     @classmethod
@@ -102,12 +272,70 @@ class PolicyDocument(BaseModel):
         return version
 
     @model_validator(mode="after")
-    def _consistent(self) -> PolicyDocument:
-        for user, roles in self.users.items():
-            missing = sorted(set(roles) - set(self.roles))
+    def _references_exist(self) -> PolicyDocument:
+        def check(kind: str, names: list[str], known: dict[str, object], where: str) -> None:
+            missing = sorted(set(names) - set(known))
             if missing:
-                raise ValueError(f"user {user} has undefined role(s) {', '.join(missing)}")
-        writes = sorted(v for v in self.unknown_users if v == ALL or VERBS[v] is Access.WRITE)
-        if writes:
-            raise ValueError(f"unknown_users may only read, but lists {', '.join(writes)}")
+                raise ValueError(f"{where} names undefined {kind}(s) {', '.join(missing)}")
+
+        for index, binding in enumerate(self.bindings):
+            where = f"bindings[{index}]"
+            check("role", [binding.role], dict(self.roles), where)
+            check("group", binding.groups, dict(self.groups), where)
+            check("channel", binding.channels, dict(self.channels), where)
+        approvals = [(f"rules.{r.name}", r.approval) for r in self.rules]
+        approvals.append(("protected", self.protected.approval))
+        for where, approval in approvals:
+            if approval:
+                check("role", approval.approvers.roles, dict(self.roles), where)
+                check("group", approval.approvers.groups, dict(self.groups), where)
+        for rule in self.rules:
+            if rule.subjects:
+                check("role", rule.subjects.roles, dict(self.roles), f"rules.{rule.name}")
+                check("group", rule.subjects.groups, dict(self.groups), f"rules.{rule.name}")
+        names = [rule.name for rule in self.rules]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"rule names must be unique: {', '.join(duplicates)}")
         return self
+
+
+class Outcome(StrEnum):
+    ALLOW = "allow"
+    NEEDS_APPROVAL = "needs_approval"
+    DENY = "deny"
+
+
+class Requirement(BaseModel):
+    """The approvals a request needs before it may run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    count: int
+    approvers: Approvers
+    expires_in: str
+    reason_required: bool = False
+    because: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        who = [f"role {r}" for r in self.approvers.roles]
+        who += [f"group {g}" for g in self.approvers.groups]
+        who += self.approvers.users
+        return (
+            f"{self.count} approval(s) from {' or '.join(who)} (not the requester), "
+            f"within {self.expires_in}"
+        )
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Outcome
+    reason: str
+    rule: str = ""
+    roles: tuple[str, ...] = ()
+    requirement: Requirement | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome is Outcome.ALLOW

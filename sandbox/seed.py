@@ -29,6 +29,8 @@ SEED_NODES = ("k8s-master", "k8s-node1")
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 MIRROR_COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 SCALE_NAMESPACE = "sandbox-scale"
+#: 2 hellok8s + go-http + 2 stateful-nginx + 2 coredns + 2 x 2 DaemonSet pods + 4 mirror pods.
+SEED_POD_COUNT = 15
 SEED_LABEL = "k8s-chatops.io/sandbox"
 # Workload kinds that reset clears from the seed namespaces before re-applying the seed.
 _WORKLOAD_KINDS = (
@@ -175,6 +177,9 @@ def _seed_settled(kube: KubeClient) -> bool:
             return False
     pods = [p for p in _pods(kube) if p["metadata"]["namespace"] in ("default", "kube-system")]
     if any(p.get("status", {}).get("phase") != "Running" for p in pods):
+        return False
+    # Exactly the seed's pods: nothing left over from a test, nothing still terminating.
+    if len(pods) != SEED_POD_COUNT or any(p["metadata"].get("deletionTimestamp") for p in pods):
         return False
     names = {p["metadata"]["name"] for p in pods}
     if any(f"{component}-k8s-master" not in names for component in MIRROR_COMPONENTS):

@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 
 export K8S_CHATOPS_REDIS_URL="redis://127.0.0.1:$port/0"
-export K8S_CHATOPS_POLICY_FILE="${K8S_CHATOPS_POLICY_FILE:-policies/example-policy.yaml}"
+export K8S_CHATOPS_POLICY_FILE="${K8S_CHATOPS_POLICY_FILE:-policies/default.yaml}"
 export K8S_CHATOPS_CLUSTER=sandbox
 export KUBECONFIG="$kubeconfig"
 for _ in $(seq 50); do

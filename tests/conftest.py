@@ -29,14 +29,13 @@ REPO = Path(__file__).resolve().parent.parent
 POLICY_YAML = """
 version: 1
 roles:
-  viewer: {verbs: [help, get, jobs]}
-  operator: {verbs: [help, get, jobs, audit, cordon, uncordon]}
+  viewer: {verbs: [help, whoami, get, jobs]}
+  operator: {verbs: [help, whoami, get, jobs, audit, cordon, uncordon]}
   admin: {verbs: ["*"]}
-users:
-  U_OPS: [operator]
-  U_VIEW: [viewer]
-  U_ADMIN: [admin]
-unknown_users: [help, get]
+bindings:
+  - {role: viewer, everyone: true}
+  - {role: operator, users: [U_OPS]}
+  - {role: admin, users: [U_ADMIN]}
 """
 
 

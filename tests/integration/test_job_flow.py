@@ -133,7 +133,10 @@ def test_job_abandoned_by_a_dead_worker_is_finished_by_another(
 def test_help_is_answered_without_a_job(store: JobStore, policy: PolicyDocument) -> None:
     reply = Dispatcher(policy, store).submit("help", user="U_NOBODY", origin=SHELL)
     assert reply.ok and reply.job is None
-    assert "/k8s cordon NODE" in reply.text
+    # help lists only what this person may run.
+    assert "/k8s get nodes" in reply.text and "/k8s cordon NODE" not in reply.text
+    operator = Dispatcher(policy, store).submit("help", user="U_OPS", origin=SHELL)
+    assert "/k8s cordon NODE" in operator.text and "/k8s drain" not in operator.text
 
 
 def test_scripted_shell_with_a_separate_worker_process(

@@ -9,6 +9,7 @@ import redis
 
 from bot.dispatcher import Dispatcher
 from bot.jobs import JobState, Origin, job_key, queue_key
+from bot.locks import Locks
 from bot.store import JobStore
 from bot.worker import Worker
 from handlers.control import Control
@@ -129,3 +130,16 @@ def test_progress_is_coalesced(store: JobStore, kube: KubeClient) -> None:
     lines = [line for e in progress for line in e.message.splitlines()]
     assert lines == [f"step {i}" for i in range(500)]
     assert [e.type for e in events].count("finished") == 1
+
+
+def test_cap_counts_a_node_whose_job_has_not_cordoned_it_yet(redis_client: redis.Redis) -> None:
+    """Regression (seen in CI): a second drain pruned the first one's node before its cordon."""
+    locks = Locks(redis_client, "sandbox")
+    active = {"1"}
+    check = {"still_disrupted": lambda node: False, "job_active": lambda job: job in active}
+    assert locks.reserve_disruption("n1", "1", 1, **check) is None
+    refusal = locks.reserve_disruption("n2", "2", 1, **check)
+    assert refusal is not None and refusal.holders == {"n1": "1"}
+    active.clear()  # job 1 ended and its node is schedulable again: the slot frees up
+    assert locks.reserve_disruption("n2", "2", 1, **check) is None
+    assert locks.disrupted() == {"n2": "2"}

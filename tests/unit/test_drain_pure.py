@@ -11,12 +11,12 @@ import pytest
 from bot import grammar
 from bot.flags import parse_duration
 from core.errors import CommandError
+from core.selectors import matches, parse_selector
 from handlers import drain_filters as filters
 from handlers.drain import aggregate, go_duration
 from handlers.drain_models import Capacity, DrainNode, DrainPlan, Fate, PodFate
 from handlers.drain_plan import changes, pod_requests, workload_of
 from handlers.quantity import cpu_millis, memory_bytes, parse_quantity
-from handlers.selectors import matches, parse_selector
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,17 @@
+"""What the bot says back right away."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.jobs import Job
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The immediate answer; ``job`` is set when a job was created or changed."""
+
+    text: str
+    job: Job | None = None
+    ok: bool = True
+    duplicate: bool = False
