@@ -52,6 +52,9 @@ class Approvals:
 
     def _try(self, job: Job, request: ApproveRequest, subject: Subject) -> Reply | None:
         """One versioned attempt; None when the job moved meanwhile and it must be retried."""
+        if request.approve and job.approval and job.approval.approved_by(subject.user_id):
+            # A double click, even one that lost the race to the click that queued the job.
+            return Reply(messages.APPROVAL_ALREADY.format(job_id=job.id), job=job)
         if job.state is not JobState.AWAITING_APPROVAL or job.approval is None:
             raise self._refuse(
                 job,
@@ -79,8 +82,6 @@ class Approvals:
         eligible, why = may_approve(self.policy, subject, job.approval.requirement, job.requester)
         if not eligible:
             raise self._refuse(job, subject, why)
-        if job.approval.approved_by(subject.user_id):
-            return Reply(messages.APPROVAL_ALREADY.format(job_id=job.id), job=job)
         if job.approval.requirement.reason_required and not request.reason:
             raise self._refuse(
                 job, subject, messages.APPROVAL_REASON_REQUIRED.format(job_id=job.id)

@@ -66,6 +66,7 @@ def run_worker(args: argparse.Namespace) -> int:
         name=settings.worker_name,
         reclaim_idle_seconds=settings.reclaim_idle_seconds,
         max_disrupted_nodes=settings.max_disrupted_nodes,
+        impersonate=settings.impersonate,
     )
     worker.install_signal_handlers()
     facts.Publisher(kube, store.redis, settings.cluster).start()

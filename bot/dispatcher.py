@@ -168,6 +168,7 @@ class Dispatcher:
             state=state,
             idempotency=idempotency,
             approval=approval,
+            roles=decision.roles,
         )
         if getattr(command, "mutating", False) and created:
             rate = self.policy.limits.rate

@@ -56,6 +56,7 @@ FINAL_STATES = frozenset(
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.AWAITING_APPROVAL: frozenset(
         {
+            JobState.AWAITING_APPROVAL,
             JobState.QUEUED,
             JobState.DENIED,
             JobState.EXPIRED,
@@ -122,6 +123,8 @@ class Job(BaseModel):
     state: JobState = JobState.QUEUED
     version: int = 0
     decision: str = ""
+    #: The requester's roles when the policy decided; used to impersonate them in the cluster.
+    roles: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     started_at: datetime | None = None
     finished_at: datetime | None = None

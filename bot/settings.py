@@ -7,7 +7,7 @@ needs a kubeconfig. A missing or invalid setting stops the process with one line
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +48,7 @@ class WorkerSettings(CommonSettings):
     worker_name: str | None = None
     reclaim_idle_seconds: float = Field(default=30.0, ge=1.0)
     max_disrupted_nodes: int = Field(default=1, ge=1)
+    impersonate: Literal["none", "user", "user-and-roles"] = "none"
 
 
 S = TypeVar("S", bound=BaseSettings)

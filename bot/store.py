@@ -147,6 +147,7 @@ class JobStore:
         state: JobState = JobState.QUEUED,
         idempotency: str | None = None,
         approval: ApprovalState | None = None,
+        roles: tuple[str, ...] = (),
     ) -> tuple[Job, bool]:
         """Record (and queue) a job; return it and whether it is new (False: a duplicate)."""
         try:
@@ -161,6 +162,8 @@ class JobStore:
                 state=state,
                 version=1,
                 history=[Transition(state=state, by=requester, reason=decision)],
+                approval=approval,
+                roles=list(roles),
             )
             entry = audit_entry(
                 "requested",
@@ -231,15 +234,22 @@ class JobStore:
         event = JobEvent(type="finished", job_id=job.id, state=state).model_dump_json()
         outcome = {"error": updated.error} if updated.error else {}
         entry = audit_entry(
-            state.value,
+            audit_event or state.value,
             by=by,
             job=job.id,
             command=job.request.command_text(),
             reason=reason,
             **outcome,
         )
+        enqueue = state is JobState.QUEUED and job.state is not JobState.QUEUED
         moved = self._move(
-            keys=[job_key(job.id), events_key(job.id), NOTIFY_STREAM, AUDIT_STREAM],
+            keys=[
+                job_key(job.id),
+                events_key(job.id),
+                NOTIFY_STREAM,
+                AUDIT_STREAM,
+                queue_key(self.cluster),
+            ],
             args=[
                 str(job.version),
                 state.value,
@@ -250,6 +260,7 @@ class JobStore:
                 entry,
                 job.id,
                 self._audit_min_id(),
+                "1" if enqueue else "0",
             ],
         )
         return updated if moved == 1 else None

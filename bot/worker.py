@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Any
+from typing import Any, Literal
 
 import redis
 
@@ -38,6 +38,9 @@ from handlers.registry import perform
 log = logging.getLogger(__name__)
 
 Perform = Callable[[Request, KubeClient, Control], Result]
+Impersonation = Literal["none", "user", "user-and-roles"]
+USER_PREFIX = "slack:"
+GROUP_PREFIX = "k8s-chatops:"
 PROGRESS_INTERVAL = 0.5
 
 
@@ -100,6 +103,7 @@ class Worker:
         reclaim_idle_seconds: float = 30.0,
         max_disrupted_nodes: int = 1,
         perform: Perform = perform,
+        impersonate: Impersonation = "none",
     ) -> None:
         self.store = store
         self.kube = kube
@@ -108,6 +112,7 @@ class Worker:
         self.reclaim_idle_ms = int(reclaim_idle_seconds * 1000)
         self.max_disrupted_nodes = max_disrupted_nodes
         self.perform = perform
+        self.impersonate = impersonate
         self.stopping = threading.Event()
 
     def stop(self, *_: object) -> None:
@@ -278,9 +283,20 @@ class Worker:
         except KubeNotFound:
             return False
 
+    def kube_for(self, job: Job) -> KubeClient:
+        """The client a job acts through: the requester's own identity when impersonating."""
+        if self.impersonate == "none":
+            return self.kube
+        groups = (
+            tuple(f"{GROUP_PREFIX}{role}" for role in job.roles)
+            if self.impersonate == "user-and-roles"
+            else ()
+        )
+        return self.kube.impersonating(f"{USER_PREFIX}{job.requester}", groups)
+
     def _execute(self, job: Job, control: Control) -> tuple[JobState, dict[str, Any]]:
         try:
-            result = self.perform(job.request, self.kube, control)
+            result = self.perform(job.request, self.kube_for(job), control)
         except ChatOpsError as error:
             return JobState.FAILED, {"error": error.user_message}
         except Exception:

@@ -88,6 +88,10 @@ JOB_TIMED_OUT = "No result for job {job_id} after {seconds}s; it is still queued
 # --- Kubernetes -----------------------------------------------------------------------------------
 KUBE_API_ERROR = "The Kubernetes API refused {method} {path} ({status}): {detail}"
 KUBE_UNREACHABLE = "The Kubernetes API server at {server} can't be reached."
+KUBE_FORBIDDEN = (
+    "The cluster refused: {detail}. The cluster's own RBAC applies to chat requests; ask a "
+    "cluster admin for that permission."
+)
 KUBE_TIMEOUT = "The Kubernetes API server at {server} did not answer {method} {path} in time."
 KUBE_UNKNOWN_KIND = "Kind {kind} is not one this bot works with."
 KUBECONFIG_MISSING = (

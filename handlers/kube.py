@@ -22,6 +22,7 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
+from urllib3 import HTTPHeaderDict
 
 from core import messages
 from core.errors import ChatOpsError, ConfigurationError
@@ -104,6 +105,10 @@ RESOURCES: Mapping[str, Resource] = {
     "CustomResourceDefinition": Resource(
         "apiextensions.k8s.io/v1", "customresourcedefinitions", namespaced=False
     ),
+    "ClusterRole": Resource("rbac.authorization.k8s.io/v1", "clusterroles", namespaced=False),
+    "ClusterRoleBinding": Resource(
+        "rbac.authorization.k8s.io/v1", "clusterrolebindings", namespaced=False
+    ),
     "Logs": Resource("kwok.x-k8s.io/v1alpha1", "logs", namespaced=True),
     "ClusterLogs": Resource("kwok.x-k8s.io/v1alpha1", "clusterlogs", namespaced=False),
 }
@@ -126,9 +131,25 @@ def object_path(obj: Mapping[str, Any], *, with_name: bool = True) -> str:
 class KubeClient:
     """A thin, typed-at-the-edges wrapper over one API server connection."""
 
-    def __init__(self, api_client: k8s_client.ApiClient, *, server: str) -> None:
+    def __init__(
+        self,
+        api_client: k8s_client.ApiClient,
+        *,
+        server: str,
+        impersonate_user: str | None = None,
+        impersonate_groups: tuple[str, ...] = (),
+    ) -> None:
         self._api = api_client
         self.server = server
+        self.impersonate_user = impersonate_user
+        self.impersonate_groups = impersonate_groups
+
+    def impersonating(self, user: str, groups: tuple[str, ...] = ()) -> KubeClient:
+        """The same connection, acting as ``user`` (and ``groups``) so the cluster's own RBAC
+        decides too. Needs the ``impersonate`` permission for the worker's own identity."""
+        return KubeClient(
+            self._api, server=self.server, impersonate_user=user, impersonate_groups=groups
+        )
 
     @classmethod
     def connect(cls, kubeconfig: str | None = None, *, pool_size: int = 16) -> KubeClient:
@@ -175,7 +196,10 @@ class KubeClient:
                 body=body,
                 auth_settings=["BearerToken"],
             )
-            url, header_params, request_body = serialized[1], serialized[2], serialized[3]
+            url, request_body = serialized[1], serialized[3]
+            header_params: Any = serialized[2]
+            if self.impersonate_user:
+                header_params = self._impersonation_headers(header_params)
             response = self._api.call_api(
                 method,
                 url,
@@ -198,6 +222,13 @@ class KubeClient:
         if not 200 <= response.status <= 299:
             raise _translate(response.status, data, method, path)
         return cast(JSON, json.loads(data)) if data else {}
+
+    def _impersonation_headers(self, headers: dict[str, str]) -> HTTPHeaderDict:
+        merged = HTTPHeaderDict(headers)
+        merged["Impersonate-User"] = str(self.impersonate_user)
+        for group in self.impersonate_groups:
+            merged.add("Impersonate-Group", group)  # one header line per group
+        return merged
 
     def get(self, path: str) -> JSON:
         return self.request("GET", path)
@@ -279,6 +310,7 @@ def _translate(status: int, body: Any, method: str, path: str) -> KubeError:
         error_class = KubeNotFound
     elif status in (401, 403):
         error_class = KubeForbidden
+        text = messages.KUBE_FORBIDDEN.format(detail=detail)
     elif status == 409:
         error_class = KubeConflict
     elif status in (400, 422):

@@ -273,6 +273,13 @@ def reset(kube: KubeClient) -> None:
         lambda: not old_pods & {p["metadata"]["uid"] for p in _pods(kube)},
         what="old pods to go",
     )
+    _wait(
+        lambda: all(
+            ns["metadata"]["name"] in SYSTEM_NAMESPACES
+            for ns in kube.list_pages(resource_for("Namespace").path())
+        ),
+        what="namespaces created by tests to go",
+    )
     seed(kube)
 
 

@@ -1,0 +1,112 @@
+"""Workers act as the requester, so the cluster's own RBAC applies as well as our policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.dispatcher import Dispatcher
+from bot.jobs import JobState, Origin
+from bot.store import JobStore
+from bot.worker import Worker
+from handlers.kube import KubeClient, resource_for
+from policies.model import PolicyDocument
+
+pytestmark = pytest.mark.integration
+
+READS = ["get", "list", "watch"]
+
+
+@pytest.fixture
+def operators_without_eviction(pristine: KubeClient) -> None:
+    """Cluster RBAC for the k8s-chatops:admin group: everything drain needs except eviction."""
+    pristine.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "chatops-test-no-eviction"},
+            "rules": [
+                {"apiGroups": [""], "resources": ["nodes"], "verbs": [*READS, "patch"]},
+                {"apiGroups": [""], "resources": ["pods"], "verbs": READS},
+                {
+                    "apiGroups": ["apps"],
+                    "resources": ["daemonsets", "deployments", "statefulsets"],
+                    "verbs": READS,
+                },
+                {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": READS},
+            ],
+        },
+        field_manager="tests",
+    )
+    pristine.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "chatops-test-no-eviction"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "chatops-test-no-eviction",
+            },
+            "subjects": [
+                {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "Group",
+                    "name": "k8s-chatops:admin",
+                }
+            ],
+        },
+        field_manager="tests",
+    )
+
+
+def drain_as(store: JobStore, policy: PolicyDocument, kube: KubeClient, impersonate: str):  # type: ignore[no-untyped-def]
+    reply = Dispatcher(policy, store).submit(
+        "drain k8s-node1 --ignore-daemonsets --force",
+        user="U_ADMIN",
+        origin=Origin(surface="shell"),
+    )
+    assert reply.job is not None, reply.text
+    Worker(store, kube, name="w", impersonate=impersonate).run(burst=True)  # type: ignore[arg-type]
+    return store.get(reply.job.id)
+
+
+def test_cluster_rbac_forbids_what_the_worker_itself_could_do(
+    store: JobStore,
+    policy: PolicyDocument,
+    pristine: KubeClient,
+    operators_without_eviction: None,
+) -> None:
+    job = drain_as(store, policy, pristine, "user-and-roles")
+    assert job.roles == ["viewer", "admin"]
+    assert job.state is JobState.FAILED
+    assert job.error is not None
+    assert (
+        'User "slack:U_ADMIN" cannot create resource "pods/eviction" in API group ""' in job.error
+    )
+    # The cordon was allowed by the cluster role, so the node is cordoned; nothing was evicted.
+    assert pristine.get(resource_for("Node").path(name="k8s-node1"))["spec"]["unschedulable"]
+    assert pristine.get(resource_for("Pod").path("default", "go-http"))
+
+    store.redis.flushdb()
+    pristine.patch_merge(
+        resource_for("Node").path(name="k8s-node1"), {"spec": {"unschedulable": None}}
+    )
+    as_itself = drain_as(store, policy, pristine, "none")
+    assert as_itself.state is JobState.SUCCEEDED
+
+
+def test_forbidden_cordon_names_the_missing_permission(
+    store: JobStore, policy: PolicyDocument, pristine: KubeClient
+) -> None:
+    reply = Dispatcher(policy, store).submit(
+        "cordon k8s-node1", user="U_OPS", origin=Origin(surface="shell")
+    )
+    assert reply.job is not None
+    Worker(store, pristine, name="w", impersonate="user").run(burst=True)
+    job = store.get(reply.job.id)
+    assert job.state is JobState.FAILED
+    assert job.error == (
+        'The cluster refused: nodes "k8s-node1" is forbidden: User "slack:U_OPS" cannot get '
+        'resource "nodes" in API group "" at the cluster scope. The cluster\'s own RBAC applies '
+        "to chat requests; ask a cluster admin for that permission."
+    )
