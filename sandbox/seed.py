@@ -244,7 +244,12 @@ def reset(kube: KubeClient) -> None:
     }
     for ns in kube.list_pages(resource_for("Namespace").path()):
         ns_name = ns["metadata"]["name"]
-        if ns_name not in SYSTEM_NAMESPACES and not ns["metadata"].get("deletionTimestamp"):
+        if ns_name in SYSTEM_NAMESPACES:
+            continue
+        # Force the pods out first: one on a node that is also going has no kubelet to finish
+        # its graceful deletion, and would hold the namespace until the pod GC comes by.
+        kube.delete_collection(resource_for("Pod").path(ns_name), grace_period_seconds=0)
+        if not ns["metadata"].get("deletionTimestamp"):
             kube.delete(resource_for("Namespace").path(name=ns_name))
     # Nodes first, so DaemonSets stop re-creating pods for them; one request for thousands.
     kube.delete_collection(resource_for("Node").path(), label_selector=f"{SEED_LABEL}!=seed")
