@@ -2,7 +2,8 @@
 
 On a TTY it is interactive (readline history, a prompt). Otherwise it reads one command per
 line, prints each reply once its job has finished, and exits 0 at end of input, so
-``echo "/k8s get nodes" | k8s-chatops shell --user U1`` can be scripted.
+``echo "/k8s get nodes" | k8s-chatops shell --user U1`` can be scripted. ``:as USER command``
+runs one line as another user, so a second person's approval can be tried without Slack.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import sys
 from typing import TextIO
 
 from bot.dispatcher import Dispatcher
-from bot.jobs import Origin
+from bot.jobs import JobState, Origin
 from bot.render import render_job
 from bot.store import JobStore
 from core import messages
 
 PROMPT = "k8s> "
+#: ``:as U2 /k8s approve 7`` runs one line as another chat user (to try approvals locally).
+AS_PREFIX = ":as "
 QUIT_WORDS = frozenset({"exit", "quit", ":q"})
 
 
@@ -41,12 +44,20 @@ class Shell:
         text = line.strip()
         if not text or text.startswith("#"):
             return None
-        reply = self.dispatcher.submit(text, user=self.user, origin=Origin(surface="shell"))
-        if reply.job is None:
+        user = self.user
+        if text == AS_PREFIX.strip() or text.startswith(AS_PREFIX):
+            _, _, rest = text.partition(" ")
+            user, _, text = rest.strip().partition(" ")
+            if not user or not text:
+                return messages.SHELL_AS_USAGE
+        reply = self.dispatcher.submit(text, user=user, origin=Origin(surface="shell"))
+        if reply.job is None or reply.job.state is not JobState.QUEUED or not reply.ok:
             return reply.text
         finished = self.store.wait_finished(reply.job.id, timeout=self.job_timeout)
         if finished is None:
             return messages.JOB_TIMED_OUT.format(job_id=reply.job.id, seconds=int(self.job_timeout))
+        if reply.job.requester != user:  # an approval that queued someone else's job
+            return f"{reply.text}\n{render_job(finished)}"
         return render_job(finished)
 
     def run(self, source: TextIO = sys.stdin) -> int:

@@ -29,6 +29,8 @@ COMMAND_TOO_LONG = "That command is {length} characters long; the limit is {limi
 HELP_HEADER = "k8s-chatops: Kubernetes maintenance from chat. Commands:"
 HELP_FOOTER = "Mutating commands are checked against policy; each runs as a job on a worker."
 
+SHELL_AS_USAGE = "Use `:as USER COMMAND`, for example `:as U0ONCALL02 /k8s approve 7`."
+
 # --- Policy --------------------------------------------------------------------------------------
 DENIED = "You ({user}) may not `{verb}`: {reason}"
 DENIED_NO_ROLE_ALLOWS = (

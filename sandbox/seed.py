@@ -184,6 +184,18 @@ def _seed_settled(kube: KubeClient) -> bool:
     names = {p["metadata"]["name"] for p in pods}
     if any(f"{component}-k8s-master" not in names for component in MIRROR_COMPONENTS):
         return False
+    placement: dict[str, set[str]] = {}
+    for pod in pods:
+        placement.setdefault(_owner_key(pod), set()).add(pod["spec"].get("nodeName", ""))
+    # One replica on each node, as in the guide (a workload all on one node is re-spread).
+    if any(
+        len(nodes) < 2
+        for key, nodes in placement.items()
+        if "/DaemonSet/" not in key
+        and "/Node/" not in key
+        and sum(1 for p in pods if _owner_key(p) == key) > 1
+    ):
+        return False
     on_node1 = {_owner_key(p) for p in pods if p["spec"].get("nodeName") == "k8s-node1"}
     wanted = {
         "default/Deployment/deployment-hellok8s-go-http",

@@ -18,9 +18,8 @@ redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$s
 redis_pid=$!
 worker_pid=""
 cleanup() {
-  [ -n "$worker_pid" ] && kill "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null
-  kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
-  return 0
+  if [ -n "$worker_pid" ]; then kill "$worker_pid" 2>/dev/null; wait "$worker_pid" 2>/dev/null || true; fi
+  kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -35,12 +34,20 @@ done
 
 "$bin/k8s-chatops" worker >"$state/worker.log" 2>&1 &
 worker_pid=$!
+# Policy decisions use node facts the worker publishes; without them every node is treated
+# as protected. Wait for the first snapshot.
+for _ in $(seq 100); do
+  "$bin/python" -c "import redis,sys; sys.exit(0 if redis.Redis(port=$port).exists('k8s-chatops:sandbox:nodes') else 1)" 2>/dev/null && break
+  sleep 0.1
+done
 
 user="${DEMO_USER:-U0ONCALL01}"
 if [ -t 0 ]; then
   cat <<MSG
 Demo ready. You are $user (role operator in $K8S_CHATOPS_POLICY_FILE).
 Try:  /k8s get nodes    /k8s cordon k8s-node1    /k8s uncordon k8s-node1    /k8s help
+      /k8s drain k8s-node1 --ignore-daemonsets --force   (waits for a second person:)
+      :as U0ONCALL02 /k8s approve 1
 In another terminal:  KUBECONFIG=$kubeconfig kubectl get nodes
 Worker log: $state/worker.log
 MSG

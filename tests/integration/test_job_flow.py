@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -184,3 +185,39 @@ def test_scripted_shell_with_a_separate_worker_process(
     assert "Ready,SchedulingDisabled" in kubectl("get", "node", "k8s-node1").stdout
     assert worker.returncode == 0
     assert "Traceback" not in worker_log
+
+
+def test_shell_as_prefix_lets_a_second_person_approve(
+    store: JobStore, pristine: KubeClient, tmp_path: Path
+) -> None:
+    from bot import facts  # noqa: PLC0415
+    from bot.shell import Shell  # noqa: PLC0415
+    from policies.loader import parse_policy  # noqa: PLC0415
+
+    policy = parse_policy(
+        "roles: {op: {verbs: [drain, approve, get]}}\n"
+        "bindings: [{role: op, users: [U1, U2]}]\n"
+        "rules:\n  - {name: two-eyes, verbs: [drain], effect: require_approval,\n"
+        "     approval: {count: 1, approvers: {roles: [op]}}}\n",
+        "inline",
+    )
+    facts.publish(pristine, store.redis, "sandbox")
+    shell = Shell(Dispatcher(policy, store), store, user="U1", job_timeout=30)
+    worker = Worker(store, pristine, name="w")
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        asked = shell.handle("/k8s drain k8s-node1 --ignore-daemonsets --force")
+        assert asked is not None and asked.startswith("Job 1 waits for approval")
+        assert shell.handle(":as") == (
+            "Use `:as USER COMMAND`, for example `:as U0ONCALL02 /k8s approve 7`."
+        )
+        done = shell.handle(":as U2 /k8s approve 1")
+    finally:
+        worker.stop()
+        thread.join(timeout=10)
+    assert done is not None
+    assert done.splitlines()[0] == (
+        "Job 1 approved by U2; queued: `drain k8s-node1 --ignore-daemonsets --force`"
+    )
+    assert "node/k8s-node1 drained" in done
