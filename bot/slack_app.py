@@ -82,7 +82,7 @@ class SlackGroups:
             log.warning(
                 "usergroups.users.list for %s failed: %s", usergroup, error.response.get("error")
             )
-            return cached[1] if cached else frozenset()
+            users = cached[1] if cached else frozenset()  # keep the last answer for a ttl
         with self._lock:
             self._cache[usergroup] = (now, users)
         return users

@@ -124,6 +124,7 @@ class SlackEmulator:
         self._failures: dict[str, deque[_PlannedFailure]] = {}
         self._messages: dict[str, dict[str, dict[str, Any]]] = {}
         self._uploads: dict[str, _Upload] = {}
+        self._usergroups: dict[str, list[str]] = {}
         self._ts_counter = itertools.count(1_700_000_000_000_100, 100)
         self._file_counter = itertools.count(1)
         self._server: _EmulatorServer | None = None
@@ -326,6 +327,7 @@ class SlackEmulator:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "conversations.info": self._conversations_info,
             "users.info": self._users_info,
+            "usergroups.users.list": self._usergroups_users_list,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }
@@ -424,6 +426,18 @@ class SlackEmulator:
                 "purpose": {"value": "", "creator": "", "last_set": 0},
             },
         }
+
+    def set_usergroup(self, usergroup: str, users: list[str]) -> None:
+        """Define a Slack user group's members, as ``usergroups.users.list`` will answer."""
+        with self._lock:
+            self._usergroups[usergroup] = list(users)
+
+    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        # Method handlers already run under the emulator's lock.
+        users = self._usergroups.get(str(args.get("usergroup", "")))
+        if users is None:
+            return _error("no_such_subteam")
+        return {"ok": True, "users": users}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = args.get("user")
