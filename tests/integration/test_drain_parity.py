@@ -9,13 +9,13 @@ about each (warnings, errors, evictions, PDB retries, timeouts), and the node's 
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from conftest import Kubectl
+from helpers import block_hellok8s_evictions, wait_for
 
 from bot import grammar
 from bot.render import render_result
@@ -182,13 +182,6 @@ def emptydir_workload(kube: KubeClient) -> None:
     )
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "scenario did not settle"
-        time.sleep(0.2)
-
-
 def test_emptydir_without_delete_emptydir_data(kube: KubeClient, kubectl: Kubectl) -> None:
     outcome = compare(kube, kubectl, emptydir_workload, "--ignore-daemonsets --force")
     assert (
@@ -248,21 +241,10 @@ def test_finished_bare_pod_needs_no_force(kube: KubeClient, kubectl: Kubectl) ->
     assert outcome.removed["Pod default/one-off"] == 1
 
 
-def blocking_pdb(kube: KubeClient) -> None:
-    kube.create(
-        {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": {"name": "hellok8s", "namespace": "default"},
-            "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "hellok8s"}}},
-        }
-    )
-    path = resource_for("PodDisruptionBudget").path("default", "hellok8s")
-    wait_for(lambda: kube.get(path).get("status", {}).get("currentHealthy") == 2)
-
-
 def test_pdb_blocks_until_timeout(kube: KubeClient, kubectl: Kubectl) -> None:
-    outcome = compare(kube, kubectl, blocking_pdb, "--ignore-daemonsets --force --timeout=6s")
+    outcome = compare(
+        kube, kubectl, block_hellok8s_evictions, "--ignore-daemonsets --force --timeout=6s"
+    )
     assert outcome.remaining["Deployment default/deployment-hellok8s-go-http"] == 1
     assert ("retry", "Deployment default/deployment-hellok8s-go-http") in outcome.facts
     assert (

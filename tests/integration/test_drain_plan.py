@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
+from helpers import wait_for
 
 from bot.dispatcher import Dispatcher
 from bot.jobs import JobState, Origin
@@ -22,13 +20,6 @@ from policies.model import PolicyDocument
 pytestmark = pytest.mark.integration
 
 NODE = "k8s-node1"
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "scenario did not settle"
-        time.sleep(0.2)
 
 
 def deployment_on_node1(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from helpers import block_hellok8s_evictions, wait_for
 
 from bot.dispatcher import Dispatcher
 from bot.jobs import NOTIFY_STREAM, Job, JobState, Origin, queue_key
@@ -32,13 +33,6 @@ SHELL = Origin(surface="shell")
 NODE = "k8s-node1"
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)
-
-
 def drained(kube: KubeClient) -> bool:
     node = kube.get(resource_for("Node").path(name=NODE))
     pods = kube.list_pages(resource_for("Pod").path(), field_selector=f"spec.nodeName={NODE}")
@@ -48,19 +42,6 @@ def drained(kube: KubeClient) -> bool:
 
 def notifications_for(client: redis.Redis, job_id: str) -> int:
     return sum(1 for _, f in client.xrange(NOTIFY_STREAM) if f["job_id"] == job_id)
-
-
-def block_hellok8s_evictions(kube: KubeClient) -> None:
-    kube.create(
-        {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": {"name": "hellok8s", "namespace": "default"},
-            "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "hellok8s"}}},
-        }
-    )
-    path = resource_for("PodDisruptionBudget").path("default", "hellok8s")
-    wait_for(lambda: kube.get(path).get("status", {}).get("currentHealthy") == 2)
 
 
 def in_thread(worker: Worker) -> threading.Thread:

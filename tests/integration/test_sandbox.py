@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Kubectl
+from helpers import wait_for
 
 from handlers.kube import KubeClient, KubeNotFound, KubeTooManyRequests, resource_for
 from sandbox import cluster
@@ -30,16 +31,6 @@ def pods_by_node(kube: KubeClient, namespace: str) -> dict[str, list[str]]:
                 pod["metadata"]["name"]
             )
     return placement
-
-
-def wait_until(condition, timeout: float = 30.0, interval: float = 0.2):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 def test_seed_scenario_matches_the_guide(pristine: KubeClient) -> None:
@@ -101,7 +92,7 @@ def test_drain_walkthrough_with_real_kubectl(pristine: KubeClient, kubectl: Kube
             and master.count("coredns-") == 2
         )
 
-    wait_until(moved)
+    wait_for(moved)
     assert "go-http" not in pods_by_node(pristine, "default").get("k8s-master", [])
 
     restored = kubectl("uncordon", "k8s-node1")
@@ -136,7 +127,7 @@ def test_pod_disruption_budget_blocks_eviction(pristine: KubeClient) -> None:
         return status if status.get("currentHealthy") == 2 else None
 
     # Only the disruption controller in kube-controller-manager fills this in.
-    status = wait_until(computed)
+    status = wait_for(computed)
     assert status["disruptionsAllowed"] == 0
     assert status["expectedPods"] == 2
     victim = next(
@@ -149,7 +140,7 @@ def test_pod_disruption_budget_blocks_eviction(pristine: KubeClient) -> None:
     assert "disruption budget" in refused.value.user_message
 
     pristine.patch_merge(PDBS.path("default", "hellok8s"), {"spec": {"minAvailable": 1}})
-    wait_until(
+    wait_for(
         lambda: pristine.get(PDBS.path("default", "hellok8s"))["status"]["disruptionsAllowed"] == 1
     )
     assert _evict(pristine, victim)["status"] == "Success"
@@ -176,14 +167,14 @@ def test_kubectl_logs_reads_the_file_a_pod_points_at(
         result = kubectl("logs", "go-http")
         return result.stdout if result.returncode == 0 else ""
 
-    assert wait_until(logs).splitlines() == ["listening on :3000", "ERROR upstream timed out"]
+    assert wait_for(logs).splitlines() == ["listening on :3000", "ERROR upstream timed out"]
     tail = kubectl("logs", "go-http", "--tail=1", "--timestamps")
     assert tail.stdout.strip() == "2026-11-25T10:00:01.000000000Z ERROR upstream timed out"
 
 
 def test_node_leases_are_renewed(kube: KubeClient) -> None:
     lease_path = resource_for("Lease").path("kube-node-lease", "k8s-node1")
-    first = wait_until(lambda: kube.get(lease_path))
+    first = wait_for(lambda: kube.get(lease_path))
     # kwok holds every node's Lease under its own identity, with the kubelet's 40s duration.
     assert first["spec"]["holderIdentity"]
     assert first["spec"]["leaseDurationSeconds"] == 40
@@ -192,7 +183,7 @@ def test_node_leases_are_renewed(kube: KubeClient) -> None:
         renew = kube.get(lease_path)["spec"]["renewTime"]
         return renew != first["spec"]["renewTime"]
 
-    wait_until(renewed, timeout=30, interval=1)
+    wait_for(renewed, timeout=30, interval=1)
     renew_time = datetime.fromisoformat(kube.get(lease_path)["spec"]["renewTime"])
     assert renew_time.tzinfo is not None
 
