@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
 from bot import logs
-from bot.settings import ChatSettings, SlackSettings, WorkerSettings, load
+from bot.settings import ChatSettings, SlackSettings, SlackSocketSettings, WorkerSettings, load
 from core.errors import ChatOpsError
 from policies import commands as policy_commands
 from sandbox import commands as sandbox_commands
@@ -83,13 +84,20 @@ def run_bot(args: argparse.Namespace) -> int:
     from bot.http import make_wsgi  # noqa: PLC0415
     from bot.slack_app import SlackGroups, SlackNotifier, create_app, web_client  # noqa: PLC0415
 
-    settings = load(SlackSettings)
+    settings: SlackSettings = load(SlackSocketSettings if args.socket else SlackSettings)
     logs.configure(settings.log_level)
     client = web_client(settings)
     dispatcher, store = _dispatcher(settings, resolve_groups=SlackGroups(client))
-    app = create_app(settings, dispatcher, client)
-    notifier = SlackNotifier(store, client, name=f"bot-{args.port}")
+    app = create_app(settings, dispatcher, client, verify_requests=not args.socket)
+    notifier = SlackNotifier(store, client, name=f"bot-{os.getpid()}")
     threading.Thread(target=notifier.run, name="slack-notifier", daemon=True).start()
+    if args.socket:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415
+
+        assert settings.slack_app_token is not None  # required by SlackSocketSettings
+        log.info("bot connecting to Slack in Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+        return 0
     log.info("bot listening on http://%s:%d/slack/events", args.host, args.port)
     waitress.serve(
         make_wsgi(app, store.redis),
@@ -118,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=run_worker)
 
     bot = sub.add_parser("bot", help="the Slack app")
-    bot.add_argument("--http", action="store_true", required=True, help="HTTP mode (Events API)")
+    mode = bot.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--http", action="store_true", help="HTTP mode: serve /slack/events")
+    mode.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
     bot.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 in a pod)")
     bot.add_argument("--port", type=int, default=3000)
     bot.set_defaults(run=run_bot)

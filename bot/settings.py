@@ -43,6 +43,16 @@ class SlackSettings(ChatSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://.+/$")
 
 
+class SlackSocketSettings(SlackSettings):
+    """Socket Mode: an app-level token instead of a public URL; Slack's requests arrive over
+    the socket, so there is no signature to check."""
+
+    slack_signing_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr = Field(validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+
+
 class WorkerSettings(CommonSettings):
     kubeconfig: str | None = Field(default=None, validation_alias=AliasChoices("KUBECONFIG"))
     worker_name: str | None = None

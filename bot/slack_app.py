@@ -95,10 +95,17 @@ class SlackGroups:
         )
 
 
-def create_app(settings: SlackSettings, dispatcher: Dispatcher, client: WebClient) -> App:
+def create_app(
+    settings: SlackSettings,
+    dispatcher: Dispatcher,
+    client: WebClient,
+    *,
+    verify_requests: bool = True,
+) -> App:
     app = App(
         client=client,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret=settings.slack_signing_secret.get_secret_value() or None,
+        request_verification_enabled=verify_requests,
     )
 
     @app.command("/k8s")

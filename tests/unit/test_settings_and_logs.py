@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from bot import logs
-from bot.settings import ChatSettings, SlackSettings, WorkerSettings, load
+from bot.settings import ChatSettings, SlackSettings, SlackSocketSettings, WorkerSettings, load
 from core.errors import ConfigurationError
 
 FAKE_TOKEN = "xoxb-" + "1234567890-abcdefghij"
@@ -79,3 +79,16 @@ def test_log_lines_are_json_and_redacted() -> None:
     assert FAKE_TOKEN not in entry["message"]
     assert "abcdefgh12345678" not in entry["message"]
     assert "[redacted]" in entry["message"]
+
+
+def test_socket_mode_needs_the_app_token_not_the_signing_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("K8S_CHATOPS_POLICY_FILE", "/tmp/p.yaml")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", FAKE_TOKEN)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    with pytest.raises(ConfigurationError, match="setting SLACK_APP_TOKEN is missing"):
+        load(SlackSocketSettings)
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-" + "1-A0-123-abc")
+    settings = load(SlackSocketSettings)
+    assert settings.slack_signing_secret.get_secret_value() == ""
