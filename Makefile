@@ -47,6 +47,7 @@ bench: venv sandbox-binaries
 	$(BIN)/k8s-chatops sandbox up
 	$(BIN)/python bench/drain_vs_kubectl.py
 	$(BIN)/python bench/queue_latency.py
+	$(BIN)/python bench/ack_latency.py
 
 sandbox-up: venv
 	$(BIN)/k8s-chatops sandbox up
