@@ -9,6 +9,7 @@ by exactly one of them.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -25,8 +26,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot import slack_cards as cards
 from bot.dispatcher import Dispatcher
-from bot.jobs import NOTIFY_GROUP, NOTIFY_STREAM, Job, Origin, job_key
+from bot.jobs import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobState, Origin, job_key
 from bot.queue import read_group
 from bot.render import is_tabular, render_job
 from bot.settings import SlackSettings
@@ -124,8 +126,69 @@ def create_app(
             idempotency=key if command.get("trigger_id") else None,
         )
         ack(response_type="ephemeral", text=reply.text)
+        # After the ack (Slack's 3 seconds are safe): changes get a card the whole channel sees;
+        # reads are simply answered in the channel when their job is done.
+        job = reply.job
+        if (
+            reply.ok
+            and job is not None
+            and not reply.duplicate
+            and origin.channel
+            and (job.request.mutating or job.state is JobState.AWAITING_APPROVAL)
+        ):
+            post_card(client, dispatcher.store, job)
 
+    def on_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        verb = {cards.APPROVE: "approve", cards.DENY: "deny", cards.CANCEL: "cancel"}
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        job_id = str(action.get("value", ""))
+        reply = dispatcher.submit(
+            f"{verb[action['action_id']]} {job_id}",
+            user=user,
+            origin=Origin(surface="slack", channel=channel),
+        )
+        if not reply.ok and channel:
+            client.chat_postEphemeral(channel=channel, user=user, text=reply.text)
+            return
+        refresh_card(client, dispatcher.store, job_id)
+
+    for action_id in (cards.APPROVE, cards.DENY, cards.CANCEL):
+        app.action(action_id)(on_button)
     return app
+
+
+def post_card(client: WebClient, store: JobStore, job: Job) -> None:
+    """Post the request's card in its channel and remember where, for the thread and updates."""
+    text, blocks = cards.card(job)
+    try:
+        posted = client.chat_postMessage(channel=job.origin.channel or "", text=text, blocks=blocks)
+    except SlackApiError as error:
+        log.error("posting the card of job %s failed: %s", job.id, error.response.get("error"))
+        return
+    store.redis.hset(
+        job_key(job.id), "card", json.dumps({"channel": posted["channel"], "ts": posted["ts"]})
+    )
+
+
+def card_location(store: JobStore, job_id: str) -> tuple[str, str] | None:
+    raw = store.redis.hget(job_key(job_id), "card")
+    if not raw:
+        return None
+    where = json.loads(str(raw))
+    return str(where["channel"]), str(where["ts"])
+
+
+def refresh_card(client: WebClient, store: JobStore, job_id: str, summary: str = "") -> None:
+    where = card_location(store, job_id)
+    if where is None:
+        return
+    text, blocks = cards.card(store.get(job_id), summary)
+    try:
+        client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)
+    except SlackApiError as error:
+        log.error("updating the card of job %s failed: %s", job_id, error.response.get("error"))
 
 
 def job_caption(job: Job) -> str:
@@ -202,10 +265,17 @@ class SlackNotifier:
     def _post(self, job: Job, text: str) -> None:
         channel = job.origin.channel
         assert channel is not None
+        where = card_location(self.store, job.id)
+        thread_ts = where[1] if where else job.origin.thread_ts
+        if where:
+            channel = where[0]
+            refresh_card(self.client, self.store, job.id, summary=_summary(job))
+        if job.result is None and where:
+            return  # denied, expired or cancelled before running: the card says it all
         if len(text) > _SECTION_LIMIT:
             self.client.files_upload_v2(
                 channel=channel,
-                thread_ts=job.origin.thread_ts,
+                thread_ts=thread_ts,
                 content=text,
                 filename=f"job-{job.id}.txt",
                 initial_comment=job_caption(job),
@@ -213,7 +283,16 @@ class SlackNotifier:
             return
         self.client.chat_postMessage(
             channel=channel,
-            thread_ts=job.origin.thread_ts,
+            thread_ts=thread_ts,
             text=text[:_SECTION_LIMIT],
             blocks=result_blocks(job, text),
         )
+
+
+def _summary(job: Job) -> str:
+    """The final line on the card."""
+    if job.error:
+        return job.error[:200]
+    if job.started_at and job.finished_at:
+        return f"in {(job.finished_at - job.started_at).total_seconds():.1f}s; output in the thread"
+    return ""

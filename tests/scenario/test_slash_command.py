@@ -122,9 +122,11 @@ def test_slash_command_runs_on_a_worker_and_posts_to_the_channel(
     assert '"response_type": "ephemeral"' in body or '"response_type":"ephemeral"' in body
     assert "Job 1 queued: `cordon k8s-node1`" in body
 
+    card = bot.emulator.wait_for("chat.postMessage")  # the change's team-visible card
+    assert "<@U_OPS> asks: `cordon k8s-node1`" in str(card.args["blocks"])
     assert Worker(bot.store, pristine, name="w").run(burst=True) == 1
     assert bot.notifier.poll(block_ms=100) == 1
-    posted = bot.emulator.wait_for("chat.postMessage")
+    posted = bot.emulator.wait_for("chat.postMessage", lambda c: bool(c.args.get("thread_ts")))
     assert posted.args["channel"] == "C0OPS"
     assert posted.args["text"] == "node/k8s-node1 cordoned"
     assert posted.token == BOT_TOKEN
@@ -134,7 +136,7 @@ def test_slash_command_runs_on_a_worker_and_posts_to_the_channel(
 
     # Delivered once: a second poll (or another replica) posts nothing more.
     bot.notifier.poll(block_ms=100)
-    assert len(bot.emulator.calls_to("chat.postMessage")) == 1
+    assert len(bot.emulator.calls_to("chat.postMessage")) == 2  # the card and the result
 
 
 def test_table_results_are_posted_as_a_code_block(bot: Bot, kube: KubeClient) -> None:
@@ -193,7 +195,7 @@ def test_drain_from_slack_posts_kubectls_lines_and_the_plan(bot: Bot, pristine: 
     assert status == 200 and "queued: `drain k8s-node1 --ignore-daemonsets --force`" in body
     Worker(bot.store, pristine, name="w").run(burst=True)
     bot.notifier.poll(block_ms=100)
-    posted = bot.emulator.wait_for("chat.postMessage")
+    posted = bot.emulator.wait_for("chat.postMessage", lambda c: bool(c.args.get("thread_ts")))
     section = posted.args["blocks"][0]["text"]["text"]
     assert section.startswith("```node/k8s-node1 cordoned")
     assert "node/k8s-node1 drained" in section

@@ -1,0 +1,119 @@
+"""The team-visible card for a request: who asked, what, what policy says, and its buttons.
+
+Built with ``slack_sdk.models.blocks`` so Slack's size limits are checked when the card is
+serialised. The same card is re-rendered as the job moves (approved, queued, finished) and
+loses its buttons when nothing more can be done.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.jobs import Job, JobState
+
+APPROVE = "k8s_approve"
+DENY = "k8s_deny"
+CANCEL = "k8s_cancel"
+
+_STATE_LINE = {
+    JobState.AWAITING_APPROVAL: ":hourglass_flowing_sand: waiting for approval",
+    JobState.QUEUED: ":inbox_tray: approved and queued",
+    JobState.RUNNING: ":gear: running",
+    JobState.SUCCEEDED: ":white_check_mark: done",
+    JobState.FAILED: ":x: failed",
+    JobState.CANCELLED: ":no_entry_sign: cancelled",
+    JobState.DENIED: ":no_entry: denied",
+    JobState.EXPIRED: ":alarm_clock: expired: nobody approved in time",
+}
+_FLAG_WARNINGS = {
+    "disable-eviction": "deletes pods instead of evicting them: PodDisruptionBudgets are bypassed",
+    "force": "also deletes pods that no controller will re-create",
+    "delete-emptydir-data": "deletes the data in emptyDir volumes",
+}
+
+
+def _approval_lines(job: Job) -> list[str]:
+    if job.approval is None:
+        return []
+    requirement = job.approval.requirement
+    lines = [
+        f"*Needs* {requirement.describe()}; expires "
+        f"{job.approval.expires_at.strftime('%H:%M UTC')}."
+    ]
+    if job.approval.approvals:
+        who = ", ".join(
+            f"<@{a.by}>" + (f" ({a.reason})" if a.reason else "") for a in job.approval.approvals
+        )
+        lines.append(f"*Approved by* {who} ({len(job.approval.approvals)}/{requirement.count})")
+    return lines
+
+
+def _buttons(job: Job) -> ActionsBlock | None:
+    elements: list[ButtonElement] = []
+    if job.state is JobState.AWAITING_APPROVAL:
+        confirm = (
+            ConfirmObject(
+                title="Approve this change?",
+                text=f"`{job.request.command_text()}` will run on the cluster once approved.",
+                confirm="Approve",
+                deny="Not yet",
+            )
+            if job.request.mutating
+            else None
+        )
+        elements += [
+            ButtonElement(
+                text="Approve", action_id=APPROVE, value=job.id, style="primary", confirm=confirm
+            ),
+            ButtonElement(text="Deny", action_id=DENY, value=job.id, style="danger"),
+        ]
+    if job.state in (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RUNNING):
+        elements.append(ButtonElement(text="Cancel", action_id=CANCEL, value=job.id))
+    return ActionsBlock(block_id=f"job-{job.id}", elements=elements) if elements else None
+
+
+def card(job: Job, summary: str = "") -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text and blocks for ``job`` in its current state."""
+    command = job.request.command_text()
+    state = _STATE_LINE.get(job.state, job.state.value)
+    if job.state is JobState.QUEUED and job.approval is None:
+        state = ":inbox_tray: queued"
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"<@{job.requester}> asks: `{command}`\n{state}"
+                + (f": {summary}" if summary else "")
+            )
+        ),
+    ]
+    warnings = [
+        f":warning: `--{flag}` {text}"
+        for flag, text in _FLAG_WARNINGS.items()
+        if flag in job.request.flags
+    ]
+    details = _approval_lines(job) + warnings
+    if details:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(details))))
+    buttons = _buttons(job)
+    if buttons is not None:
+        blocks.append(buttons)
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Job {job.id} · cluster {job.cluster} · policy: {job.decision}"[:300]
+                )
+            ]
+        )
+    )
+    return f"{job.requester} asks: {command} ({job.state.value})", [b.to_dict() for b in blocks]

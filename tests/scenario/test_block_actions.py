@@ -1,0 +1,209 @@
+"""Approval cards and their buttons: team-visible card, refusals in private, results in thread."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import waitress
+from slack_emulator import RecordedCall, SlackEmulator
+from slack_sdk.signature import SignatureVerifier
+
+from bot import facts
+from bot.dispatcher import Dispatcher
+from bot.http import make_wsgi
+from bot.jobs import JobState
+from bot.settings import SlackSettings, load
+from bot.slack_app import SlackNotifier, create_app, web_client
+from bot.store import JobStore
+from bot.worker import Worker
+from handlers.kube import KubeClient
+from policies.loader import parse_policy
+
+pytestmark = pytest.mark.integration
+
+SECRET = "block-actions-secret-0123"
+TOKEN = "xoxb-" + "blocks-000000"
+POLICY = """
+roles:
+  op: {verbs: [help, get, jobs, cordon, uncordon, drain, approve, cancel]}
+bindings: [{role: op, users: [U_A, U_B]}]
+rules:
+  - name: drain-needs-one
+    verbs: [drain]
+    effect: require_approval
+    approval: {count: 1, approvers: {roles: [op]}, expires_in: 1h}
+"""
+
+
+@dataclass
+class Bot:
+    url: str
+    slack: SlackEmulator
+    store: JobStore
+    notifier: SlackNotifier
+
+
+@pytest.fixture
+def bot(
+    monkeypatch: pytest.MonkeyPatch,
+    store: JobStore,
+    redis_url: str,
+    policy_file: Path,
+    kube: KubeClient,
+) -> Iterator[Bot]:
+    facts.publish(kube, store.redis, "sandbox")
+    with SlackEmulator(valid_tokens=[TOKEN]) as slack:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+        monkeypatch.setenv("K8S_CHATOPS_POLICY_FILE", str(policy_file))
+        monkeypatch.setenv("K8S_CHATOPS_REDIS_URL", redis_url)
+        monkeypatch.setenv("K8S_CHATOPS_SLACK_API_URL", slack.base_url)
+        settings = load(SlackSettings)
+        client = web_client(settings)
+        dispatcher = Dispatcher(parse_policy(POLICY, "test"), store)
+        app = create_app(settings, dispatcher, client)
+        server = waitress.create_server(make_wsgi(app, store.redis), host="127.0.0.1", port=0)
+        threading.Thread(target=server.run, daemon=True).start()
+        try:
+            yield Bot(
+                f"http://127.0.0.1:{server.effective_port}",
+                slack,
+                store,
+                SlackNotifier(store, client, name="test"),
+            )
+        finally:
+            server.close()
+
+
+def send(bot: Bot, body: str) -> int:
+    stamp = str(int(time.time()))
+    request = urllib.request.Request(
+        f"{bot.url}/slack/events",
+        data=body.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
+                timestamp=stamp, body=body
+            ),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def slash(bot: Bot, text: str, user: str) -> int:
+    return send(
+        bot,
+        urllib.parse.urlencode(
+            {
+                "team_id": "T1",
+                "channel_id": "C0OPS",
+                "user_id": user,
+                "command": "/k8s",
+                "text": text,
+                "trigger_id": f"t-{time.monotonic_ns()}",
+                "response_url": bot.slack.response_url("r"),
+            }
+        ),
+    )
+
+
+def click(bot: Bot, card: RecordedCall, action_id: str, user: str) -> int:
+    button = next(
+        e
+        for block in card.args["blocks"]
+        if block["type"] == "actions"
+        for e in block["elements"]
+        if e["action_id"] == action_id
+    )
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "channel": {"id": "C0OPS"},
+        "container": {"message_ts": card.args.get("ts", "")},
+        "trigger_id": "1.2",
+        "api_app_id": "A1",
+        "token": "legacy",
+        "actions": [
+            {
+                "action_id": action_id,
+                "value": button["value"],
+                "type": "button",
+                "block_id": "b",
+                "action_ts": "1",
+            }
+        ],
+    }
+    return send(bot, urllib.parse.urlencode({"payload": json.dumps(payload)}))
+
+
+def test_card_buttons_approve_and_the_result_goes_in_its_thread(
+    bot: Bot, pristine: KubeClient
+) -> None:
+    assert slash(bot, "drain k8s-node1 --ignore-daemonsets --force", "U_A") == 200
+    card = bot.slack.wait_for("chat.postMessage")
+    assert card.args["channel"] == "C0OPS"
+    blocks = json.dumps(card.args["blocks"])
+    assert "<@U_A> asks: `drain k8s-node1 --ignore-daemonsets --force`" in blocks
+    assert "Needs* 1 approval(s) from role op" in blocks
+    assert "--force` also deletes pods that no controller will re-create" in blocks
+    actions = [
+        e["action_id"] for b in card.args["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert actions == ["k8s_approve", "k8s_deny", "k8s_cancel"]
+    job_id = next(
+        e["value"] for b in card.args["blocks"] if b["type"] == "actions" for e in b["elements"]
+    )
+
+    assert click(bot, card, "k8s_approve", "U_A") == 200  # the requester
+    refusal = bot.slack.wait_for("chat.postEphemeral")
+    assert refusal.args["user"] == "U_A"
+    assert "someone else has to approve it" in refusal.args["text"]
+    assert bot.store.get(job_id).state is JobState.AWAITING_APPROVAL
+
+    assert click(bot, card, "k8s_approve", "U_B") == 200
+    updated = bot.slack.wait_for("chat.update")
+    stored = json.loads(str(bot.store.redis.hget(f"k8s-chatops:job:{job_id}", "card")))
+    assert (updated.args["channel"], updated.args["ts"]) == ("C0OPS", stored["ts"])
+    assert "approved and queued" in json.dumps(updated.args["blocks"])
+    assert "Approved by* <@U_B> (1/1)" in json.dumps(updated.args["blocks"])
+    assert bot.store.get(job_id).state is JobState.QUEUED
+
+    Worker(bot.store, pristine, name="w").run(burst=True)
+    bot.notifier.poll(block_ms=100)
+    result = bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("thread_ts") is not None)
+    first_post = bot.slack.calls_to("chat.postMessage")[0]
+    card_ts = bot.store.redis.hget(f"k8s-chatops:job:{job_id}", "card")
+    assert card_ts is not None and json.loads(card_ts)["ts"] == result.args["thread_ts"]
+    assert "node/k8s-node1 drained" in json.dumps(result.args["blocks"])
+    final = bot.slack.calls_to("chat.update")[-1]
+    assert ":white_check_mark: done" in json.dumps(final.args["blocks"])
+    assert not any(b["type"] == "actions" for b in final.args["blocks"])  # no more buttons
+    assert first_post.args["channel"] == "C0OPS"
+
+
+def test_deny_button_ends_the_request_and_removes_the_buttons(bot: Bot) -> None:
+    slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
+    card = bot.slack.wait_for("chat.postMessage")
+    assert click(bot, card, "k8s_deny", "U_NOBODY") == 200
+    refused = bot.slack.wait_for("chat.postEphemeral")
+    assert "not one of the approvers" in refused.args["text"]
+    assert click(bot, card, "k8s_deny", "U_B") == 200
+    bot.notifier.poll(block_ms=100)
+    final = bot.slack.wait_for("chat.update", lambda c: "denied" in json.dumps(c.args))
+    assert not any(b["type"] == "actions" for b in final.args["blocks"])
+    assert [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")] == []
