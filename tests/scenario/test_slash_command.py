@@ -200,3 +200,40 @@ def test_drain_from_slack_posts_kubectls_lines_and_the_plan(bot: Bot, pristine: 
     assert section.startswith("```node/k8s-node1 cordoned")
     assert "node/k8s-node1 drained" in section
     assert "Plan for draining k8s-node1" in section
+
+
+def test_retried_delivery_creates_one_job(bot: Bot, redis_client: redis.Redis) -> None:
+    body = urllib.parse.urlencode(
+        {
+            "team_id": "T0TEAM",
+            "channel_id": "C0OPS",
+            "user_id": "U_OPS",
+            "command": "/k8s",
+            "text": "cordon k8s-node1",
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "response_url": bot.emulator.response_url("cmd"),
+        }
+    )
+    answers = []
+    for retry in (None, "1"):
+        stamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
+                timestamp=stamp, body=body
+            ),
+        }
+        if retry:
+            headers |= {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"}
+        request = urllib.request.Request(
+            f"{bot.url}/slack/events", data=body.encode(), headers=headers
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            answers.append(response.read().decode())
+    assert all("Job 1 queued: `cordon k8s-node1`" in answer for answer in answers)
+    assert redis_client.xlen(jobs.queue_key("sandbox")) == 1
+    assert redis_client.get("k8s-chatops:job-seq") in ("1", "2")  # an id may be spent, no job
+    bot.emulator.wait_for("chat.postMessage")
+    time.sleep(0.3)
+    assert len(bot.emulator.calls_to("chat.postMessage")) == 1  # one card, not two
