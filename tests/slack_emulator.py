@@ -356,6 +356,9 @@ class SlackEmulator:
             return _error("channel_not_found")
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return _error("no_text")
+        too_big = _over_limits(args)
+        if too_big:
+            return _error(too_big)
         ts = self._next_ts()
         message: dict[str, Any] = {
             "type": "message",
@@ -380,6 +383,9 @@ class SlackEmulator:
         message = self._messages.get(str(channel), {}).get(str(ts))
         if message is None:
             return _error("message_not_found")
+        too_big = _over_limits(args)
+        if too_big:
+            return _error(too_big)
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return _error("no_text")
         for key in ("text", "blocks", "attachments", "metadata"):
@@ -601,6 +607,32 @@ def _upload_args(body: bytes) -> dict[str, Any]:
     except UnicodeDecodeError:
         text = None
     return {"size": len(body), "content": body, "text": text}
+
+
+#: Slack's documented message limits that the bot could plausibly hit.
+MAX_TEXT = 40_000
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3_000
+MAX_CONTEXT_ELEMENTS = 10
+
+
+def _over_limits(args: dict[str, Any]) -> str | None:
+    """The error Slack answers for a message over its size limits, or None."""
+    if len(str(args.get("text") or "")) > MAX_TEXT:
+        return "msg_too_long"
+    blocks = args.get("blocks") or []
+    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "") if isinstance(block, dict) else ""
+        if block.get("type") == "section" and len(text) > MAX_SECTION_TEXT:
+            return "invalid_blocks"
+        if (
+            block.get("type") == "context"
+            and len(block.get("elements") or []) > MAX_CONTEXT_ELEMENTS
+        ):
+            return "invalid_blocks"
+    return None
 
 
 def _error(code: str) -> dict[str, Any]:

@@ -335,3 +335,18 @@ def test_reset_forgets_calls_and_pending_failures(
     assert emulator.calls == []
     assert client.auth_test()["ok"] is True
     assert [c.status for c in emulator.calls] == [200]
+
+
+def test_messages_over_slacks_limits_are_rejected() -> None:
+    with SlackEmulator() as emulator:
+        client = WebClient(token="xoxb-x", base_url=emulator.base_url)
+        long_section = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+        for kwargs, error in (
+            ({"text": "x" * 40_001}, "msg_too_long"),
+            ({"text": "t", "blocks": long_section}, "invalid_blocks"),
+            ({"text": "t", "blocks": [{"type": "divider"}] * 51}, "invalid_blocks"),
+        ):
+            with pytest.raises(SlackApiError) as caught:
+                client.chat_postMessage(channel="C1", **kwargs)
+            assert caught.value.response["error"] == error
+        assert client.chat_postMessage(channel="C1", text="x" * 40_000)["ok"]
