@@ -33,6 +33,7 @@ from bot.queue import read_group
 from bot.render import is_tabular, render_job
 from bot.settings import SlackSettings
 from bot.store import JobStore
+from core.errors import JobNotFound
 from policies.model import PolicyDocument
 
 log = logging.getLogger(__name__)
@@ -237,9 +238,21 @@ class SlackNotifier:
             reclaim_idle_ms=self.reclaim_idle_ms,
         )
         for entry_id, fields in entries:
-            if self.deliver(fields["job_id"]):
+            if fields.get("kind") == "progress":
+                self.show_progress(fields["job_id"], fields.get("line", ""))
+                r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)  # best effort: never retried
+            elif self.deliver(fields["job_id"]):
                 r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
         return len(entries)
+
+    def show_progress(self, job_id: str, line: str) -> None:
+        """The card's progress line, while the job runs (skipped once it has ended)."""
+        try:
+            if self.store.get(job_id).state is not JobState.RUNNING:
+                return
+        except JobNotFound:
+            return
+        refresh_card(self.client, self.store, job_id, summary=line)
 
     def deliver(self, job_id: str) -> bool:
         """Post the result; True when done (or nothing to do), False to retry later."""

@@ -265,7 +265,9 @@ class JobStore:
         )
         return updated if moved == 1 else None
 
-    def emit_progress(self, job_id: str, lines: Iterable[str]) -> None:
+    def emit_progress(self, job_id: str, lines: Iterable[str], *, notify: bool = False) -> None:
+        """Append progress; with ``notify``, also tell renderers that follow the notify stream
+        (the Slack card), which they may treat as best-effort."""
         text = "\n".join(lines)
         if not text:
             return
@@ -274,6 +276,13 @@ class JobStore:
         pipe = self.redis.pipeline(transaction=True)
         pipe.xadd(key, {"event": event.model_dump_json()}, maxlen=EVENTS_MAXLEN, approximate=True)
         pipe.expire(key, self.retention_seconds)
+        if notify:
+            pipe.xadd(
+                NOTIFY_STREAM,
+                {"job_id": job_id, "kind": "progress", "line": text.splitlines()[-1][:200]},
+                maxlen=100_000,
+                approximate=True,
+            )
         pipe.execute()
 
     def events(self, job_id: str) -> list[JobEvent]:

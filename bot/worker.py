@@ -42,6 +42,7 @@ Impersonation = Literal["none", "user", "user-and-roles"]
 USER_PREFIX = "slack:"
 GROUP_PREFIX = "k8s-chatops:"
 PROGRESS_INTERVAL = 0.5
+NOTIFY_INTERVAL = 2.0
 
 
 class _Progress:
@@ -51,15 +52,21 @@ class _Progress:
         self._store, self._job_id = store, job_id
         self._lines: list[str] = []
         self._last = 0.0
+        self._last_notified = 0.0
         self._lock = threading.Lock()
 
     def __call__(self, line: str) -> None:
         with self._lock:
             self._lines.append(line)
-            if time.monotonic() - self._last < PROGRESS_INTERVAL:
+            now = time.monotonic()
+            if now - self._last < PROGRESS_INTERVAL:
                 return
-            lines, self._lines, self._last = self._lines, [], time.monotonic()
-        self._store.emit_progress(self._job_id, lines)
+            lines, self._lines, self._last = self._lines, [], now
+            # Chat cards are updated at most every NOTIFY_INTERVAL (Slack allows ~1/s/channel).
+            notify = now - self._last_notified >= NOTIFY_INTERVAL
+            if notify:
+                self._last_notified = now
+        self._store.emit_progress(self._job_id, lines, notify=notify)
 
     def flush(self) -> None:
         with self._lock:

@@ -20,12 +20,14 @@ from slack_sdk.signature import SignatureVerifier
 from bot import facts
 from bot.dispatcher import Dispatcher
 from bot.http import make_wsgi
-from bot.jobs import JobState
+from bot.jobs import JobState, Origin
 from bot.settings import SlackSettings, load
-from bot.slack_app import SlackNotifier, create_app, web_client
+from bot.slack_app import SlackNotifier, create_app, post_card, web_client
 from bot.store import JobStore
 from bot.worker import Worker
+from handlers.control import Control
 from handlers.kube import KubeClient
+from handlers.models import CordonNode, NodeChange, Request, Result
 from policies.loader import parse_policy
 
 pytestmark = pytest.mark.integration
@@ -207,3 +209,35 @@ def test_deny_button_ends_the_request_and_removes_the_buttons(bot: Bot) -> None:
     final = bot.slack.wait_for("chat.update", lambda c: "denied" in json.dumps(c.args))
     assert not any(b["type"] == "actions" for b in final.args["blocks"])
     assert [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")] == []
+
+
+def test_card_shows_progress_while_the_job_runs(bot: Bot) -> None:
+    job, _ = bot.store.submit(
+        CordonNode(node="n1"),
+        requester="U_A",
+        origin=Origin(surface="slack", channel="C0OPS"),
+        decision="test",
+    )
+    post_card(bot.notifier.client, bot.store, job)
+    release = threading.Event()
+
+    def slow(request: Request, kube: KubeClient, control: Control) -> Result:
+        control.progress("evicting pod default/web-1")
+        release.wait(10)
+        return NodeChange(node="n1", changed=True, message="node/n1 cordoned")
+
+    worker = Worker(bot.store, None, name="w", perform=slow)  # type: ignore[arg-type]
+    thread = threading.Thread(target=worker.run, kwargs={"burst": True}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not bot.slack.calls_to("chat.update") and time.monotonic() < deadline:
+            bot.notifier.poll(block_ms=200)
+        running = bot.slack.wait_for("chat.update")
+        assert ":gear: running: evicting pod default/web-1" in json.dumps(running.args["blocks"])
+    finally:
+        release.set()
+        thread.join(timeout=10)
+    bot.notifier.poll(block_ms=200)
+    final = bot.slack.calls_to("chat.update")[-1]
+    assert ":white_check_mark: done" in json.dumps(final.args["blocks"])
