@@ -16,6 +16,7 @@ from bot.replies import Reply
 from bot.store import JobStore
 from core import messages
 from core.errors import PolicyDenied
+from handlers.drain_models import DrainNode
 from policies.engine import may_approve
 from policies.model import PolicyDocument, Subject
 
@@ -96,12 +97,18 @@ class Approvals:
         )
         if approval.complete:
             names = ", ".join(a.by for a in approval.approvals)
+            to_run = job.request
+            shown = self.store.plan(job.id)
+            if shown is not None and isinstance(to_run, DrainNode):
+                # Run as planned: the result will say what changed since the approvers looked.
+                to_run = to_run.model_copy(update={"expected_plan": shown})
             moved = self.store.transition(
                 job,
                 JobState.QUEUED,
                 by=subject.user_id,
                 reason=f"approved by {names}",
                 approval=approval,
+                request=to_run,
             )
             text = messages.APPROVAL_COMPLETE.format(
                 job_id=job.id, approvers=names, command=job.request.command_text()

@@ -185,7 +185,7 @@ def refresh_card(client: WebClient, store: JobStore, job_id: str, summary: str =
     where = card_location(store, job_id)
     if where is None:
         return
-    text, blocks = cards.card(store.get(job_id), summary)
+    text, blocks = cards.card(store.get(job_id), summary, store.plan(job_id))
     try:
         client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)
     except SlackApiError as error:
@@ -241,6 +241,9 @@ class SlackNotifier:
             if fields.get("kind") == "progress":
                 self.show_progress(fields["job_id"], fields.get("line", ""))
                 r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)  # best effort: never retried
+            elif fields.get("kind") == "plan":
+                refresh_card(self.client, self.store, fields["job_id"])
+                r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
             elif self.deliver(fields["job_id"]):
                 r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
         return len(entries)

@@ -7,6 +7,7 @@ loses its buttons when nothing more can be done.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -20,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.jobs import Job, JobState
+from handlers.drain_models import DrainPlan, Fate
 
 APPROVE = "k8s_approve"
 DENY = "k8s_deny"
@@ -82,8 +84,28 @@ def _buttons(job: Job) -> ActionsBlock | None:
     return ActionsBlock(block_id=f"job-{job.id}", elements=elements) if elements else None
 
 
-def card(job: Job, summary: str = "") -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks for ``job`` in its current state."""
+def plan_text(plan: DrainPlan, limit: int = 2900) -> str:
+    """The drain plan in a few lines for approvers: counts, then what needs a look."""
+    counts = Counter(p.fate for p in plan.pods)
+    lines = [
+        "*Plan:* " + " · ".join(f"{fate.value} {counts[fate]}" for fate in Fate if counts[fate])
+    ]
+    lines += [f"• blocked: `{p.key}`: {p.message}" for p in plan.pods if p.fate is Fate.BLOCKED]
+    lines += [f"• data lost: `{p.key}`: {p.data_loss}" for p in plan.pods if p.data_loss]
+    lines += [f"• PDB: {text}" for text in plan.pdb_blocked]
+    capacity = f"• capacity: *{plan.capacity.value}* ({plan.capacity_detail})"
+    if plan.unplaceable:
+        capacity += "; no room for " + ", ".join(plan.unplaceable)
+    lines.append(capacity)
+    lines += [f"• risk: {risk}" for risk in plan.risks]
+    text = "\n".join(lines)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def card(
+    job: Job, summary: str = "", plan: DrainPlan | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text and blocks for ``job`` in its current state (with its plan, if any)."""
     command = job.request.command_text()
     state = _STATE_LINE.get(job.state, job.state.value)
     if job.state is JobState.QUEUED and job.approval is None:
@@ -104,6 +126,8 @@ def card(job: Job, summary: str = "") -> tuple[str, list[dict[str, Any]]]:
     details = _approval_lines(job) + warnings
     if details:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(details))))
+    if plan is not None and not job.state.finished:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=plan_text(plan))))
     buttons = _buttons(job)
     if buttons is not None:
         blocks.append(buttons)

@@ -42,6 +42,7 @@ from bot.jobs import (
 )
 from core import messages
 from core.errors import JobNotFound, QueueUnavailable
+from handlers.drain_models import DrainNode, DrainPlan
 from handlers.models import Request
 
 log = logging.getLogger("k8s-chatops.audit")
@@ -60,6 +61,7 @@ if KEYS[1] ~= '' then
 end
 redis.call('HSET', KEYS[2], 'state', ARGV[3], 'doc', ARGV[2], 'version', '1')
 if ARGV[4] == '1' then redis.call('XADD', KEYS[3], '*', 'job_id', ARGV[1]) end
+if ARGV[4] == 'plan' then redis.call('XADD', KEYS[3], '*', 'job_id', ARGV[1], 'kind', 'plan') end
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
 redis.call('XADD', KEYS[5], 'MINID', '~', ARGV[8], '*', 'entry', ARGV[7])
 return ARGV[1]
@@ -105,6 +107,16 @@ def audit_entry(event: str, *, by: str, **fields: Any) -> str:
     text = json.dumps(entry, default=str, ensure_ascii=False)
     log.info(text)
     return text
+
+
+def _queue_entry(job: Job) -> str:
+    """What goes on the queue with a new job: the job itself, a plan for the approvers, or
+    nothing (waiting for approval with nothing to plan)."""
+    if job.state is JobState.QUEUED:
+        return "1"
+    if job.state is JobState.AWAITING_APPROVAL and isinstance(job.request, DrainNode):
+        return "plan"
+    return "0"
 
 
 class JobStore:
@@ -186,7 +198,7 @@ class JobStore:
                     job_id,
                     job.model_dump_json(),
                     state.value,
-                    "1" if state is JobState.QUEUED else "0",
+                    _queue_entry(job),
                     job.created_at.timestamp(),
                     DAY,
                     entry,
@@ -264,6 +276,19 @@ class JobStore:
             ],
         )
         return updated if moved == 1 else None
+
+    def save_plan(self, job_id: str, plan: DrainPlan) -> None:
+        """Keep the plan approvers look at, and tell the card to show it."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(job_key(job_id), "plan", plan.model_dump_json())
+        pipe.xadd(
+            NOTIFY_STREAM, {"job_id": job_id, "kind": "plan"}, maxlen=100_000, approximate=True
+        )
+        pipe.execute()
+
+    def plan(self, job_id: str) -> DrainPlan | None:
+        raw = self.redis.hget(job_key(job_id), "plan")
+        return DrainPlan.model_validate_json(str(raw)) if raw else None
 
     def emit_progress(self, job_id: str, lines: Iterable[str], *, notify: bool = False) -> None:
         """Append progress; with ``notify``, also tell renderers that follow the notify stream

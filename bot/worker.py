@@ -31,6 +31,8 @@ from bot.store import JobStore
 from core import messages
 from core.errors import ChatOpsError, JobNotFound
 from handlers.control import Control
+from handlers.drain_models import DrainNode
+from handlers.drain_plan import make_plan
 from handlers.kube import KubeClient, KubeNotFound, resource_for
 from handlers.models import Request, Result
 from handlers.registry import perform
@@ -167,10 +169,28 @@ class Worker:
                     break
                 continue
             entry_id, fields = entries[0]
-            self._process(entry_id, fields["job_id"])
+            if fields.get("kind") == "plan":
+                self._plan(fields["job_id"])
+            else:
+                self._process(entry_id, fields["job_id"])
             self.store.redis.xack(queue_key(self.store.cluster), WORKER_GROUP, entry_id)
             processed += 1
         return processed
+
+    def _plan(self, job_id: str) -> None:
+        """Compute what a drain waiting for approval would do, for the approvers' card."""
+        try:
+            job = self.store.get(job_id)
+        except JobNotFound:
+            return
+        if job.state is not JobState.AWAITING_APPROVAL or not isinstance(job.request, DrainNode):
+            return
+        try:
+            plan = make_plan(self.kube_for(job), job.request)
+        except ChatOpsError as error:
+            log.warning("planning job %s failed: %s", job_id, error.user_message)
+            return
+        self.store.save_plan(job_id, plan)
 
     def _process(self, entry_id: str, job_id: str) -> None:
         try:

@@ -171,6 +171,15 @@ def test_card_buttons_approve_and_the_result_goes_in_its_thread(
         e["value"] for b in card.args["blocks"] if b["type"] == "actions" for e in b["elements"]
     )
 
+    # A worker plans the drain for the approvers; the card shows the plan.
+    assert Worker(bot.store, pristine, name="planner").run(burst=True) == 1
+    assert bot.store.get(job_id).state is JobState.AWAITING_APPROVAL
+    bot.notifier.poll(block_ms=100)
+    planned = json.dumps(bot.slack.wait_for("chat.update").args["blocks"])
+    assert "*Plan:* evict 4" in planned and "ignored 2" in planned
+    assert "capacity: *fits*" in planned
+    assert "data lost: `default/go-http`: bare pod" in planned
+
     assert click(bot, card, "k8s_approve", "U_A") == 200  # the requester
     refusal = bot.slack.wait_for("chat.postEphemeral")
     assert refusal.args["user"] == "U_A"
@@ -178,14 +187,18 @@ def test_card_buttons_approve_and_the_result_goes_in_its_thread(
     assert bot.store.get(job_id).state is JobState.AWAITING_APPROVAL
 
     assert click(bot, card, "k8s_approve", "U_B") == 200
-    updated = bot.slack.wait_for("chat.update")
+    updated = bot.slack.wait_for("chat.update", lambda c: "approved and queued" in str(c.args))
     stored = json.loads(str(bot.store.redis.hget(f"k8s-chatops:job:{job_id}", "card")))
     assert (updated.args["channel"], updated.args["ts"]) == ("C0OPS", stored["ts"])
     assert "approved and queued" in json.dumps(updated.args["blocks"])
     assert "Approved by* <@U_B> (1/1)" in json.dumps(updated.args["blocks"])
-    assert bot.store.get(job_id).state is JobState.QUEUED
+    queued = bot.store.get(job_id)
+    assert queued.state is JobState.QUEUED
+    assert queued.request.expected_plan is not None  # type: ignore[union-attr]
 
     Worker(bot.store, pristine, name="w").run(burst=True)
+    done = bot.store.get(job_id)
+    assert done.result is not None and done.result.changes_since_plan == []  # type: ignore[union-attr]
     bot.notifier.poll(block_ms=100)
     result = bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("thread_ts") is not None)
     first_post = bot.slack.calls_to("chat.postMessage")[0]
