@@ -41,7 +41,10 @@ def drained(kube: KubeClient) -> bool:
 
 
 def notifications_for(client: redis.Redis, job_id: str) -> int:
-    return sum(1 for _, f in client.xrange(NOTIFY_STREAM) if f["job_id"] == job_id)
+    """Final-result notifications (progress and plan pings carry a ``kind``)."""
+    return sum(
+        1 for _, f in client.xrange(NOTIFY_STREAM) if f["job_id"] == job_id and "kind" not in f
+    )
 
 
 def in_thread(worker: Worker) -> threading.Thread:

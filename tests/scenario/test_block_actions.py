@@ -254,3 +254,49 @@ def test_card_shows_progress_while_the_job_runs(bot: Bot) -> None:
     bot.notifier.poll(block_ms=200)
     final = bot.slack.calls_to("chat.update")[-1]
     assert ":white_check_mark: done" in json.dumps(final.args["blocks"])
+
+
+def test_cancel_button_and_expiry_update_the_card(bot: Bot) -> None:
+    slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
+    card = bot.slack.wait_for("chat.postMessage")
+    assert click(bot, card, "k8s_cancel", "U_A") == 200
+    cancelled = bot.slack.wait_for("chat.update", lambda c: "cancelled" in json.dumps(c.args))
+    assert not any(b["type"] == "actions" for b in cancelled.args["blocks"])
+
+    bot.slack.reset()
+    slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
+    second = bot.slack.wait_for("chat.postMessage")
+    job_id = next(
+        e["value"] for b in second.args["blocks"] if b["type"] == "actions" for e in b["elements"]
+    )
+    later = bot.store.get(job_id).approval.expires_at  # type: ignore[union-attr]
+    assert bot.store.expire_overdue(now=later)[0].state is JobState.EXPIRED
+    bot.notifier.poll(block_ms=100)
+    expired = bot.slack.wait_for("chat.update", lambda c: "expired" in json.dumps(c.args))
+    assert not any(b["type"] == "actions" for b in expired.args["blocks"])
+    assert click(bot, second, "k8s_approve", "U_B") == 200
+    too_late = bot.slack.wait_for("chat.postEphemeral")
+    assert "is not waiting for approval (it is expired)" in too_late.args["text"]
+
+
+def test_long_output_goes_into_the_thread_as_a_file(bot: Bot) -> None:
+    job, _ = bot.store.submit(
+        CordonNode(node="n1"),
+        requester="U_A",
+        origin=Origin(surface="slack", channel="C0OPS"),
+        decision="test",
+    )
+    post_card(bot.notifier.client, bot.store, job)
+    long_text = "\n".join(f"line {i:04d} " + "x" * 60 for i in range(200))
+
+    def verbose(request: Request, kube: KubeClient, control: Control) -> Result:
+        return NodeChange(node="n1", changed=True, message=long_text)
+
+    Worker(bot.store, None, name="w", perform=verbose).run(burst=True)  # type: ignore[arg-type]
+    bot.notifier.poll(block_ms=100)
+    done = bot.slack.wait_for("files.completeUploadExternal")
+    stored = json.loads(str(bot.store.redis.hget(f"k8s-chatops:job:{job.id}", "card")))
+    assert done.args["thread_ts"] == stored["ts"] and done.args["channel_id"] == "C0OPS"
+    upload = bot.slack.wait_for("upload")
+    assert upload.args["text"] == long_text
+    assert [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")] == []
