@@ -89,7 +89,8 @@ def run_bot(args: argparse.Namespace) -> int:
     client = web_client(settings)
     dispatcher, store = _dispatcher(settings, resolve_groups=SlackGroups(client))
     app = create_app(settings, dispatcher, client, verify_requests=not args.socket)
-    notifier = SlackNotifier(store, client, name=f"bot-{os.getpid()}")
+    notifier_client = web_client(settings, wait_on_rate_limit=False)
+    notifier = SlackNotifier(store, notifier_client, name=f"bot-{os.getpid()}")
     threading.Thread(target=notifier.run, name="slack-notifier", daemon=True).start()
     if args.socket:
         from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415

@@ -42,19 +42,20 @@ log = logging.getLogger(__name__)
 _SECTION_LIMIT = 2900
 
 
-def web_client(settings: SlackSettings) -> WebClient:
+def web_client(settings: SlackSettings, *, wait_on_rate_limit: bool = True) -> WebClient:
+    """A Web API client that retries connection errors and 5xx; and 429 after Retry-After
+    unless the caller schedules that itself (the notifier, so one channel's limit does not
+    hold up the others)."""
     client = WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=10,
     )
     client.retry_handlers.extend(
-        [
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=5),
-            ServerErrorRetryHandler(max_retry_count=3),
-        ]
+        [ConnectionErrorRetryHandler(max_retry_count=2), ServerErrorRetryHandler(max_retry_count=3)]
     )
+    if wait_on_rate_limit:
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=5))
     return client
 
 
@@ -216,6 +217,9 @@ class SlackNotifier:
         self.name = name
         self.reclaim_idle_ms = reclaim_idle_ms
         self.stopping = threading.Event()
+        #: Entries waiting for their channel's rate limit to pass: id → (when, fields).
+        self._deferred: dict[str, tuple[float, dict[str, str]]] = {}
+        self._channel_free_at: dict[str, float] = {}
 
     def run(self) -> None:
         self.store.ensure_groups()
@@ -228,13 +232,20 @@ class SlackNotifier:
 
     def poll(self, *, block_ms: int) -> int:
         r = self.store.redis
-        entries = read_group(
+        now = time.monotonic()
+        due = [(k, f) for k, (at, f) in self._deferred.items() if at <= now]
+        for key, _ in due:
+            del self._deferred[key]
+        if self._deferred and not due:
+            next_due = min(at for at, _ in self._deferred.values())
+            block_ms = max(1, min(block_ms, int((next_due - now) * 1000)))
+        entries = due + read_group(
             r,
             NOTIFY_STREAM,
             NOTIFY_GROUP,
             self.name,
             count=10,
-            block_ms=block_ms,
+            block_ms=None if due else block_ms,
             reclaim_idle_ms=self.reclaim_idle_ms,
         )
         for entry_id, fields in entries:
@@ -244,8 +255,12 @@ class SlackNotifier:
             elif fields.get("kind") == "plan":
                 refresh_card(self.client, self.store, fields["job_id"])
                 r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
-            elif self.deliver(fields["job_id"]):
-                r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
+            else:
+                outcome = self.deliver(fields["job_id"])
+                if outcome is True:
+                    r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
+                elif outcome is not False:  # rate limited: try again when the channel is free
+                    self._deferred[entry_id] = (time.monotonic() + outcome, fields)
         return len(entries)
 
     def show_progress(self, job_id: str, line: str) -> None:
@@ -257,8 +272,9 @@ class SlackNotifier:
             return
         refresh_card(self.client, self.store, job_id, summary=line)
 
-    def deliver(self, job_id: str) -> bool:
-        """Post the result; True when done (or nothing to do), False to retry later."""
+    def deliver(self, job_id: str) -> bool | float:
+        """Post the result: True when done (or nothing to do); False to retry much later (the
+        entry stays pending); a number of seconds to wait for the channel's rate limit."""
         try:
             job = self.store.get(job_id)
         except Exception:
@@ -270,9 +286,25 @@ class SlackNotifier:
         if not self.store.redis.hsetnx(job_key(job_id), "notified", self.name):
             return True
         text = render_job(job)
+        channel = job.origin.channel
+        wait = self._channel_free_at.get(channel, 0.0) - time.monotonic()
+        if wait > 0:
+            self.store.redis.hdel(job_key(job_id), "notified")
+            return wait
         try:
             self._post(job, text)
         except SlackApiError as error:
+            if error.response.status_code == 429:
+                delay = float(error.response.headers.get("Retry-After", "1") or 1)
+                self._channel_free_at[channel] = time.monotonic() + delay
+                log.warning(
+                    "notifier: Slack rate-limits %s for %.0fs; job %s waits, others go on",
+                    channel,
+                    delay,
+                    job_id,
+                )
+                self.store.redis.hdel(job_key(job_id), "notified")
+                return delay
             log.error("notifier: posting job %s failed: %s", job_id, error.response.get("error"))
             self.store.redis.hdel(job_key(job_id), "notified")
             return False

@@ -77,6 +77,7 @@ def slash_command(
     channel: str = "C0OPS",
     secret: str = SIGNING_SECRET,
     timestamp: int | None = None,
+    trigger: str = "1.2.3",
 ) -> tuple[int, str]:
     body = urllib.parse.urlencode(
         {
@@ -91,7 +92,7 @@ def slash_command(
             "text": text,
             "api_app_id": "A0APP",
             "response_url": bot.emulator.response_url("cmd"),
-            "trigger_id": "1.2.3",
+            "trigger_id": trigger,
         }
     )
     stamp = str(timestamp if timestamp is not None else int(time.time()))
@@ -237,3 +238,32 @@ def test_retried_delivery_creates_one_job(bot: Bot, redis_client: redis.Redis) -
     bot.emulator.wait_for("chat.postMessage")
     time.sleep(0.3)
     assert len(bot.emulator.calls_to("chat.postMessage")) == 1  # one card, not two
+
+
+def test_rate_limited_channel_does_not_hold_up_other_channels(
+    bot: Bot, kube: KubeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notifier = SlackNotifier(
+        bot.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="pacing"
+    )
+    slash_command(bot, "get nodes", channel="C0BUSY", trigger="t-busy")
+    slash_command(bot, "get nodes", channel="C0CALM", trigger="t-calm")
+    Worker(bot.store, kube, name="w").run(burst=True)
+    bot.emulator.fail_next("chat.postMessage", 429, retry_after=1)
+    started = time.monotonic()
+    deadline = started + 10
+    while time.monotonic() < deadline:
+        notifier.poll(block_ms=100)
+        delivered = [c for c in bot.emulator.calls_to("chat.postMessage") if c.status == 200]
+        if len(delivered) == 2:
+            break
+    posts = bot.emulator.calls_to("chat.postMessage")
+    refused = [c for c in posts if c.status == 429]
+    delivered = [c for c in posts if c.status == 200]
+    assert len(refused) == 1 and len(delivered) == 2
+    limited = refused[0].args["channel"]
+    other = next(c for c in delivered if c.args["channel"] != limited)
+    retried = next(c for c in delivered if c.args["channel"] == limited)
+    assert other.at < retried.at  # the other channel did not wait
+    assert other.at - refused[0].at < 0.5
+    assert retried.at - refused[0].at >= 1.0  # Retry-After honoured for the limited channel
