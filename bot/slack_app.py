@@ -38,6 +38,7 @@ from policies.model import PolicyDocument
 
 log = logging.getLogger(__name__)
 
+CHANNEL_PACE_SECONDS = 1.0
 # Slack's limit for a section's text is 3000 characters; longer output goes in a file.
 _SECTION_LIMIT = 2900
 
@@ -287,12 +288,15 @@ class SlackNotifier:
             return True
         text = render_job(job)
         channel = job.origin.channel
+        posts_message = job.result is not None or card_location(self.store, job_id) is None
         wait = self._channel_free_at.get(channel, 0.0) - time.monotonic()
-        if wait > 0:
+        if posts_message and wait > 0:
             self.store.redis.hdel(job_key(job_id), "notified")
             return wait
         try:
-            self._post(job, text)
+            if self._post(job, text):
+                # Slack allows about one message per second per channel: pace the next one.
+                self._channel_free_at[channel] = time.monotonic() + CHANNEL_PACE_SECONDS
         except SlackApiError as error:
             if error.response.status_code == 429:
                 delay = float(error.response.headers.get("Retry-After", "1") or 1)
@@ -310,7 +314,8 @@ class SlackNotifier:
             return False
         return True
 
-    def _post(self, job: Job, text: str) -> None:
+    def _post(self, job: Job, text: str) -> bool:
+        """Update the card and post the result; False when only the card changed."""
         channel = job.origin.channel
         assert channel is not None
         where = card_location(self.store, job.id)
@@ -319,7 +324,7 @@ class SlackNotifier:
             channel = where[0]
             refresh_card(self.client, self.store, job.id, summary=_summary(job))
         if job.result is None and where:
-            return  # denied, expired or cancelled before running: the card says it all
+            return False  # denied, expired or cancelled before running: the card says it all
         if len(text) > _SECTION_LIMIT:
             self.client.files_upload_v2(
                 channel=channel,
@@ -328,13 +333,14 @@ class SlackNotifier:
                 filename=f"job-{job.id}.txt",
                 initial_comment=job_caption(job),
             )
-            return
+            return True
         self.client.chat_postMessage(
             channel=channel,
             thread_ts=thread_ts,
             text=text[:_SECTION_LIMIT],
             blocks=result_blocks(job, text),
         )
+        return True
 
 
 def _summary(job: Job) -> str:

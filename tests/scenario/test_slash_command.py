@@ -3,6 +3,7 @@ worker against the sandbox, and posted to the local Slack Web API emulator."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import urllib.error
@@ -25,7 +26,9 @@ from bot.settings import SlackSettings, load
 from bot.slack_app import SlackNotifier, create_app, web_client
 from bot.store import JobStore
 from bot.worker import Worker
+from handlers.control import Control
 from handlers.kube import KubeClient, resource_for
+from handlers.models import NodeTable, Request, Result
 from policies.model import PolicyDocument
 
 pytestmark = pytest.mark.integration
@@ -267,3 +270,22 @@ def test_rate_limited_channel_does_not_hold_up_other_channels(
     assert other.at < retried.at  # the other channel did not wait
     assert other.at - refused[0].at < 0.5
     assert retried.at - refused[0].at >= 1.0  # Retry-After honoured for the limited channel
+
+
+def test_results_in_one_channel_are_paced_about_one_per_second(bot: Bot) -> None:
+    notifier = SlackNotifier(
+        bot.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="pacing"
+    )
+    for index in range(3):
+        slash_command(bot, "get nodes", channel="C0BUSY", trigger=f"t-{index}")
+
+    def instant(request: Request, kube: KubeClient, control: Control) -> Result:
+        return NodeTable(rows=[])
+
+    Worker(bot.store, None, name="w", perform=instant).run(burst=True)  # type: ignore[arg-type]
+    deadline = time.monotonic() + 10
+    while len(bot.emulator.calls_to("chat.postMessage")) < 3 and time.monotonic() < deadline:
+        notifier.poll(block_ms=100)
+    times = [c.at for c in bot.emulator.calls_to("chat.postMessage")]
+    assert len(times) == 3
+    assert all(later - earlier >= 0.95 for earlier, later in itertools.pairwise(times))
