@@ -54,7 +54,8 @@ def _approval_lines(job: Job) -> list[str]:
     ]
     if job.approval.approvals:
         who = ", ".join(
-            f"<@{a.by}>" + (f" ({a.reason})" if a.reason else "") for a in job.approval.approvals
+            f"<@{a.by}> at {a.at:%H:%M} UTC" + (f" ({a.reason})" if a.reason else "")
+            for a in job.approval.approvals
         )
         lines.append(f"*Approved by* {who} ({len(job.approval.approvals)}/{requirement.count})")
     return lines

@@ -185,7 +185,10 @@ def test_one_job_per_target_at_a_time(
     second = dispatcher.submit(f"uncordon {NODE}", user="U_OPS", origin=SHELL)
     assert first.job and second.job
     workers = [Worker(store, pristine, name=f"w{i}") for i in range(2)]
-    threads = [in_thread(w) for w in workers]
+    # The drain must hold the node before the second worker starts (else the order is a race).
+    threads = [in_thread(workers[0])]
+    wait_for(lambda: store.redis.get(f"k8s-chatops:sandbox:lock:node/{NODE}") == first.job.id)
+    threads.append(in_thread(workers[1]))
     try:
         a = store.wait_finished(first.job.id, timeout=30)
         b = store.wait_finished(second.job.id, timeout=30)

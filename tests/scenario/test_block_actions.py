@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -191,7 +192,9 @@ def test_card_buttons_approve_and_the_result_goes_in_its_thread(
     stored = json.loads(str(bot.store.redis.hget(f"k8s-chatops:job:{job_id}", "card")))
     assert (updated.args["channel"], updated.args["ts"]) == ("C0OPS", stored["ts"])
     assert "approved and queued" in json.dumps(updated.args["blocks"])
-    assert "Approved by* <@U_B> (1/1)" in json.dumps(updated.args["blocks"])
+    assert re.search(
+        r"Approved by\* <@U_B> at \d\d:\d\d UTC \(1/1\)", json.dumps(updated.args["blocks"])
+    )
     queued = bot.store.get(job_id)
     assert queued.state is JobState.QUEUED
     assert queued.request.expected_plan is not None  # type: ignore[union-attr]
@@ -300,3 +303,33 @@ def test_long_output_goes_into_the_thread_as_a_file(bot: Bot) -> None:
     upload = bot.slack.wait_for("upload")
     assert upload.args["text"] == long_text
     assert [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")] == []
+
+
+def test_slack_429_during_progress_still_delivers_the_result_once(bot: Bot) -> None:
+    job, _ = bot.store.submit(
+        CordonNode(node="n1"),
+        requester="U_A",
+        origin=Origin(surface="slack", channel="C0OPS"),
+        decision="test",
+    )
+    post_card(bot.notifier.client, bot.store, job)
+    notifier = SlackNotifier(
+        bot.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="no-wait"
+    )
+    bot.slack.fail_next("chat.update", 429, times=5, retry_after=1)
+
+    def chatty(request: Request, kube: KubeClient, control: Control) -> Result:
+        control.progress("step 1")
+        return NodeChange(node="n1", changed=True, message="node/n1 cordoned")
+
+    Worker(bot.store, None, name="w", perform=chatty).run(burst=True)  # type: ignore[arg-type]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not [
+        c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")
+    ]:
+        notifier.poll(block_ms=100)
+    results = [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert len(results) == 1
+    assert "node/n1 cordoned" in json.dumps(results[0].args)
+    notifier.poll(block_ms=100)
+    assert len([c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]) == 1
