@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
+import pytest
+import waitress
+from slack_emulator import SlackEmulator
+from slack_sdk import WebClient
+from waitress.server import BaseWSGIServer as WSGIServer
+
+from bot.dispatcher import Dispatcher
+from bot.http import make_wsgi
+from bot.settings import SlackSettings, load
+from bot.slack_app import create_app, web_client
 from handlers.kube import KubeClient, resource_for
 
 T = TypeVar("T")
@@ -37,3 +49,30 @@ def block_hellok8s_evictions(kube: KubeClient, min_available: int = 2) -> None:
     )
     path = resource_for("PodDisruptionBudget").path("default", "hellok8s")
     wait_for(lambda: kube.get(path).get("status", {}).get("currentHealthy") == 2)
+
+
+def serve_slack_app(
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    emulator: SlackEmulator,
+    token: str,
+    secret: str,
+    policy_file: Path,
+    redis_url: str,
+    make_dispatcher: Callable[[], Dispatcher],
+) -> tuple[WSGIServer, WebClient]:
+    """The real Bolt app behind waitress on a free loopback port, talking to ``emulator``."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", token)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", secret)
+    monkeypatch.setenv("K8S_CHATOPS_POLICY_FILE", str(policy_file))
+    monkeypatch.setenv("K8S_CHATOPS_REDIS_URL", redis_url)
+    monkeypatch.setenv("K8S_CHATOPS_SLACK_API_URL", emulator.base_url)
+    settings = load(SlackSettings)
+    client = web_client(settings)
+    dispatcher = make_dispatcher()
+    app = create_app(settings, dispatcher, client)
+    server = waitress.create_server(
+        make_wsgi(app, dispatcher.store.redis), host="127.0.0.1", port=0
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    return server, client

@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import waitress
+from helpers import serve_slack_app
 from slack_emulator import RecordedCall, SlackEmulator
 from slack_sdk.signature import SignatureVerifier
 
 from bot import facts
 from bot.dispatcher import Dispatcher
-from bot.http import make_wsgi
-from bot.jobs import JobState, Origin
+from bot.jobs import Job, JobState, Origin
 from bot.settings import SlackSettings, load
-from bot.slack_app import SlackNotifier, create_app, post_card, web_client
+from bot.slack_app import SlackNotifier, post_card, web_client
 from bot.store import JobStore
 from bot.worker import Worker
 from handlers.control import Control
@@ -65,17 +64,15 @@ def bot(
 ) -> Iterator[Bot]:
     facts.publish(kube, store.redis, "sandbox")
     with SlackEmulator(valid_tokens=[TOKEN]) as slack:
-        monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
-        monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-        monkeypatch.setenv("K8S_CHATOPS_POLICY_FILE", str(policy_file))
-        monkeypatch.setenv("K8S_CHATOPS_REDIS_URL", redis_url)
-        monkeypatch.setenv("K8S_CHATOPS_SLACK_API_URL", slack.base_url)
-        settings = load(SlackSettings)
-        client = web_client(settings)
-        dispatcher = Dispatcher(parse_policy(POLICY, "test"), store)
-        app = create_app(settings, dispatcher, client)
-        server = waitress.create_server(make_wsgi(app, store.redis), host="127.0.0.1", port=0)
-        threading.Thread(target=server.run, daemon=True).start()
+        server, client = serve_slack_app(
+            monkeypatch,
+            emulator=slack,
+            token=TOKEN,
+            secret=SECRET,
+            policy_file=policy_file,
+            redis_url=redis_url,
+            make_dispatcher=lambda: Dispatcher(parse_policy(POLICY, "test"), store),
+        )
         try:
             yield Bot(
                 f"http://127.0.0.1:{server.effective_port}",
@@ -85,6 +82,18 @@ def bot(
             )
         finally:
             server.close()
+
+
+def carded_cordon(bot: Bot) -> Job:
+    """A Slack cordon job whose card is already posted, for tests that run it themselves."""
+    job, _ = bot.store.submit(
+        CordonNode(node="n1"),
+        requester="U_A",
+        origin=Origin(surface="slack", channel="C0OPS"),
+        decision="test",
+    )
+    post_card(bot.notifier.client, bot.store, job)
+    return job
 
 
 def send(bot: Bot, body: str) -> int:
@@ -228,13 +237,7 @@ def test_deny_button_ends_the_request_and_removes_the_buttons(bot: Bot) -> None:
 
 
 def test_card_shows_progress_while_the_job_runs(bot: Bot) -> None:
-    job, _ = bot.store.submit(
-        CordonNode(node="n1"),
-        requester="U_A",
-        origin=Origin(surface="slack", channel="C0OPS"),
-        decision="test",
-    )
-    post_card(bot.notifier.client, bot.store, job)
+    carded_cordon(bot)
     release = threading.Event()
 
     def slow(request: Request, kube: KubeClient, control: Control) -> Result:
@@ -283,13 +286,7 @@ def test_cancel_button_and_expiry_update_the_card(bot: Bot) -> None:
 
 
 def test_long_output_goes_into_the_thread_as_a_file(bot: Bot) -> None:
-    job, _ = bot.store.submit(
-        CordonNode(node="n1"),
-        requester="U_A",
-        origin=Origin(surface="slack", channel="C0OPS"),
-        decision="test",
-    )
-    post_card(bot.notifier.client, bot.store, job)
+    job = carded_cordon(bot)
     long_text = "\n".join(f"line {i:04d} " + "x" * 60 for i in range(200))
 
     def verbose(request: Request, kube: KubeClient, control: Control) -> Result:
@@ -306,13 +303,7 @@ def test_long_output_goes_into_the_thread_as_a_file(bot: Bot) -> None:
 
 
 def test_slack_429_during_progress_still_delivers_the_result_once(bot: Bot) -> None:
-    job, _ = bot.store.submit(
-        CordonNode(node="n1"),
-        requester="U_A",
-        origin=Origin(surface="slack", channel="C0OPS"),
-        decision="test",
-    )
-    post_card(bot.notifier.client, bot.store, job)
+    carded_cordon(bot)
     notifier = SlackNotifier(
         bot.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="no-wait"
     )

@@ -4,7 +4,6 @@ worker against the sandbox, and posted to the local Slack Web API emulator."""
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -15,15 +14,14 @@ from pathlib import Path
 
 import pytest
 import redis
-import waitress
+from helpers import serve_slack_app
 from slack_emulator import SlackEmulator
 from slack_sdk.signature import SignatureVerifier
 
 from bot import jobs
 from bot.dispatcher import Dispatcher
-from bot.http import make_wsgi
 from bot.settings import SlackSettings, load
-from bot.slack_app import SlackNotifier, create_app, web_client
+from bot.slack_app import SlackNotifier, web_client
 from bot.store import JobStore
 from bot.worker import Worker
 from handlers.control import Control
@@ -54,17 +52,15 @@ def bot(
     policy: PolicyDocument,
 ) -> Iterator[Bot]:
     with SlackEmulator(valid_tokens=[BOT_TOKEN]) as emulator:
-        monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
-        monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
-        monkeypatch.setenv("K8S_CHATOPS_POLICY_FILE", str(policy_file))
-        monkeypatch.setenv("K8S_CHATOPS_REDIS_URL", redis_url)
-        monkeypatch.setenv("K8S_CHATOPS_SLACK_API_URL", emulator.base_url)
-        settings = load(SlackSettings)
-        client = web_client(settings)
-        app = create_app(settings, Dispatcher(policy, store), client)
-        server = waitress.create_server(make_wsgi(app, store.redis), host="127.0.0.1", port=0)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        server, client = serve_slack_app(
+            monkeypatch,
+            emulator=emulator,
+            token=BOT_TOKEN,
+            secret=SIGNING_SECRET,
+            policy_file=policy_file,
+            redis_url=redis_url,
+            make_dispatcher=lambda: Dispatcher(policy, store),
+        )
         notifier = SlackNotifier(store, client, name="test-bot")
         try:
             yield Bot(f"http://127.0.0.1:{server.effective_port}", emulator, store, notifier)
