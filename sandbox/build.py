@@ -2,8 +2,9 @@
 
 ``sandbox/go/kube`` pins Kubernetes (control plane and a kubectl of the same version) and
 etcd; ``sandbox/go/kwok`` pins kwok apart, because kwok is built against its own k8s.io
-library versions. ``go.sum`` is committed and ``-mod=readonly`` refuses any drift, so a build
-is reproducible. The kwok CRDs for log simulation come out of the same module download.
+library versions; ``sandbox/go/stern`` pins stern, the reference for log fetches.
+``go.sum`` is committed and ``-mod=readonly`` refuses any drift, so a build is reproducible.
+The kwok CRDs for log simulation come out of the same module download.
 """
 
 from __future__ import annotations
@@ -113,4 +114,21 @@ def build(*, force: bool = False) -> Path:
     crd_dir().mkdir(parents=True, exist_ok=True)
     for name in KWOK_CRDS:
         shutil.copyfile(kwok_source / "kustomize" / "crd" / "bases" / name, crd_dir() / name)
+    return target
+
+
+def build_stern(*, force: bool = False) -> Path:
+    """Build stern (the log parity test's and benchmark's reference) into its own cache."""
+    target = versions.stern_path()
+    if target.is_file() and not force:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    print(messages.SANDBOX_BUILDING.format(target=target.parent), file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as staging:
+        built = Path(staging) / "stern"
+        _go(
+            ["build", "-trimpath", "-ldflags", "-s -w", "-o", str(built), "github.com/stern/stern"],
+            GO_DIR / "stern",
+        )
+        os.replace(built, target)
     return target

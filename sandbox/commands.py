@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         return _up(args.nodes, args.pods_per_node)
     if action == "build":
         print(build.build())
+        print(build.build_stern())
         return 0
     if action == "down":
         stopped = cluster.down()

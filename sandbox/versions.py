@@ -12,6 +12,8 @@ from pathlib import Path
 KUBERNETES = "v1.37.2"
 ETCD = "v3.7.3"
 KWOK = "v0.8.0"
+#: The reference the log-fetch parity test and benchmark run against; not part of the cluster.
+STERN = "v1.33.0"
 
 COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
 BINARIES = (*COMPONENTS, "etcd", "kwok")
@@ -32,6 +34,11 @@ def version_tag() -> str:
 
 def bin_dir() -> Path:
     return home() / version_tag() / "bin"
+
+
+def stern_path() -> Path:
+    """stern has its own cache key, so pinning a new one never rebuilds the cluster."""
+    return home() / f"stern-{STERN}" / "bin" / "stern"
 
 
 def run_dir() -> Path:

@@ -26,10 +26,12 @@ def test_versions_match_the_go_modules() -> None:
     assert {v for _, v in staging} == {f"v0.{minor}.{versions.KUBERNETES.split('.')[2]}"}
     kwok = (GO / "kwok" / "go.mod").read_text()
     assert _require(kwok, "sigs.k8s.io/kwok") == versions.KWOK
+    stern = (GO / "stern" / "go.mod").read_text()
+    assert _require(stern, "github.com/stern/stern") == versions.STERN
 
 
 def test_go_sums_are_committed_for_a_reproducible_build() -> None:
-    for module in ("kube", "kwok"):
+    for module in ("kube", "kwok", "stern"):
         go_sum = (GO / module / "go.sum").read_text()
         assert "h1:" in go_sum
 
