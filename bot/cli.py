@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from bot import logs
 from bot.settings import ChatSettings, SlackSettings, SlackSocketSettings, WorkerSettings, load
+from core import messages
 from core.errors import ChatOpsError
 from policies import commands as policy_commands
 from sandbox import commands as sandbox_commands
 
 if TYPE_CHECKING:
+    from core.redaction import Redactor
+
     from bot.dispatcher import Dispatcher
     from bot.store import JobStore
 
@@ -46,10 +49,29 @@ def run_shell(args: argparse.Namespace) -> int:
     return Shell(dispatcher, store, user=args.user, job_timeout=args.timeout).run()
 
 
+def _redactor(settings: WorkerSettings) -> Redactor:
+    """The built-in secret patterns plus the operator's file, checked before any job runs."""
+    from core.redaction import build_redactor, load_extra_patterns  # noqa: PLC0415
+
+    extra: list[str] = []
+    if settings.redact_patterns_file:
+        try:
+            extra = load_extra_patterns(settings.redact_patterns_file)
+            return build_redactor(extra)
+        except (OSError, ValueError) as error:
+            raise ChatOpsError(
+                messages.SETTING_INVALID.format(
+                    name="K8S_CHATOPS_REDACT_PATTERNS_FILE", detail=error
+                )
+            ) from None
+    return build_redactor(extra)
+
+
 def run_worker(args: argparse.Namespace) -> int:
     from bot import facts  # noqa: PLC0415
     from bot.store import JobStore, connect  # noqa: PLC0415
     from bot.worker import Worker  # noqa: PLC0415
+    from handlers.control import OutputCaps  # noqa: PLC0415
     from handlers.kube import KubeClient  # noqa: PLC0415
 
     settings = load(WorkerSettings)
@@ -68,6 +90,8 @@ def run_worker(args: argparse.Namespace) -> int:
         reclaim_idle_seconds=settings.reclaim_idle_seconds,
         max_disrupted_nodes=settings.max_disrupted_nodes,
         impersonate=settings.impersonate,
+        redactor=_redactor(settings),
+        caps=OutputCaps(max_lines=settings.logs_max_lines, max_bytes=settings.logs_max_bytes),
     )
     worker.install_signal_handlers()
     facts.Publisher(kube, store.redis, settings.cluster).start()

@@ -23,6 +23,7 @@ from bot.replies import Reply
 from bot.store import JobStore
 from core import messages
 from core.errors import ChatOpsError, PolicyDenied, QueueUnavailable
+from handlers.logs_models import PodLogs
 from policies.engine import Facts, evaluate, groups_of, permitted_verbs, roles_of
 from policies.model import Action, Decision, Outcome, PolicyDocument, Subject, parse_duration
 
@@ -86,6 +87,8 @@ class Dispatcher:
             log.warning("could not audit a refusal for %s", user)
 
     def decide(self, subject: Subject, command: grammar.Parsed) -> Decision:
+        if isinstance(command, PodLogs):
+            return self._decide_logs(subject, command)
         policy = self.policy
         node = command.target.removeprefix("node/") if command.target.startswith("node/") else None
         disrupts = bool(getattr(command, "disrupts", None))
@@ -116,6 +119,43 @@ class Dispatcher:
             ),
         )
 
+    def _decide_logs(self, subject: Subject, command: PodLogs) -> Decision:
+        """Logs are decided per namespace: every one named must be allowed; ``-A`` needs the
+        namespaces no rule names to be allowed (the named ones are checked by
+        :meth:`_logs_exclusions`)."""
+        policy = self.policy
+        namespaces: list[str | None] = [None] if command.all_namespaces else [*command.namespaces]
+        decisions = [
+            (
+                ns,
+                evaluate(policy, subject, Action(verb="logs", target=command.target, namespace=ns)),
+            )
+            for ns in namespaces
+        ]
+        for namespace, decision in decisions:
+            if decision.outcome is Outcome.DENY:
+                where = f"in namespace `{namespace}`" if namespace else "in every namespace"
+                return decision.model_copy(update={"reason": f"{where}: {decision.reason}"})
+        pending = [d for _, d in decisions if d.outcome is Outcome.NEEDS_APPROVAL]
+        return pending[0] if pending else decisions[0][1]
+
+    def _logs_exclusions(self, subject: Subject, command: PodLogs) -> PodLogs:
+        """For ``-A``: leave out each namespace the policy names that this person may not
+        read freely, so one restricted namespace does not refuse the whole fetch."""
+        if not command.all_namespaces:
+            return command
+        policy = self.policy
+        named = {ns for rule in policy.rules for ns in rule.namespaces}
+        excluded = sorted(
+            ns
+            for ns in named
+            if evaluate(
+                policy, subject, Action(verb="logs", target=command.target, namespace=ns)
+            ).outcome
+            is not Outcome.ALLOW
+        )
+        return command.model_copy(update={"excluded_namespaces": tuple(excluded)})
+
     def _allowed(self, subject: Subject, command: grammar.Parsed) -> Decision:
         decision = self.decide(subject, command)
         if decision.outcome is Outcome.DENY:
@@ -134,6 +174,8 @@ class Dispatcher:
         if isinstance(command, grammar.ApproveRequest):
             return Approvals(self.store, self.policy).answer(command, subject)
         decision = self._allowed(subject, command)
+        if isinstance(command, PodLogs):
+            command = self._logs_exclusions(subject, command)
         if isinstance(command, grammar.HelpRequest):
             allowed = set(permitted_verbs(self.policy, subject))
             return Reply(grammar.help_text(command.topic, allowed=allowed))

@@ -40,6 +40,13 @@ class Flag:
     example: str = ""
     choices: tuple[str, ...] = ()
     minimum: int | None = None
+    maximum: int | None = None
+    #: A one-letter alias, typed with one dash (``-n``), as kubectl and stern have.
+    short: str = ""
+    #: May be given more than once; the values collect in a tuple. ``split`` also splits
+    #: each value at commas (``-n a,b``).
+    repeat: bool = False
+    split: bool = False
 
 
 def _convert(flag: Flag, value: str) -> Any:
@@ -63,6 +70,12 @@ def _convert(flag: Flag, value: str) -> Any:
                     flag=shown, value=value, detail=f"must be at least {flag.minimum}"
                 )
             )
+        if flag.maximum is not None and number > flag.maximum:
+            raise CommandError(
+                messages.INVALID_FLAG_VALUE.format(
+                    flag=shown, value=value, detail=f"must be at most {flag.maximum}"
+                )
+            )
         return number
     if flag.kind == "duration":
         try:
@@ -83,6 +96,7 @@ def parse_flags(
 ) -> tuple[list[str], dict[str, Any]]:
     """Split ``args`` into positional words and flag values (by field name)."""
     by_name = {flag.name: flag for flag in table}
+    by_name |= {flag.short: flag for flag in table if flag.short}
     positional: list[str] = []
     values: dict[str, Any] = {}
     words = iter(args)
@@ -92,10 +106,10 @@ def parse_flags(
             continue
         name, has_value, value = word.lstrip("-").partition("=")
         flag = by_name.get(name)
-        if flag is None:
+        if flag is None or (flag.short == name) != (not word.startswith("--")):
             raise CommandError(
                 messages.UNKNOWN_FLAG.format(command=usage, flag=word.split("=")[0])
-                + suggest(name, sorted(by_name))
+                + suggest(name, sorted(f.name for f in table))
             )
         if flag.kind == "switch":
             values[flag.field] = _convert(flag, value) if has_value else True
@@ -104,7 +118,14 @@ def parse_flags(
             value = next(words, "")
             if not value or value.startswith("--"):
                 raise CommandError(
-                    messages.FLAG_NEEDS_VALUE.format(flag=f"--{name}", example=flag.example)
+                    messages.FLAG_NEEDS_VALUE.format(flag=f"--{flag.name}", example=flag.example)
                 )
-        values[flag.field] = _convert(flag, value)
+        if flag.repeat:
+            parts = value.split(",") if flag.split else [value]
+            values[flag.field] = (
+                *values.get(flag.field, ()),
+                *(_convert(flag, part) for part in parts if part),
+            )
+        else:
+            values[flag.field] = _convert(flag, value)
     return positional, values

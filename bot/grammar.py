@@ -11,15 +11,18 @@ import difflib
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 
 from bot.flags import Flag, parse_flags
 from core import messages
 from core.errors import CommandError
-from core.names import dns1123_subdomain_problem
+from core.names import dns1123_label_problem, dns1123_subdomain_problem
+from core.regex import compile_user_regex
 from core.selectors import parse_selector
 from handlers.drain_models import DrainNode
+from handlers.logs_models import RESOURCE_KINDS, NodeLogs, PodLogs
 from handlers.models import CordonNode, GetNodes, UncordonNode
 
 MAX_COMMAND_LENGTH = 2000
@@ -105,7 +108,7 @@ class ApproveRequest(BaseModel):
 Immediate = (
     HelpRequest | JobsRequest | AuditRequest | CancelRequest | WhoamiRequest | ApproveRequest
 )
-Parsed = Immediate | GetNodes | CordonNode | UncordonNode | DrainNode
+Parsed = Immediate | GetNodes | CordonNode | UncordonNode | DrainNode | PodLogs | NodeLogs
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,143 @@ def _parse_drain(args: list[str]) -> Parsed:
                 messages.INVALID_POD_SELECTOR.format(selector=selector, detail=error)
             ) from None
     return DrainNode(node=node, **values)
+
+
+LOGS_FLAGS = (
+    Flag("namespace", "namespaces", "text", "kube-system", short="n", repeat=True, split=True),
+    Flag("all-namespaces", "all_namespaces", "switch", short="A"),
+    Flag("selector", "selector", "text", "app=web", short="l"),
+    Flag("field-selector", "field_selector", "text", "status.phase=Running"),
+    Flag("node", "node", "text", "k8s-node1"),
+    Flag("container", "container", "text", "nginx", short="c"),
+    Flag("exclude-container", "exclude_container", "text", "istio-proxy", short="E", repeat=True),
+    Flag("exclude-pod", "exclude_pod", "text", "canary", repeat=True),
+    Flag("init-containers", "init_containers", "switch"),
+    Flag("ephemeral-containers", "ephemeral_containers", "switch"),
+    Flag("container-state", "container_states", "text", "running", repeat=True, split=True),
+    Flag("since", "since_seconds", "duration", "10m", short="s"),
+    Flag("tail", "tail", "int", "200", minimum=-1),
+    Flag("include", "include", "text", "error", short="i", repeat=True),
+    Flag("exclude", "exclude", "text", "healthz", short="e", repeat=True),
+    Flag("timestamps", "timestamps", "switch", short="t"),
+    Flag("output", "output", "choice", "json", choices=("default", "raw", "json"), short="o"),
+    Flag("max-log-requests", "max_log_requests", "int", "10", minimum=1, maximum=100),
+    Flag("previous", "previous", "switch", short="p"),
+    Flag("query", "services", "text", "kubelet", repeat=True),
+)
+_REGEX_FLAGS = {
+    "exclude_pod": "--exclude-pod",
+    "container": "-c",
+    "exclude_container": "-E",
+    "include": "-i",
+    "exclude": "-e",
+}
+_POD_ONLY_FIELDS = {
+    "namespaces": "-n",
+    "all_namespaces": "-A",
+    "selector": "-l",
+    "field_selector": "--field-selector",
+    "node": "--node",
+    "container": "-c",
+    "exclude_container": "-E",
+    "exclude_pod": "--exclude-pod",
+    "init_containers": "--init-containers",
+    "ephemeral_containers": "--ephemeral-containers",
+    "container_states": "--container-state",
+    "max_log_requests": "--max-log-requests",
+    "previous": "-p",
+}
+_NODE_WORDS = ("node", "nodes", "no")
+
+
+def _check_regex(flag: str, value: str) -> None:
+    try:
+        compile_user_regex(value)
+    except ValueError as error:
+        raise CommandError(
+            messages.LOGS_BAD_REGEX.format(flag=flag, value=value[:80], detail=error)
+        ) from None
+
+
+def _check_name(kind: str, name: str) -> None:
+    problem = dns1123_subdomain_problem(name)
+    if problem:
+        raise CommandError(messages.LOGS_BAD_NAME.format(name=name[:80], kind=kind, reason=problem))
+
+
+def _logs_window(values: dict[str, Any]) -> None:
+    """``--since 0`` means no time limit, as in kubectl."""
+    if values.get("since_seconds") == 0:
+        values["since_seconds"] = None
+    elif "since_seconds" in values:
+        values["since_seconds"] = max(1, round(float(str(values["since_seconds"]))))
+
+
+def _parse_node_logs(node: str, values: dict[str, Any]) -> Parsed:
+    _check_name("node", node)
+    extra = [flag for field, flag in _POD_ONLY_FIELDS.items() if field in values]
+    if extra:
+        raise CommandError(messages.LOGS_NODE_FLAGS.format(flags=", ".join(extra)))
+    for service in values.get("services", ()):
+        if not service.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise CommandError(
+                messages.INVALID_FLAG_VALUE.format(
+                    flag="--query", value=service[:80], detail="not a service name"
+                )
+            )
+    return NodeLogs(node=node, **values)
+
+
+def _parse_logs(args: list[str]) -> Parsed:
+    positional, values = parse_flags("logs QUERY", args, LOGS_FLAGS, _suggest)
+    if len(positional) > 1:
+        raise CommandError(
+            messages.TOO_MANY_ARGUMENTS.format(usage="logs QUERY", extra=" ".join(positional[1:]))
+        )
+    _logs_window(values)
+    for field, flag in _REGEX_FLAGS.items():
+        given = values.get(field, ())
+        for value in (given,) if isinstance(given, str) else given:
+            _check_regex(flag, value)
+    query = positional[0] if positional else None
+    if query and "/" in query:
+        word, _, name = query.partition("/")
+        if word.lower() in _NODE_WORDS:
+            return _parse_node_logs(name, values)
+        kind = RESOURCE_KINDS.get(word.lower())
+        if kind is None:
+            raise CommandError(messages.LOGS_BAD_RESOURCE.format(word=word[:40]))
+        _check_name(kind.lower(), name)
+        values |= {"resource_kind": kind, "resource_name": name}
+    elif query:
+        _check_regex("QUERY", query)
+        values["query"] = query
+    elif not values.get("selector") and not values.get("field_selector"):
+        raise CommandError(
+            messages.MISSING_ARGUMENT.format(usage=messages.LOGS_USAGE, what="QUERY")
+        )
+    if "services" in values:
+        raise CommandError(messages.LOGS_QUERY_NEEDS_NODE)
+    for namespace in values.get("namespaces", ()):
+        problem = dns1123_label_problem(namespace)
+        if problem:
+            raise CommandError(
+                messages.LOGS_BAD_NAMESPACE.format(name=namespace[:80], reason=problem)
+            )
+    for state in values.get("container_states", ()):
+        if state not in ("running", "waiting", "terminated", "all"):
+            raise CommandError(messages.LOGS_BAD_STATE.format(value=state[:40]))
+    for field in ("selector",):
+        if values.get(field):
+            try:
+                parse_selector(str(values[field]))
+            except ValueError as error:
+                raise CommandError(
+                    messages.INVALID_POD_SELECTOR.format(selector=values[field], detail=error)
+                ) from None
+    if values.get("node"):
+        _check_name("node", str(values["node"]))
+    return PodLogs(**values)
 
 
 def _no_arguments(usage: str, args: list[str]) -> None:
@@ -294,6 +434,12 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("whoami", "whoami", "your roles, groups, and what you may do", _parse_whoami),
         CommandSpec(
             "audit", "audit [N]", "the last N entries of the audit trail (default 20)", _parse_audit
+        ),
+        CommandSpec(
+            "logs",
+            messages.LOGS_USAGE,
+            "recent log lines of pods (stern's query), or `logs node/NODE --query kubelet`",
+            _parse_logs,
         ),
         CommandSpec(
             "drain",

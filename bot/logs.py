@@ -2,34 +2,27 @@
 
 Tokens should never reach a log call in the first place (settings hold them as ``SecretStr``);
 the filter is the second line of defence for text that came from elsewhere, such as an
-exception message quoting a request.
+exception message quoting a request. It is the same engine that masks pod logs before they go
+to Slack (:mod:`core.redaction`), so both catch the same secrets. The bot's own log keeps its
+plain ``[redacted]`` mask, which the people and alerts reading it already know.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 
-_SECRET_PATTERNS = (
-    re.compile(r"xox[abprs]-[0-9A-Za-z-]{6,}"),
-    re.compile(r"xapp-[0-9A-Za-z-]{6,}"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)(token|secret|password)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",]{6,}"),
-)
+from core.redaction import MASK_PATTERN, build_redactor
+
+_REDACTOR = build_redactor()
+_LOG_MASK = "[redacted]"
 
 
 def redact(text: str) -> str:
-    for pattern in _SECRET_PATTERNS:
-        if pattern.groups:
-            text = pattern.sub(
-                lambda m: m.group(1) + (m.group(2) if m.lastindex == 2 else "") + "[redacted]", text
-            )
-        else:
-            text = pattern.sub("[redacted]", text)
-    return text
+    masked, _ = _REDACTOR.redact(text)
+    return MASK_PATTERN.sub(_LOG_MASK, masked)
 
 
 class JsonFormatter(logging.Formatter):

@@ -12,8 +12,10 @@ from typing import Any
 
 from bot.jobs import Job, JobState
 from bot.render_drain import render_drain
+from bot.render_logs import render_logs
 from core import messages
 from handlers.drain_models import DrainResult
+from handlers.logs_models import LogsResult
 from handlers.models import NodeChange, NodeTable, Result
 
 # kubectl prints with text/tabwriter: minwidth 6, padding 3, no padding after the last column.
@@ -88,6 +90,8 @@ def render_result(result: Result, *, now: datetime | None = None) -> str:
         return result.message
     if isinstance(result, DrainResult):
         return render_drain(result)
+    if isinstance(result, LogsResult):
+        return render_logs(result)
     raise TypeError(f"no renderer for {type(result).__name__}")
 
 

@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot import render_logs
 from bot import slack_cards as cards
 from bot.dispatcher import Dispatcher
 from bot.jobs import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobState, Origin, job_key
@@ -34,6 +35,7 @@ from bot.render import is_tabular, render_job
 from bot.settings import SlackSettings
 from bot.store import JobStore
 from core.errors import JobNotFound
+from handlers.logs_models import LogsResult
 from policies.model import PolicyDocument
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 CHANNEL_PACE_SECONDS = 1.0
 # Slack's limit for a section's text is 3000 characters; longer output goes in a file.
 _SECTION_LIMIT = 2900
+#: Log lines up to this size go in the thread as a code block; more go as a file.
+LOG_BLOCK_CHARS = 2800
+LOG_BLOCK_LINES = 40
 
 
 def web_client(settings: SlackSettings, *, wait_on_rate_limit: bool = True) -> WebClient:
@@ -314,6 +319,31 @@ class SlackNotifier:
             return False
         return True
 
+    def _post_logs(self, job: Job, result: LogsResult, channel: str, thread_ts: str | None) -> None:
+        """The summary as a message, and the lines in its thread: a code block when short, a
+        ``.log`` / ``.jsonl`` file when long (phones open files; walls of text bury a thread)."""
+        head = render_logs.summary(result)
+        posted = self.client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=head[:_SECTION_LIMIT],
+            blocks=result_blocks(job, head[:_SECTION_LIMIT]),
+        )
+        lines = render_logs.body(result)
+        if not lines:
+            return
+        thread = thread_ts or str(posted["ts"])
+        if _short_enough_for_a_message(lines):
+            self.client.chat_postMessage(channel=channel, thread_ts=thread, text=f"```{lines}```")
+            return
+        self.client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread,
+            content=lines,
+            filename=render_logs.file_name(job.id, result),
+            title=f"{job.request.command_text()[:200]}",
+        )
+
     def _post(self, job: Job, text: str) -> bool:
         """Update the card and post the result; False when only the card changed."""
         channel = job.origin.channel
@@ -325,6 +355,9 @@ class SlackNotifier:
             refresh_card(self.client, self.store, job.id, summary=_summary(job))
         if job.result is None and where:
             return False  # denied, expired or cancelled before running: the card says it all
+        if isinstance(job.result, LogsResult):
+            self._post_logs(job, job.result, channel, thread_ts)
+            return True
         if len(text) > _SECTION_LIMIT:
             self.client.files_upload_v2(
                 channel=channel,
@@ -341,6 +374,10 @@ class SlackNotifier:
             blocks=result_blocks(job, text),
         )
         return True
+
+
+def _short_enough_for_a_message(text: str) -> bool:
+    return len(text) <= LOG_BLOCK_CHARS and text.count("\n") < LOG_BLOCK_LINES
 
 
 def _summary(job: Job) -> str:

@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Any, Literal
 
 import redis
+from core.redaction import Redactor, build_redactor
 
 from bot.jobs import WORKER_GROUP, Job, JobState, queue_key
 from bot.locks import Locks
@@ -30,7 +31,7 @@ from bot.queue import keep_claim, read_group
 from bot.store import JobStore
 from core import messages
 from core.errors import ChatOpsError, JobNotFound
-from handlers.control import Control
+from handlers.control import Control, OutputCaps
 from handlers.drain_models import DrainNode
 from handlers.drain_plan import make_plan
 from handlers.kube import KubeClient, KubeNotFound, resource_for
@@ -113,6 +114,8 @@ class Worker:
         max_disrupted_nodes: int = 1,
         perform: Perform = perform,
         impersonate: Impersonation = "none",
+        redactor: Redactor | None = None,
+        caps: OutputCaps | None = None,
     ) -> None:
         self.store = store
         self.kube = kube
@@ -122,6 +125,9 @@ class Worker:
         self.max_disrupted_nodes = max_disrupted_nodes
         self.perform = perform
         self.impersonate = impersonate
+        #: Masks secrets in whatever a handler reads (logs) before it is stored or posted.
+        self.redactor = redactor or build_redactor()
+        self.caps = caps or OutputCaps()
         self.stopping = threading.Event()
 
     def stop(self, *_: object) -> None:
@@ -232,7 +238,12 @@ class Worker:
 
     def _guarded_execute(self, job: Job, lease: _Lease) -> tuple[JobState, dict[str, Any]]:
         progress = _Progress(self.store, job.id)
-        control = Control(progress=progress, cancelled=self._cancel_check(job.id))
+        control = Control(
+            progress=progress,
+            cancelled=self._cancel_check(job.id),
+            redactor=self.redactor,
+            caps=self.caps,
+        )
         try:
             if job.request.mutating:
                 waiting = self._take_target(job, lease, control)

@@ -157,3 +157,46 @@ SANDBOX_STARTED = "Sandbox running: API server {server}, kubeconfig {kubeconfig}
 SANDBOX_STOPPED = "Sandbox stopped: {names}."
 SANDBOX_NOTHING_TO_STOP = "Nothing to stop: the sandbox is not running."
 SANDBOX_RESET_DONE = "Sandbox reset to the seed scenario in {seconds:.1f}s."
+
+# --- Logs ----------------------------------------------------------------------------------------
+LOGS_USAGE = "logs QUERY [-n NS]... [-A] [-l SELECTOR] [-c REGEX] [-i REGEX]... [--since 10m] [...]"
+LOGS_BAD_REGEX = "`{flag}` `{value}` is not a regular expression I can use: {detail}."
+LOGS_BAD_RESOURCE = (
+    "`{word}` is not a kind I can take logs from. Use a pod-name regex, or one of "
+    "pod, deployment, statefulset, daemonset, replicaset, job, service, replicationcontroller "
+    "(or their short names) as `KIND/NAME`."
+)
+LOGS_BAD_NAME = "`{name}` is not a valid {kind} name: {reason}."
+LOGS_BAD_NAMESPACE = "`{name}` is not a valid namespace name: {reason}."
+LOGS_BAD_STATE = (
+    "`--container-state` `{value}` is not a state; use running, waiting, terminated or all."
+)
+LOGS_NODE_FLAGS = "`logs node/NODE` reads the node's own services; {flags} only apply to pod logs."
+LOGS_QUERY_NEEDS_NODE = "`--query` is for node logs: `/k8s logs node/NODE --query kubelet`."
+LOGS_NO_SELECTOR = "{kind}/{name} has no selector, so it selects no pods."
+LOGS_RESOURCE_NOT_FOUND = "{kind}/{name} was not found in {where}."
+LOGS_PROGRESS = "read {done} of {total} containers"
+LOGS_ALL_FAILED = "None of the {count} containers could be read; the first said: {detail}"
+NODE_LOGS_UNAVAILABLE = (
+    "The node log query is not available on {node}: the cluster has the NodeLogQuery feature "
+    "gate off, or the kubelet's enableSystemLogQuery setting is false. Ask a cluster admin to "
+    "enable both, or read the node's logs on the node. (The API server said: {detail})"
+)
+LOGS_ALL_NAMESPACES_DENIED = (
+    "You may not read logs in every namespace: {reason} Name the namespaces with `-n`."
+)
+LOGS_NAMESPACE_DENIED = "You ({user}) may not read logs in namespace `{namespace}`: {reason}"
+LOGS_NO_PODS = (
+    "No started containers match `{command}`. Check the namespace (`-n`, or `-A` for all), the "
+    "query (a regex on pod names, or `KIND/NAME` such as `deploy/api`) and the container "
+    "filters (`-c`, `-E`, `--container-state`)."
+)
+LOGS_SUMMARY = "{lines} from {pods} / {containers} since {since}"
+LOGS_SUMMARY_NODE = "{lines} from {source} since {since}"
+LOGS_NO_LINES = "No log lines in that window. Widen it with `--since` (for example `--since 1h`)."
+LOGS_TRUNCATED = (
+    "Truncated: showing the newest {shown} of {matched} lines (cap: {cap}). Narrow the query "
+    "with `--since`, `--tail`, `-i REGEX` or `-c CONTAINER`."
+)
+LOGS_FAILURES = "{count} container(s) could not be read: {details}"
+LOGS_EXCLUDED_NAMESPACES = "Left out by policy: {namespaces}."

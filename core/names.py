@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _SUBDOMAIN = re.compile(rf"{_LABEL}(\.{_LABEL})*")
@@ -31,3 +34,26 @@ def dns1123_subdomain_problem(name: str) -> str | None:
     if not _SUBDOMAIN.fullmatch(name):
         return "it is not a DNS-1123 subdomain"
     return None
+
+
+def dns1123_label_problem(name: str) -> str | None:
+    """Why ``name`` is not a DNS-1123 label (a namespace or service name), or ``None``."""
+    problem = dns1123_subdomain_problem(name)
+    if problem:
+        return problem
+    if "." in name:
+        return "it contains '.'"
+    if len(name) > MAX_LABEL:
+        return f"it is {len(name)} characters long (the limit is {MAX_LABEL})"
+    return None
+
+
+def _valid_node_name(name: str) -> str:
+    problem = dns1123_subdomain_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
+#: A node name, checked when a request model is built (or parsed back from Redis).
+NodeName = Annotated[str, AfterValidator(_valid_node_name)]

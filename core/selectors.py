@@ -74,3 +74,20 @@ def parse_selector(text: str) -> dict[str, Any]:
             operator = "In" if op == "in" else "NotIn"
             expressions.append({"key": key, "operator": operator, "values": values})
     return {"matchLabels": match_labels, "matchExpressions": expressions}
+
+
+def selector_string(selector: Mapping[str, Any]) -> str:
+    """A ``LabelSelector`` object in the string form the API's ``labelSelector`` takes."""
+    terms = [f"{key}={value}" for key, value in sorted((selector.get("matchLabels") or {}).items())]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator = expression["key"], expression["operator"]
+        values = ",".join(sorted(expression.get("values") or []))
+        terms.append(
+            {
+                "In": f"{key} in ({values})",
+                "NotIn": f"{key} notin ({values})",
+                "Exists": key,
+                "DoesNotExist": f"!{key}",
+            }[operator]
+        )
+    return ",".join(terms)

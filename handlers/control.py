@@ -1,9 +1,12 @@
-"""What a running handler may ask of whoever runs it: report progress, check for cancel."""
+"""What a running handler may ask of whoever runs it: report progress, check for cancel, and
+the output rules the operator configured (secret masking and the caps on what is posted)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from core.redaction import Redactor, build_redactor
 
 
 def _ignore(message: str) -> None:
@@ -15,8 +18,18 @@ def _never() -> bool:
 
 
 @dataclass(frozen=True)
+class OutputCaps:
+    """How much log text one reply may carry; the newest lines are kept."""
+
+    max_lines: int = 2000
+    max_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
 class Control:
     """Passed to every handler; the worker wires it to the job's events and cancel flag."""
 
     progress: Callable[[str], None] = field(default=_ignore)
     cancelled: Callable[[], bool] = field(default=_never)
+    redactor: Redactor = field(default_factory=build_redactor)
+    caps: OutputCaps = field(default_factory=OutputCaps)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from core.names import dns1123_subdomain_problem
+from core.names import NodeName
 
 DryRun = Literal["none", "client", "server"]
 
@@ -18,7 +18,7 @@ class DrainNode(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["drain"] = "drain"
-    node: str
+    node: NodeName
     ignore_daemonsets: bool = False
     force: bool = False
     delete_emptydir_data: bool = False
@@ -31,14 +31,6 @@ class DrainNode(BaseModel):
     chunk_size: int = Field(default=500, ge=0)
     #: The plan people saw before approving; execution reports what changed since.
     expected_plan: DrainPlan | None = None
-
-    @field_validator("node")
-    @classmethod
-    def _valid_node(cls, name: str) -> str:
-        problem = dns1123_subdomain_problem(name)
-        if problem:
-            raise ValueError(problem)
-        return name
 
     @property
     def verb(self) -> str:

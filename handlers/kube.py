@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -30,6 +30,8 @@ from core.errors import ChatOpsError, ConfigurationError
 JSON = dict[str, Any]
 _BODY_LIMIT = 300
 DEFAULT_TIMEOUT = (3.05, 30.0)
+#: Query parameters: a mapping, or pairs when a name repeats (``?query=a&query=b``).
+Query = Mapping[str, str | int | bool] | Sequence[tuple[str, str | int | bool]]
 
 
 class KubeError(ChatOpsError):
@@ -186,12 +188,63 @@ class KubeClient:
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> JSON:
         """Send one request and return the decoded JSON body, or raise a :class:`KubeError`."""
-        headers = {"Accept": "application/json", "Content-Type": content_type}
+        response = self._send(
+            method, path, query=query, body=body, content_type=content_type, timeout=timeout
+        )
+        try:
+            data = response.read()
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise _unavailable(error, self.server, method, path) from error
+        return cast(JSON, json.loads(data)) if data else {}
+
+    def stream_lines(
+        self,
+        path: str,
+        *,
+        query: Query | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> Iterator[bytes]:
+        """GET a text body (a container log) and yield it line by line, without the newline,
+        as it arrives: a long log never sits in memory whole."""
+        response = self._send(
+            "GET",
+            path,
+            query=query,
+            body=None,
+            content_type="application/json",
+            timeout=timeout,
+            accept="*/*",
+        )
+        pending = b""
+        try:
+            for chunk in response.response.stream(65536):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                yield from lines
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise _unavailable(error, self.server, "GET", path) from error
+        finally:
+            response.response.release_conn()
+        if pending:
+            yield pending
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None,
+        body: Any,
+        content_type: str,
+        timeout: float | tuple[float, float],
+        accept: str = "application/json",
+    ) -> Any:
+        headers = {"Accept": accept, "Content-Type": content_type}
         try:
             serialized = self._api.param_serialize(
                 method,
                 path,
-                query_params=list((query or {}).items()),
+                query_params=_pairs(query),
                 header_params=headers,
                 body=body,
                 auth_settings=["BearerToken"],
@@ -207,21 +260,17 @@ class KubeClient:
                 body=request_body,
                 _request_timeout=timeout,
             )
-            data = response.read()
         except ApiException as error:
             raise _translate(int(error.status or 0), error.body, method, path) from error
-        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as error:
-            raise KubeUnavailable(
-                messages.KUBE_TIMEOUT.format(server=self.server, method=method, path=path),
-                reason="Timeout",
-            ) from error
         except (urllib3.exceptions.HTTPError, OSError) as error:
-            raise KubeUnavailable(
-                messages.KUBE_UNREACHABLE.format(server=self.server), reason=type(error).__name__
-            ) from error
+            raise _unavailable(error, self.server, method, path) from error
         if not 200 <= response.status <= 299:
+            try:
+                data = response.read()
+            except (urllib3.exceptions.HTTPError, OSError):
+                data = b""
             raise _translate(response.status, data, method, path)
-        return cast(JSON, json.loads(data)) if data else {}
+        return response
 
     def _impersonation_headers(self, headers: dict[str, str]) -> HTTPHeaderDict:
         merged = HTTPHeaderDict(headers)
@@ -299,6 +348,25 @@ class KubeClient:
 
     def server_version(self) -> str:
         return str(self.request("GET", "/version").get("gitVersion", "unknown"))
+
+
+def _pairs(query: Query | None) -> list[tuple[str, str | int | bool]]:
+    if query is None:
+        return []
+    if isinstance(query, Mapping):
+        return list(query.items())
+    return list(query)
+
+
+def _unavailable(error: Exception, server: str, method: str, path: str) -> KubeUnavailable:
+    if isinstance(error, urllib3.exceptions.ReadTimeoutError | TimeoutError):
+        return KubeUnavailable(
+            messages.KUBE_TIMEOUT.format(server=server, method=method, path=path),
+            reason="Timeout",
+        )
+    return KubeUnavailable(
+        messages.KUBE_UNREACHABLE.format(server=server), reason=type(error).__name__
+    )
 
 
 def _translate(status: int, body: Any, method: str, path: str) -> KubeError:

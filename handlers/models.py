@@ -9,20 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from core.names import dns1123_subdomain_problem
+from core.names import NodeName
 from handlers.drain_models import DrainNode, DrainResult, ResultBase
-
-
-def _valid_node_name(name: str) -> str:
-    problem = dns1123_subdomain_problem(name)
-    if problem:
-        raise ValueError(problem)
-    return name
-
-
-NodeName = Annotated[str, AfterValidator(_valid_node_name)]
+from handlers.logs_models import LogsResult, NodeLogs, PodLogs
 
 
 class _Request(BaseModel):
@@ -118,7 +109,10 @@ class UncordonNode(CordonNode):
         return f"uncordon {self.node}"
 
 
-Request = Annotated[GetNodes | CordonNode | UncordonNode | DrainNode, Field(discriminator="kind")]
+Request = Annotated[
+    GetNodes | CordonNode | UncordonNode | DrainNode | PodLogs | NodeLogs,
+    Field(discriminator="kind"),
+]
 
 
 class NodeRow(BaseModel):
@@ -145,7 +139,7 @@ class NodeChange(ResultBase):
     message: str
 
 
-Result = Annotated[NodeTable | NodeChange | DrainResult, Field(discriminator="kind")]
+Result = Annotated[NodeTable | NodeChange | DrainResult | LogsResult, Field(discriminator="kind")]
 
 
 class Progress(BaseModel):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from handlers import drain, nodes
+from handlers import drain, logs, nodes
 from handlers.control import Control
 from handlers.drain_models import DrainNode
 from handlers.kube import KubeClient
+from handlers.logs_models import NodeLogs, PodLogs
 from handlers.models import CordonNode, GetNodes, Request, Result, UncordonNode
 
 Handler = Callable[[Any, KubeClient, Control], Result]
@@ -18,6 +19,8 @@ HANDLERS: dict[type[Any], Handler] = {
     CordonNode: nodes.cordon,
     UncordonNode: nodes.uncordon,
     DrainNode: drain.drain,
+    PodLogs: logs.pod_logs,
+    NodeLogs: logs.node_logs,
 }
 
 

@@ -35,6 +35,7 @@ from policies.model import (
     PolicyDocument,
     Requirement,
     Rule,
+    RuleSubjects,
     Subject,
     parse_duration,
 )
@@ -95,15 +96,17 @@ def _rule_matches(rule: Rule, subject: Subject, roles: tuple[str, ...], action: 
         return False
     if rule.flags and not set(rule.flags) <= action.flags:
         return False
-    if rule.subjects is not None:
-        who = rule.subjects
-        if not (
-            subject.user_id in who.users
-            or set(roles) & set(who.roles)
-            or subject.groups & set(who.groups)
-        ):
-            return False
-    return True
+    if rule.subjects is not None and not _names(rule.subjects, subject, roles):
+        return False
+    return rule.unless is None or not _names(rule.unless, subject, roles)
+
+
+def _names(who: RuleSubjects, subject: Subject, roles: tuple[str, ...]) -> bool:
+    return bool(
+        subject.user_id in who.users
+        or set(roles) & set(who.roles)
+        or subject.groups & set(who.groups)
+    )
 
 
 def _protected(policy: PolicyDocument, action: Action) -> bool:

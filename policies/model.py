@@ -31,6 +31,8 @@ VERBS: dict[str, Access] = {
     "help": Access.READ,
     "whoami": Access.READ,
     "get": Access.READ,
+    "logs": Access.READ,
+    "node-logs": Access.READ,
     "jobs": Access.READ,
     "audit": Access.READ,
     "cordon": Access.WRITE,
@@ -178,6 +180,8 @@ class Rule(_Strict):
     namespaces: list[str] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
     subjects: RuleSubjects | None = None
+    #: The rule does not apply to these (``deny … unless: {roles: [operator]}``).
+    unless: RuleSubjects | None = None
     effect: Literal["allow", "deny", "require_approval"]
     approval: ApprovalSpec | None = None
     reason: str = ""
@@ -290,9 +294,10 @@ class PolicyDocument(_Strict):
                 check("role", approval.approvers.roles, dict(self.roles), where)
                 check("group", approval.approvers.groups, dict(self.groups), where)
         for rule in self.rules:
-            if rule.subjects:
-                check("role", rule.subjects.roles, dict(self.roles), f"rules.{rule.name}")
-                check("group", rule.subjects.groups, dict(self.groups), f"rules.{rule.name}")
+            for who in (rule.subjects, rule.unless):
+                if who:
+                    check("role", who.roles, dict(self.roles), f"rules.{rule.name}")
+                    check("group", who.groups, dict(self.groups), f"rules.{rule.name}")
         names = [rule.name for rule in self.rules]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

@@ -1,0 +1,30 @@
+"""Regexes typed by users, compiled with RE2.
+
+RE2 matches in linear time, so no pattern a person types (``(a+)+$`` and friends) can pin a
+worker's CPU, and its syntax is Go's, the one stern and kubectl users already write.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import re2  # type: ignore[import-untyped]
+
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False  # the caller turns the error into a sentence; no stderr noise
+
+
+class Searcher(Protocol):
+    def search(self, text: str) -> object | None: ...
+
+
+def compile_user_regex(pattern: str) -> Searcher:
+    """Compile ``pattern`` or raise ValueError with RE2's reason."""
+    try:
+        compiled: Searcher = re2.compile(pattern, options=_OPTIONS)
+    except re2.error as error:
+        detail = error.args[0] if error.args else "invalid"
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        raise ValueError(str(detail)) from None
+    return compiled

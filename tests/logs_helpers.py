@@ -1,0 +1,146 @@
+"""Giving sandbox pods logs: kwok serves each container's log from a CRI-format file that a
+``Logs`` object names, so a test writes the file and points the pod at it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from helpers import wait_for
+
+from handlers.kube import JSON, KubeClient, KubeError, resource_for
+
+PODS = resource_for("Pod")
+LOGS = resource_for("Logs")
+
+
+def stamp(moment: datetime) -> str:
+    """The kubelet's timestamp form: RFC 3339 with nine fraction digits, in UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+
+
+def cri_lines(lines: list[tuple[float, str]], *, now: datetime | None = None) -> str:
+    """``(seconds ago, text)`` pairs as CRI log lines, in the order given."""
+    moment = now or datetime.now(UTC)
+    return "".join(
+        f"{stamp(moment - timedelta(seconds=ago))} stdout F {text}\n" for ago, text in lines
+    )
+
+
+def pods(kube: KubeClient, namespace: str, prefix: str) -> list[JSON]:
+    found = [
+        p for p in kube.list_pages(PODS.path(namespace)) if p["metadata"]["name"].startswith(prefix)
+    ]
+    return sorted(found, key=lambda p: p["metadata"]["name"])
+
+
+def give_logs(
+    kube: KubeClient,
+    tmp_path: Path,
+    pod: JSON,
+    logs: dict[str, str],
+    *,
+    previous: dict[str, str] | None = None,
+) -> None:
+    """Point each named container of ``pod`` at a file with ``logs[container]`` (and a
+    previous-run file when given); wait until kwok serves them."""
+    meta = pod["metadata"]
+    entries = []
+    for container, text in logs.items():
+        current = tmp_path / f"{meta['namespace']}-{meta['name']}-{container}.log"
+        current.write_text(text)
+        entry = {"containers": [container], "logsFile": str(current)}
+        if previous and container in previous:
+            old = tmp_path / f"{meta['namespace']}-{meta['name']}-{container}.previous.log"
+            old.write_text(previous[container])
+            entry["previousLogsFile"] = str(old)
+        entries.append(entry)
+    kube.create(
+        {
+            "apiVersion": "kwok.x-k8s.io/v1alpha1",
+            "kind": "Logs",
+            "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
+            "spec": {"logs": entries},
+        }
+    )
+    path = PODS.path(meta["namespace"], meta["name"]) + "/log"
+    for container, text in logs.items():
+        if not text:
+            continue
+
+        def served(container: str = container) -> bool:
+            try:
+                return bool(list(kube.stream_lines(path, query={"container": container})))
+            except KubeError:
+                return False
+
+        wait_for(served, timeout=30)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    kube: KubeClient
+    hello: tuple[str, str]  # the two hellok8s pod names, sorted
+    nginx: tuple[str, str]
+
+
+def build_scenario(pristine: KubeClient, tmp_path: Path) -> Scenario:
+    """The scenario of the log tests: see ``tests/integration/test_logs.py``."""
+    # Every other container logs nothing (kwok answers an error for a pod it has no file for).
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    pristine.create(
+        {
+            "apiVersion": "kwok.x-k8s.io/v1alpha1",
+            "kind": "ClusterLogs",
+            "metadata": {"name": "everything-else"},
+            "spec": {"selector": {}, "logs": [{"logsFile": str(empty)}]},
+        }
+    )
+    hello = pods(pristine, "default", "deployment-hellok8s-go-http")
+    a, b = hello
+    give_logs(
+        pristine,
+        tmp_path,
+        a,
+        {
+            "hellok8s": cri_lines(
+                [(50, "A GET /healthz 200"), (30, "A ERROR db timeout"), (10, "A GET /api 200")]
+            )
+        },
+    )
+    give_logs(
+        pristine,
+        tmp_path,
+        b,
+        {
+            "hellok8s": cri_lines(
+                [(40, "B INFO started"), (20, "B ERROR cache miss"), (5, "B GET /healthz 200")]
+            )
+        },
+    )
+    go_http = pods(pristine, "default", "go-http")[0]
+    give_logs(
+        pristine,
+        tmp_path,
+        go_http,
+        {
+            "go-http": cri_lines(
+                [(7200, "G old line"), (45, "G listening on :3000"), (25, "G ERROR upstream")]
+            )
+        },
+        previous={"go-http": cri_lines([(9000, "G previous run crashed: panic")])},
+    )
+    nginx = pods(pristine, "default", "stateful-nginx")
+    for index, pod in enumerate(nginx):
+        give_logs(
+            pristine, tmp_path, pod, {"nginx": cri_lines([(15 + index, f"N{index} GET / 200")])}
+        )
+    coredns = pods(pristine, "kube-system", "coredns")[0]
+    give_logs(pristine, tmp_path, coredns, {"coredns": cri_lines([(12, "C [INFO] plugin/reload")])})
+    return Scenario(
+        pristine,
+        (a["metadata"]["name"], b["metadata"]["name"]),
+        tuple(p["metadata"]["name"] for p in nginx),  # type: ignore[arg-type]
+    )
