@@ -136,7 +136,7 @@ class Redactor:
                     continue
                 body_lines = -1
             redacted, count = self.redact(line)
-            if self._tracks_key_blocks and _opens_key_block(line):
+            if self._tracks_key_blocks and opens_key_block(line):
                 body_lines = 0
             yield redacted, count
 
@@ -222,7 +222,7 @@ def _mask_key_body(line: str) -> tuple[str, int]:
     return _leading_space(line) + _PRIVATE_KEY_MASK + trailing, 1
 
 
-def _opens_key_block(line: str) -> bool:
+def opens_key_block(line: str) -> bool:
     """Whether the line's last BEGIN … PRIVATE KEY marker has no END marker after it."""
     if "PRIVATE KEY" not in line:
         return False

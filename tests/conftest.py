@@ -29,13 +29,16 @@ REPO = Path(__file__).resolve().parent.parent
 POLICY_YAML = """
 version: 1
 roles:
-  viewer: {verbs: [help, whoami, get, jobs]}
-  operator: {verbs: [help, whoami, get, jobs, audit, cordon, uncordon]}
+  viewer: {verbs: [help, whoami, get, jobs, logs]}
+  operator: {verbs: [help, whoami, get, jobs, audit, cordon, uncordon, logs, node-logs]}
   admin: {verbs: ["*"]}
 bindings:
   - {role: viewer, everyone: true}
   - {role: operator, users: [U_OPS]}
   - {role: admin, users: [U_ADMIN]}
+rules:
+  - {name: kube-system-logs, verbs: [logs], namespaces: [kube-system], effect: deny,
+     unless: {roles: [operator, admin]}, reason: "kube-system logs are for operators."}
 """
 
 

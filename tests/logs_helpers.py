@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from helpers import wait_for
 
+from core.redaction import opens_key_block
 from handlers.kube import JSON, KubeClient, KubeError, resource_for
 
 PODS = resource_for("Pod")
@@ -144,3 +146,38 @@ def build_scenario(pristine: KubeClient, tmp_path: Path) -> Scenario:
         (a["metadata"]["name"], b["metadata"]["name"]),
         tuple(p["metadata"]["name"] for p in nginx),  # type: ignore[arg-type]
     )
+
+
+CORPUS = Path(__file__).resolve().parent / "data" / "redaction"
+
+
+def corpus() -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
+    """The redaction corpus as log lines: (line, as masked) pairs for one stream, pairs for a
+    second stream, and every secret. An entry that opens a private key block without closing
+    it goes to the second stream: in a stream, the lines after it are the key's body."""
+    entries = [json.loads(line) for line in (CORPUS / "corpus.jsonl").read_text().splitlines()]
+    opens_block = [e for e in entries if opens_key_block(e["line"])]
+    first = [(e["line"], e["expected"]) for e in entries if e not in opens_block]
+    first += zip(
+        (CORPUS / "multiline.txt").read_text().splitlines(),
+        (CORPUS / "multiline.expected.txt").read_text().splitlines(),
+        strict=True,
+    )
+    second = [(e["line"], e["expected"]) for e in opens_block]
+    return first, second, [secret for e in entries for secret in e["secrets"]]
+
+
+def give_corpus(kube: KubeClient, tmp_path: Path) -> tuple[dict[str, list[str]], list[str]]:
+    """Make go-http and stateful-nginx-0 log the corpus, one line per second; return the
+    masked lines expected from each pod, and the secrets."""
+    first, second, secrets = corpus()
+    expected = {}
+    for pod_name, container, pairs in (
+        ("go-http", "go-http", first),
+        ("stateful-nginx-0", "nginx", second),
+    ):
+        pod = pods(kube, "default", pod_name)[0]
+        stamped = [(len(pairs) - i, line) for i, (line, _) in enumerate(pairs)]
+        give_logs(kube, tmp_path, pod, {container: cri_lines(stamped)})
+        expected[pod_name] = [masked for _, masked in pairs]
+    return expected, secrets

@@ -195,6 +195,18 @@ class SlackEmulator:
         with self._lock:
             return list(self._calls)
 
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """The messages stored in a channel, oldest first, as ``conversations.history`` would
+        give them (thread replies included, each with its ``thread_ts``)."""
+        with self._lock:
+            stored = self._messages.get(channel, {})
+            return [dict(stored[ts]) for ts in sorted(stored, key=float)]
+
+    def uploaded(self) -> dict[str, bytes]:
+        """The content of each completed upload, by file name."""
+        with self._lock:
+            return {u.filename: u.data for u in self._uploads.values() if u.data is not None}
+
     def calls_to(self, method: str) -> list[RecordedCall]:
         """Snapshot of the calls to one method, oldest first."""
         return [call for call in self.calls if call.method == method]

@@ -7,10 +7,13 @@ line older than the default window, nginx logs access lines, coredns (kube-syste
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from logs_helpers import Scenario, build_scenario
+from logs_helpers import Scenario, build_scenario, give_corpus
 
 from bot import grammar
 from bot.render_logs import body, summary
@@ -182,3 +185,76 @@ def test_node_logs_say_clearly_when_the_cluster_has_them_off(scenario: Scenario)
         fetch(scenario.kube, "logs node/k8s-node1 --query kubelet")
     with pytest.raises(ChatOpsError, match="not found"):
         fetch(scenario.kube, "logs node/no-such-node --query kubelet")
+
+
+def test_every_seeded_secret_is_masked_and_nothing_else(
+    pristine: KubeClient, tmp_path: Path
+) -> None:
+    expected, secrets = give_corpus(pristine, tmp_path)
+    result = fetch(pristine, "logs '^(go-http|stateful-nginx-0)$' --since 1h -o raw")
+    for pod, lines in expected.items():
+        assert [line.text for line in result.lines if line.pod == pod] == lines
+    masks = sum(line.count("[REDACTED:") for lines in expected.values() for line in lines)
+    assert result.redactions == masks > 50
+    shown = summary(result) + body(result) + result.model_dump_json()
+    leaked = [secret for secret in secrets if secret in shown]
+    assert leaked == []
+    # A filter sees the masked text: a regex for a secret finds nothing.
+    assert fetch(pristine, "logs pod/go-http --since 1h -i AKIA").lines == []
+
+
+def test_from_the_shell_through_a_worker_with_configured_patterns(
+    scenario: Scenario, redis_url: str, policy_file: Path, sandbox: Path, tmp_path: Path
+) -> None:
+    patterns = tmp_path / "patterns.txt"
+    patterns.write_text("# our session ids\ncache (?P<secret>miss)\n")
+    env = dict(
+        os.environ,
+        K8S_CHATOPS_REDIS_URL=redis_url,
+        K8S_CHATOPS_POLICY_FILE=str(policy_file),
+        K8S_CHATOPS_CLUSTER="sandbox",
+        KUBECONFIG=str(sandbox),
+        K8S_CHATOPS_REDACT_PATTERNS_FILE=str(patterns),
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        shell = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "shell", "--user", "U_SOMEONE"],
+            input="/k8s logs hellok8s -i ERROR\n/k8s logs x --since=yesterday\n",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        worker.terminate()
+        _, worker_log = worker.communicate(timeout=15)
+    assert shell.returncode == 0, shell.stderr
+    a, b = scenario.hello
+    assert shell.stdout.splitlines() == [
+        "6 lines from 2 pods / 2 containers since 10m; 2 matched `-i ERROR`; 1 redaction.",
+        f"{a}/hellok8s A ERROR db timeout",
+        f"{b}/hellok8s B ERROR cache [REDACTED:custom-1]",
+        "`--since=yesterday` is not a duration (examples: 0, 90s, 5m, 1h30m).",
+    ]
+    assert "Traceback" not in worker_log
+
+    patterns.write_text("ok\n(unclosed\n")
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "worker", "--burst"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "K8S_CHATOPS_REDACT_PATTERNS_FILE" in refused.stderr and "line 2" in refused.stderr
+    assert "Traceback" not in refused.stderr
