@@ -46,6 +46,7 @@ test: system-deps venv lint typecheck imports sandbox-binaries pytest
 bench: venv sandbox-binaries
 	$(BIN)/k8s-chatops sandbox up
 	$(BIN)/python bench/drain_vs_kubectl.py
+	$(BIN)/python bench/logs_vs_stern.py
 	$(BIN)/python bench/queue_latency.py
 	$(BIN)/python bench/ack_latency.py
 
