@@ -134,8 +134,12 @@ class Dispatcher:
         ]
         for namespace, decision in decisions:
             if decision.outcome is Outcome.DENY:
-                where = f"in namespace `{namespace}`" if namespace else "in every namespace"
-                return decision.model_copy(update={"reason": f"{where}: {decision.reason}"})
+                reason = (
+                    messages.LOGS_DENIED_IN.format(namespace=namespace, reason=decision.reason)
+                    if namespace
+                    else messages.LOGS_DENIED_EVERYWHERE.format(reason=decision.reason)
+                )
+                return decision.model_copy(update={"reason": reason})
         pending = [d for _, d in decisions if d.outcome is Outcome.NEEDS_APPROVAL]
         return pending[0] if pending else decisions[0][1]
 

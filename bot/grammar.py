@@ -117,6 +117,8 @@ class CommandSpec:
     usage: str
     summary: str
     parse: Callable[[list[str]], Parsed]
+    #: More lines for ``help VERB`` (flags, forms), when the usage line cannot say it all.
+    details: str = ""
 
 
 def _suggest(word: str, choices: Sequence[str]) -> str:
@@ -269,7 +271,7 @@ def _parse_node_logs(node: str, values: dict[str, Any]) -> Parsed:
     if extra:
         raise CommandError(messages.LOGS_NODE_FLAGS.format(flags=", ".join(extra)))
     for service in values.get("services", ()):
-        if not service.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        if not all(c.isalnum() or c in "-_.@:" for c in service) or not service:
             raise CommandError(
                 messages.INVALID_FLAG_VALUE.format(
                     flag="--query", value=service[:80], detail="not a service name"
@@ -314,6 +316,8 @@ def _parse_logs(args: list[str]) -> Parsed:
             raise CommandError(
                 messages.LOGS_BAD_NAMESPACE.format(name=namespace[:80], reason=problem)
             )
+    if values.get("all_namespaces"):
+        values.pop("namespaces", None)  # stern: -A ignores -n; the request holds what runs
     for state in values.get("container_states", ()):
         if state not in ("running", "waiting", "terminated", "all"):
             raise CommandError(messages.LOGS_BAD_STATE.format(value=state[:40]))
@@ -438,8 +442,9 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec(
             "logs",
             messages.LOGS_USAGE,
-            "recent log lines of pods (stern's query), or `logs node/NODE --query kubelet`",
+            "recent log lines of pods, stern's query; `help logs` for the flags",
             _parse_logs,
+            messages.LOGS_HELP,
         ),
         CommandSpec(
             "drain",
@@ -487,7 +492,8 @@ def help_text(topic: str | None = None, *, allowed: set[str] | None = None) -> s
     """All commands, or those whose verb is in ``allowed`` (what this person may run)."""
     if topic and topic in COMMANDS:
         spec = COMMANDS[topic]
-        return f"/k8s {spec.usage}\n    {spec.summary}"
+        text = f"/k8s {spec.usage}\n    {spec.summary}"
+        return f"{text}\n{spec.details}" if spec.details else text
     shown = [
         s
         for s in COMMANDS.values()

@@ -9,6 +9,7 @@ text (``-o raw``), or one JSON object per line (``-o json``, stern's field names
 from __future__ import annotations
 
 import json
+import shlex
 
 from core import messages
 from handlers.logs_models import LogLine, LogsResult
@@ -19,7 +20,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def _patterns(flag: str, patterns: tuple[str, ...]) -> str:
-    return " ".join(f"{flag} {p}" for p in patterns)
+    return " ".join(f"{flag} {shlex.quote(p)}" for p in patterns)
 
 
 def summary(result: LogsResult) -> str:
@@ -55,7 +56,11 @@ def summary(result: LogsResult) -> str:
     text = "; ".join(parts) + "."
     notes = []
     if not result.lines and not result.failures:
-        notes.append(messages.LOGS_NO_LINES)
+        notes.append(
+            messages.LOGS_NO_MATCH.format(fetched=result.fetched)
+            if result.fetched
+            else messages.LOGS_NO_LINES
+        )
     if result.truncated:
         cap = (
             f"{result.max_lines} lines"

@@ -159,7 +159,15 @@ SANDBOX_NOTHING_TO_STOP = "Nothing to stop: the sandbox is not running."
 SANDBOX_RESET_DONE = "Sandbox reset to the seed scenario in {seconds:.1f}s."
 
 # --- Logs ----------------------------------------------------------------------------------------
-LOGS_USAGE = "logs QUERY [-n NS]... [-A] [-l SELECTOR] [-c REGEX] [-i REGEX]... [--since 10m] [...]"
+LOGS_USAGE = "logs QUERY [-n NS] [-i REGEX] [--since 10m] [...]"
+LOGS_HELP = (
+    "    QUERY is a regex on pod names, or KIND/NAME (pod, deploy, sts, ds, rs, job, svc, rc).\n"
+    "    -n NS (repeat), -A, -l SELECTOR, --field-selector S, --node NODE, -c/-E CONTAINER-RE,\n"
+    "    --exclude-pod RE, --init-containers=false, --container-state running|waiting|...,\n"
+    "    --since 10m (0: all), --tail N, -i/-e LINE-RE (repeat), -t, -o default|raw|json,\n"
+    "    --max-log-requests N, -p (previous run). Secrets are masked.\n"
+    "    Node logs: logs node/NODE --query kubelet [--since D] [--tail N] [-i RE]"
+)
 LOGS_BAD_REGEX = "`{flag}` `{value}` is not a regular expression I can use: {detail}."
 LOGS_BAD_RESOURCE = (
     "`{word}` is not a kind I can take logs from. Use a pod-name regex, or one of "
@@ -182,10 +190,8 @@ NODE_LOGS_UNAVAILABLE = (
     "gate off, or the kubelet's enableSystemLogQuery setting is false. Ask a cluster admin to "
     "enable both, or read the node's logs on the node. (The API server said: {detail})"
 )
-LOGS_ALL_NAMESPACES_DENIED = (
-    "You may not read logs in every namespace: {reason} Name the namespaces with `-n`."
-)
-LOGS_NAMESPACE_DENIED = "You ({user}) may not read logs in namespace `{namespace}`: {reason}"
+LOGS_DENIED_IN = "in namespace `{namespace}`: {reason}"
+LOGS_DENIED_EVERYWHERE = "in every namespace: {reason} Name the namespaces with `-n`."
 LOGS_NO_PODS = (
     "No started containers match `{command}`. Check the namespace (`-n`, or `-A` for all), the "
     "query (a regex on pod names, or `KIND/NAME` such as `deploy/api`) and the container "
@@ -194,6 +200,7 @@ LOGS_NO_PODS = (
 LOGS_SUMMARY = "{lines} from {pods} / {containers} since {since}"
 LOGS_SUMMARY_NODE = "{lines} from {source} since {since}"
 LOGS_NO_LINES = "No log lines in that window. Widen it with `--since` (for example `--since 1h`)."
+LOGS_NO_MATCH = "None of the {fetched} lines matched the filters; loosen `-i`/`-e`."
 LOGS_TRUNCATED = (
     "Truncated: showing the newest {shown} of {matched} lines (cap: {cap}). Narrow the query "
     "with `--since`, `--tail`, `-i REGEX` or `-c CONTAINER`."

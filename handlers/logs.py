@@ -238,16 +238,21 @@ def _log_query(request: PodLogs, container: str) -> dict[str, str | int | bool]:
     return query
 
 
+def _size(line: LogLine) -> int:
+    """Bytes the line takes in a reply: its UTF-8 text and a newline (prefixes not counted)."""
+    return len(line.text.encode()) + 1
+
+
 def _keep(fetched: _Fetched, key: int, line: LogLine, redactions: int, caps: OutputCaps) -> None:
     """Keep the newest lines within the caps; older ones fall off the front."""
-    size = len(line.text) + 1
+    size = _size(line)
     fetched.lines.append((key, line, redactions))
     fetched.kept_bytes += size
     while len(fetched.lines) > caps.max_lines or (
         fetched.kept_bytes > caps.max_bytes and len(fetched.lines) > 1
     ):
         _, dropped, _ = fetched.lines.popleft()
-        fetched.kept_bytes -= len(dropped.text) + 1
+        fetched.kept_bytes -= _size(dropped)
 
 
 def _texts(raw_lines: Iterator[bytes], stamps: list[str]) -> Iterator[str]:
@@ -369,9 +374,9 @@ def _merge(
         merged, truncated = merged[-caps.max_lines :], "lines"
     total = 0
     start = len(merged)
-    while start > 0 and total + len(merged[start - 1][1].text) + 1 <= caps.max_bytes:
+    while start > 0 and total + _size(merged[start - 1][1]) <= caps.max_bytes:
         start -= 1
-        total += len(merged[start][1].text) + 1
+        total += _size(merged[start][1])
     if start > 0:
         merged, truncated = merged[start:], "bytes"
     if truncated is None and len(merged) < matched:

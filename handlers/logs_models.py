@@ -35,6 +35,14 @@ RESOURCE_KINDS: dict[str, str] = {
 
 #: How long back a fetch looks when no ``--since`` is given: chat wants the recent past.
 DEFAULT_SINCE_SECONDS = 600
+_DEFAULT_MAX_LOG_REQUESTS = 10
+
+
+def _option(flag: str, value: str) -> str:
+    """``flag value``, or ``flag=value`` when the value starts with a dash (the grammar reads
+    ``-e --debug`` as a flag missing its value)."""
+    quoted = shlex.quote(value)
+    return f"{flag}={quoted}" if value.startswith("-") else f"{flag} {quoted}"
 
 
 def _duration_text(seconds: int) -> str:
@@ -77,8 +85,8 @@ class _LogsBase(BaseModel):
             words.append(f"--since={self.since_text if self.since_seconds else '0'}")
         if self.tail >= 0:
             words.append(f"--tail={self.tail}")
-        words += [f"-i {shlex.quote(p)}" for p in self.include]
-        words += [f"-e {shlex.quote(p)}" for p in self.exclude]
+        words += [_option("-i", p) for p in self.include]
+        words += [_option("-e", p) for p in self.exclude]
         if self.timestamps:
             words.append("-t")
         if self.output != "default":
@@ -107,7 +115,7 @@ class PodLogs(_LogsBase):
     init_containers: bool = True
     ephemeral_containers: bool = True
     container_states: tuple[ContainerState, ...] = ("all",)
-    max_log_requests: int = Field(default=10, ge=1, le=100)
+    max_log_requests: int = Field(default=_DEFAULT_MAX_LOG_REQUESTS, ge=1, le=100)
     previous: bool = False
 
     @property
@@ -145,15 +153,19 @@ class PodLogs(_LogsBase):
             ("--node", self.node),
         ):
             if value:
-                words.append(f"{flag} {shlex.quote(value)}")
+                words.append(_option(flag, value))
         if self.container != ".*":
-            words.append(f"-c {shlex.quote(self.container)}")
-        words += [f"-E {shlex.quote(p)}" for p in self.exclude_container]
-        words += [f"--exclude-pod {shlex.quote(p)}" for p in self.exclude_pod]
+            words.append(_option("-c", self.container))
+        words += [_option("-E", p) for p in self.exclude_container]
+        words += [_option("--exclude-pod", p) for p in self.exclude_pod]
         if not self.init_containers:
             words.append("--init-containers=false")
+        if not self.ephemeral_containers:
+            words.append("--ephemeral-containers=false")
         if self.container_states != ("all",):
             words.append(f"--container-state {','.join(self.container_states)}")
+        if self.max_log_requests != _DEFAULT_MAX_LOG_REQUESTS:
+            words.append(f"--max-log-requests={self.max_log_requests}")
         if self.previous:
             words.append("-p")
         return " ".join(words + self._common_flags())
@@ -179,7 +191,7 @@ class NodeLogs(_LogsBase):
         return frozenset()
 
     def command_text(self) -> str:
-        words = ["logs", f"node/{self.node}"] + [f"--query {s}" for s in self.services]
+        words = ["logs", f"node/{self.node}"] + [_option("--query", s) for s in self.services]
         return " ".join(words + self._common_flags())
 
 
