@@ -17,10 +17,9 @@ from policies import commands as policy_commands
 from sandbox import commands as sandbox_commands
 
 if TYPE_CHECKING:
-    from core.redaction import Redactor
-
     from bot.dispatcher import Dispatcher
     from bot.store import JobStore
+    from core.redaction import Redactor
 
 log = logging.getLogger("k8s-chatops")
 

@@ -23,7 +23,6 @@ from types import FrameType
 from typing import Any, Literal
 
 import redis
-from core.redaction import Redactor, build_redactor
 
 from bot.jobs import WORKER_GROUP, Job, JobState, queue_key
 from bot.locks import Locks
@@ -31,6 +30,7 @@ from bot.queue import keep_claim, read_group
 from bot.store import JobStore
 from core import messages
 from core.errors import ChatOpsError, JobNotFound
+from core.redaction import Redactor, build_redactor
 from handlers.control import Control, OutputCaps
 from handlers.drain_models import DrainNode
 from handlers.drain_plan import make_plan
