@@ -15,7 +15,6 @@ merged by timestamp and cut to the caps, newest lines kept. Nothing unmasked lea
 from __future__ import annotations
 
 import re
-import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -314,8 +313,6 @@ def pod_logs(request: PodLogs, kube: KubeClient, control: Control) -> LogsResult
         return result
     buffers: list[_Fetched] = []
     failures: list[str] = []
-    done = 0
-    lock = threading.Lock()
     with ThreadPoolExecutor(
         max_workers=min(request.max_log_requests, len(targets)), thread_name_prefix="logs"
     ) as pool:
@@ -325,19 +322,12 @@ def pod_logs(request: PodLogs, kube: KubeClient, control: Control) -> LogsResult
             ): target
             for target in targets
         }
-        for future in as_completed(futures):
-            target = futures[future]
+        for done, future in enumerate(as_completed(futures), start=1):
             try:
-                buffer = future.result()
+                buffers.append(future.result())
             except KubeError as error:
-                failures.append(f"{target}: {error.detail}")
-                continue
-            with lock:
-                buffers.append(buffer)
-                done += 1
-            control.progress(
-                messages.LOGS_PROGRESS.format(done=done + len(failures), total=len(targets))
-            )
+                failures.append(f"{futures[future]}: {error.detail}")
+            control.progress(messages.LOGS_PROGRESS.format(done=done, total=len(targets)))
     return _merge(result, targets, buffers, sorted(failures), control.caps)
 
 
