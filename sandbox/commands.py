@@ -75,6 +75,7 @@ def _up(nodes: int, pods_per_node: int) -> int:
         else:
             seed.seed(kube)
         seed.scale(kube, nodes=nodes, pods_per_node=pods_per_node)
+        seed.demo_logs(kube)
     finally:
         kube.close()
     if not already:

@@ -13,6 +13,7 @@ import hashlib
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -366,3 +367,44 @@ def _wait_for_service_account(kube: KubeClient, namespace: str) -> None:
 def _create_quietly(kube: KubeClient, obj: JSON) -> None:
     with contextlib.suppress(KubeConflict):
         kube.create(obj)
+
+
+_DEMO_LINES = (
+    "GET /api/v1/orders 200 in 4ms",
+    "GET /healthz 200 in 0ms",
+    "POST /api/v1/orders 201 in 12ms",
+    "GET /api/v1/orders/7731 404 in 2ms",
+    "WARN slow query on orders: 812ms",
+    "ERROR upstream payments timed out after 5s",
+    "GET /api/v1/orders 200 in 5ms",
+    "login ok user=alice password=demo-not-a-real-secret",
+    "calling payments with Authorization: Bearer demo0fake0token0123456789",
+)
+
+
+def demo_logs(kube: KubeClient, *, now: datetime | None = None) -> Path:
+    """Give every pod in ``default`` a log of the last 30 minutes, so ``/k8s logs`` has
+    something to show in the demo (secrets included, to be masked). Tests' ``reset`` removes
+    it; ``sandbox up`` writes it afresh."""
+    moment = now or datetime.now(UTC)
+    log_file = versions.run_dir() / "demo-logs" / "app.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for index in range(90):
+        stamp = moment - timedelta(seconds=(90 - index) * 20)
+        text = _DEMO_LINES[index % len(_DEMO_LINES)]
+        lines.append(f"{stamp.strftime('%Y-%m-%dT%H:%M:%S.%f')}000Z stdout F {text}\n")
+    log_file.write_text("".join(lines))
+    kube.apply(
+        {
+            "apiVersion": "kwok.x-k8s.io/v1alpha1",
+            "kind": "ClusterLogs",
+            "metadata": {"name": "sandbox-demo-logs"},
+            "spec": {
+                "selector": {"matchNamespaces": ["default"]},
+                "logs": [{"logsFile": str(log_file)}],
+            },
+        },
+        field_manager=FIELD_MANAGER,
+    )
+    return log_file
