@@ -4,59 +4,19 @@ when short, a file when long), refusals ephemeral, and no secret anywhere it wen
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis
-from helpers import serve_slack_app
 from logs_helpers import build_scenario, give_corpus
-from slack_emulator import SlackEmulator
-from test_slash_command import BOT_TOKEN, SIGNING_SECRET, slash_command
+from slack_bot import Bot
+from test_slash_command import slash_command
 
 from bot import jobs
-from bot.dispatcher import Dispatcher
-from bot.slack_app import SlackNotifier
-from bot.store import JobStore
 from bot.worker import Worker
 from handlers.kube import KubeClient
-from policies.model import PolicyDocument
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class Bot:
-    url: str
-    emulator: SlackEmulator
-    store: JobStore
-    notifier: SlackNotifier
-
-
-@pytest.fixture
-def bot(
-    monkeypatch: pytest.MonkeyPatch,
-    policy_file: Path,
-    redis_url: str,
-    store: JobStore,
-    policy: PolicyDocument,
-) -> Iterator[Bot]:
-    with SlackEmulator(valid_tokens=[BOT_TOKEN]) as emulator:
-        server, client = serve_slack_app(
-            monkeypatch,
-            emulator=emulator,
-            token=BOT_TOKEN,
-            secret=SIGNING_SECRET,
-            policy_file=policy_file,
-            redis_url=redis_url,
-            make_dispatcher=lambda: Dispatcher(policy, store),
-        )
-        try:
-            notifier = SlackNotifier(store, client, name="test-bot")
-            yield Bot(f"http://127.0.0.1:{server.effective_port}", emulator, store, notifier)
-        finally:
-            server.close()
 
 
 def run(bot: Bot, kube: KubeClient) -> None:

@@ -8,64 +8,21 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import redis
-from helpers import serve_slack_app
-from slack_emulator import SlackEmulator
+from slack_bot import BOT_TOKEN, SIGNING_SECRET, Bot
 from slack_sdk.signature import SignatureVerifier
 
 from bot import jobs
-from bot.dispatcher import Dispatcher
 from bot.settings import SlackSettings, load
 from bot.slack_app import SlackNotifier, web_client
-from bot.store import JobStore
 from bot.worker import Worker
 from handlers.control import Control
 from handlers.kube import KubeClient, resource_for
 from handlers.models import NodeTable, Request, Result
-from policies.model import PolicyDocument
 
 pytestmark = pytest.mark.integration
-
-SIGNING_SECRET = "test-signing-secret-0123456789"
-BOT_TOKEN = "xoxb-" + "test-000000-emulator"
-
-
-@dataclass
-class Bot:
-    url: str
-    emulator: SlackEmulator
-    store: JobStore
-    notifier: SlackNotifier
-
-
-@pytest.fixture
-def bot(
-    monkeypatch: pytest.MonkeyPatch,
-    policy_file: Path,
-    redis_url: str,
-    store: JobStore,
-    policy: PolicyDocument,
-) -> Iterator[Bot]:
-    with SlackEmulator(valid_tokens=[BOT_TOKEN]) as emulator:
-        server, client = serve_slack_app(
-            monkeypatch,
-            emulator=emulator,
-            token=BOT_TOKEN,
-            secret=SIGNING_SECRET,
-            policy_file=policy_file,
-            redis_url=redis_url,
-            make_dispatcher=lambda: Dispatcher(policy, store),
-        )
-        notifier = SlackNotifier(store, client, name="test-bot")
-        try:
-            yield Bot(f"http://127.0.0.1:{server.effective_port}", emulator, store, notifier)
-        finally:
-            server.close()
 
 
 def slash_command(
