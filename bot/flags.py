@@ -6,11 +6,12 @@ checked here, so a bad value gets a sentence naming the flag before anything is 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from core import messages
+from core import limits, messages
 from core.errors import CommandError
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
@@ -39,6 +40,9 @@ class Flag:
     kind: str  # "switch" | "int" | "duration" | "choice" | "text"
     example: str = ""
     choices: tuple[str, ...] = ()
+    #: Bounds of an ``int`` (the number) or a ``duration`` (in seconds). Every numeric flag
+    #: has a maximum (``core.limits``): a typed number must never become ``inf`` or a
+    #: 300-digit integer in a stored record.
     minimum: int | None = None
     maximum: int | None = None
     #: A one-letter alias, typed with one dash (``-n``), as kubectl and stern have.
@@ -49,45 +53,65 @@ class Flag:
     split: bool = False
 
 
+def _bad_value(flag: str, value: str, detail: str) -> CommandError:
+    return CommandError(
+        messages.INVALID_FLAG_VALUE.format(flag=flag, value=value[:40], detail=detail)
+    )
+
+
+def parse_integer(text: str) -> int:
+    """An optionally signed run of ASCII digits, at most ``MAX_INTEGER_DIGITS`` long.
+
+    ``int()`` alone would take ``١٢`` (Arabic-Indic digits), ``1_000``, surrounding spaces and
+    a 4000-digit number that costs quadratic time to convert; none of those is what someone
+    meant by a grace period.
+    """
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits or len(digits) > limits.MAX_INTEGER_DIGITS:
+        raise ValueError(text)
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(text)
+    return int(text)
+
+
+def _check_bounds(flag: Flag, shown: str, value: str, number: float, unit: str = "") -> None:
+    def say(bound: int) -> str:
+        return limits.duration_text(bound) if flag.kind == "duration" else f"{bound}{unit}"
+
+    if flag.minimum is not None and number < flag.minimum:
+        raise _bad_value(shown, value, f"must be at least {say(flag.minimum)}")
+    if flag.maximum is not None and number > flag.maximum:
+        raise _bad_value(shown, value, f"must be at most {say(flag.maximum)}")
+
+
 def _convert(flag: Flag, value: str) -> Any:
     shown = f"--{flag.name}"
     if flag.kind == "switch":
         if value.lower() in ("true", "false"):
             return value.lower() == "true"
         raise CommandError(messages.FLAG_TAKES_NO_VALUE.format(flag=shown))
+    if len(value) > limits.MAX_VALUE_CHARS:
+        raise _bad_value(shown, value, f"longer than {limits.MAX_VALUE_CHARS} characters")
     if flag.kind == "int":
         try:
-            number = int(value)
+            number = parse_integer(value)
         except ValueError:
-            raise CommandError(
-                messages.INVALID_FLAG_VALUE.format(
-                    flag=shown, value=value, detail="not a whole number"
-                )
-            ) from None
-        if flag.minimum is not None and number < flag.minimum:
-            raise CommandError(
-                messages.INVALID_FLAG_VALUE.format(
-                    flag=shown, value=value, detail=f"must be at least {flag.minimum}"
-                )
-            )
-        if flag.maximum is not None and number > flag.maximum:
-            raise CommandError(
-                messages.INVALID_FLAG_VALUE.format(
-                    flag=shown, value=value, detail=f"must be at most {flag.maximum}"
-                )
-            )
+            raise _bad_value(shown, value, "not a whole number") from None
+        _check_bounds(flag, shown, value, number)
         return number
     if flag.kind == "duration":
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError:
-            raise CommandError(messages.INVALID_DURATION.format(flag=shown, value=value)) from None
+            raise CommandError(
+                messages.INVALID_DURATION.format(flag=shown, value=value[:40])
+            ) from None
+        if not math.isfinite(seconds):
+            raise _bad_value(shown, value, "not a finite duration")
+        _check_bounds(flag, shown, value, seconds)
+        return seconds
     if flag.kind == "choice" and value not in flag.choices:
-        raise CommandError(
-            messages.INVALID_FLAG_VALUE.format(
-                flag=shown, value=value, detail="must be one of " + ", ".join(flag.choices)
-            )
-        )
+        raise _bad_value(shown, value, "must be one of " + ", ".join(flag.choices))
     return value
 
 
@@ -122,6 +146,10 @@ def parse_flags(
                 )
         if flag.repeat:
             parts = value.split(",") if flag.split else [value]
+            if not any(parts):
+                raise CommandError(
+                    messages.FLAG_NEEDS_VALUE.format(flag=f"--{flag.name}", example=flag.example)
+                )
             values[flag.field] = (
                 *values.get(flag.field, ()),
                 *(_convert(flag, part) for part in parts if part),

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.flags import Flag, parse_flags
-from core import messages
+from bot.flags import Flag, parse_flags, parse_integer
+from core import limits, messages
 from core.errors import CommandError
 from core.names import dns1123_label_problem, dns1123_subdomain_problem
 from core.regex import compile_user_regex
@@ -25,7 +25,7 @@ from handlers.drain_models import DrainNode
 from handlers.logs_models import RESOURCE_KINDS, NodeLogs, PodLogs
 from handlers.models import CordonNode, GetNodes, UncordonNode
 
-MAX_COMMAND_LENGTH = 2000
+MAX_COMMAND_LENGTH = limits.MAX_COMMAND_CHARS
 
 
 class HelpRequest(BaseModel):
@@ -171,12 +171,26 @@ DRAIN_FLAGS = (
     Flag("force", "force", "switch"),
     Flag("delete-emptydir-data", "delete_emptydir_data", "switch"),
     Flag("disable-eviction", "disable_eviction", "switch"),
-    Flag("grace-period", "grace_period", "int", "30", minimum=-1),
-    Flag("timeout", "timeout_seconds", "duration", "5m"),
+    Flag(
+        "grace-period",
+        "grace_period",
+        "int",
+        "30",
+        minimum=-1,
+        maximum=limits.MAX_GRACE_PERIOD_SECONDS,
+    ),
+    Flag("timeout", "timeout_seconds", "duration", "5m", maximum=limits.MAX_DRAIN_TIMEOUT_SECONDS),
     Flag("pod-selector", "pod_selector", "text", "app=web"),
-    Flag("skip-wait-for-delete-timeout", "skip_wait_for_delete_timeout", "int", "60", minimum=0),
+    Flag(
+        "skip-wait-for-delete-timeout",
+        "skip_wait_for_delete_timeout",
+        "int",
+        "60",
+        minimum=0,
+        maximum=limits.MAX_SKIP_WAIT_SECONDS,
+    ),
     Flag("dry-run", "dry_run", "choice", "server", choices=("none", "client", "server")),
-    Flag("chunk-size", "chunk_size", "int", "500", minimum=0),
+    Flag("chunk-size", "chunk_size", "int", "500", minimum=0, maximum=limits.MAX_CHUNK_SIZE),
 )
 DRAIN_USAGE = "drain NODE [--ignore-daemonsets] [--force] [--delete-emptydir-data] [...]"
 
@@ -207,13 +221,27 @@ LOGS_FLAGS = (
     Flag("init-containers", "init_containers", "switch"),
     Flag("ephemeral-containers", "ephemeral_containers", "switch"),
     Flag("container-state", "container_states", "text", "running", repeat=True, split=True),
-    Flag("since", "since_seconds", "duration", "10m", short="s"),
-    Flag("tail", "tail", "int", "200", minimum=-1),
+    Flag(
+        "since",
+        "since_seconds",
+        "duration",
+        "10m",
+        short="s",
+        maximum=limits.MAX_LOGS_SINCE_SECONDS,
+    ),
+    Flag("tail", "tail", "int", "200", minimum=-1, maximum=limits.MAX_LOGS_TAIL),
     Flag("include", "include", "text", "error", short="i", repeat=True),
     Flag("exclude", "exclude", "text", "healthz", short="e", repeat=True),
     Flag("timestamps", "timestamps", "switch", short="t"),
     Flag("output", "output", "choice", "json", choices=("default", "raw", "json"), short="o"),
-    Flag("max-log-requests", "max_log_requests", "int", "10", minimum=1, maximum=100),
+    Flag(
+        "max-log-requests",
+        "max_log_requests",
+        "int",
+        "10",
+        minimum=1,
+        maximum=limits.MAX_LOG_REQUESTS,
+    ),
     Flag("previous", "previous", "switch", short="p"),
     Flag("query", "services", "text", "kubelet", repeat=True),
 )
@@ -353,18 +381,29 @@ def _parse_audit(args: list[str]) -> Parsed:
         )
     if not args:
         return AuditRequest()
-    if not args[0].isdigit() or not 1 <= int(args[0]) <= 100:
-        raise CommandError(messages.BAD_COUNT.format(value=args[0][:20], limit=100))
-    return AuditRequest(count=int(args[0]))
+    try:
+        count = parse_integer(args[0])
+    except ValueError:
+        count = 0
+    if not 1 <= count <= limits.MAX_AUDIT_ENTRIES:
+        raise CommandError(
+            messages.BAD_COUNT.format(value=args[0][:20], limit=limits.MAX_AUDIT_ENTRIES)
+        )
+    return AuditRequest(count=count)
 
 
 def _job_id(usage: str, args: list[str]) -> str:
     if not args:
         raise CommandError(messages.MISSING_ARGUMENT.format(usage=usage, what="JOB"))
-    job_id = args[0].lstrip("#")
-    if not job_id.isdigit() or len(job_id) > 12:
-        raise CommandError(messages.BAD_JOB_ID.format(value=args[0][:20]))
-    return job_id
+    return _checked_job_id(args[0])
+
+
+def _checked_job_id(word: str) -> str:
+    """``42`` or ``#42``: ASCII digits only (``isdigit`` alone accepts ``²``)."""
+    job_id = word.removeprefix("#")
+    if not (job_id.isascii() and job_id.isdigit()) or len(job_id) > limits.MAX_JOB_ID_DIGITS:
+        raise CommandError(messages.BAD_JOB_ID.format(value=word[:20]))
+    return str(int(job_id))
 
 
 def _parse_approval(approve: bool) -> Callable[[list[str]], Parsed]:
@@ -372,7 +411,9 @@ def _parse_approval(approve: bool) -> Callable[[list[str]], Parsed]:
 
     def parse(args: list[str]) -> Parsed:
         job_id = _job_id(usage, args)
-        return ApproveRequest(job_id=job_id, approve=approve, reason=" ".join(args[1:])[:500])
+        return ApproveRequest(
+            job_id=job_id, approve=approve, reason=" ".join(args[1:])[: limits.MAX_REASON_CHARS]
+        )
 
     return parse
 
@@ -390,10 +431,7 @@ def _parse_cancel(args: list[str]) -> Parsed:
         raise CommandError(
             messages.TOO_MANY_ARGUMENTS.format(usage="cancel JOB", extra=" ".join(args[1:]))
         )
-    job_id = args[0].lstrip("#")
-    if not job_id.isdigit() or len(job_id) > 12:
-        raise CommandError(messages.BAD_JOB_ID.format(value=args[0][:20]))
-    return CancelRequest(job_id=job_id)
+    return CancelRequest(job_id=_checked_job_id(args[0]))
 
 
 def _parse_help(args: list[str]) -> Parsed:

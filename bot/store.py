@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis
+from pydantic import ValidationError
 
 from bot.jobs import (
     AUDIT_STREAM,
@@ -41,11 +43,12 @@ from bot.jobs import (
     rate_key,
 )
 from core import messages
-from core.errors import JobNotFound, QueueUnavailable
+from core.errors import JobNotFound, JobUnreadable, QueueUnavailable
 from handlers.drain_models import DrainNode, DrainPlan
 from handlers.models import Request
 
 log = logging.getLogger("k8s-chatops.audit")
+store_log = logging.getLogger(__name__)
 
 DAY = 24 * 3600
 EVENTS_MAXLEN = 1000
@@ -215,7 +218,30 @@ class JobStore:
         doc = self.redis.hget(job_key(job_id), "doc")
         if doc is None:
             raise JobNotFound(messages.JOB_NOT_FOUND.format(job_id=job_id))
-        return Job.model_validate_json(str(doc))
+        try:
+            return Job.model_validate_json(str(doc))
+        except ValidationError as error:
+            raise self._quarantine(job_id, error) from None
+
+    def _quarantine(self, job_id: str, error: ValidationError) -> JobUnreadable:
+        """Take an unreadable record out of the index (so lists stop tripping on it) and give it
+        the retention of a finished job; it stays readable by hand until then."""
+        incident = uuid.uuid4().hex[:8]
+        store_log.error(
+            "job %s has an unreadable record (incident %s): %d validation errors, first at %s",
+            job_id,
+            incident,
+            error.error_count(),
+            ".".join(str(part) for part in error.errors()[0]["loc"]) if error.errors() else "?",
+        )
+        try:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.zrem(index_key(self.cluster), job_id)
+            pipe.expire(job_key(job_id), self.retention_seconds)
+            pipe.execute()
+        except redis.RedisError:
+            store_log.warning("could not quarantine job %s", job_id)
+        return JobUnreadable(messages.JOB_UNREADABLE.format(job_id=job_id, incident=incident))
 
     def transition(
         self,

@@ -29,7 +29,7 @@ from bot.locks import Locks
 from bot.queue import keep_claim, read_group
 from bot.store import JobStore
 from core import messages
-from core.errors import ChatOpsError, JobNotFound
+from core.errors import ChatOpsError, JobNotFound, JobUnreadable
 from core.redaction import Redactor, build_redactor
 from handlers.control import Control, OutputCaps
 from handlers.drain_models import DrainNode
@@ -175,13 +175,33 @@ class Worker:
                     break
                 continue
             entry_id, fields = entries[0]
-            if fields.get("kind") == "plan":
-                self._plan(fields["job_id"])
-            else:
-                self._process(entry_id, fields["job_id"])
-            self.store.redis.xack(queue_key(self.store.cluster), WORKER_GROUP, entry_id)
+            if self._handle_entry(entry_id, fields):
+                self.store.redis.xack(queue_key(self.store.cluster), WORKER_GROUP, entry_id)
             processed += 1
         return processed
+
+    def _handle_entry(self, entry_id: str, fields: dict[str, str]) -> bool:
+        """Run one queue entry; whether to acknowledge it.
+
+        A bug met while handling one entry must not stop the loop that serves every other job:
+        it is logged with an incident id and the entry stays pending, so it is tried again
+        after ``reclaim_idle_ms`` (by this worker or another) rather than lost.
+        """
+        job_id = fields.get("job_id", "")
+        try:
+            if fields.get("kind") == "plan":
+                self._plan(job_id)
+            else:
+                self._process(entry_id, job_id)
+        except redis.ConnectionError:
+            raise
+        except Exception:
+            incident = uuid.uuid4().hex[:8]
+            log.exception(
+                "queue entry %s (job %s) failed (incident %s)", entry_id, job_id, incident
+            )
+            return False
+        return True
 
     def _plan(self, job_id: str) -> None:
         """Compute what a drain waiting for approval would do, for the approvers' card."""
@@ -201,6 +221,8 @@ class Worker:
     def _process(self, entry_id: str, job_id: str) -> None:
         try:
             job = self.store.get(job_id)
+        except JobUnreadable:
+            return  # logged with its incident id by the store; nothing here can run it
         except JobNotFound:
             log.warning("job %s expired before it ran; dropping it", job_id)
             return

@@ -32,5 +32,13 @@ class JobNotFound(ChatOpsError):
     """A job id that does not exist (or has expired) was named."""
 
 
+class JobUnreadable(JobNotFound):
+    """A job record exists but does not validate (written by a bug or an older version).
+
+    It is treated like a missing job by every loop, so one bad record cannot stop ``jobs``,
+    expiry, the notifier or a worker; the record itself is kept for a look and logged.
+    """
+
+
 class ConfigurationError(ChatOpsError):
     """A setting or file the process needs is missing or invalid."""

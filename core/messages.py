@@ -72,6 +72,10 @@ JOB_CANCELLED = "Job {job_id} was cancelled. {reason}"
 JOB_CRASHED = "Job {job_id} failed: the worker hit an internal error (logged as {incident})."
 INTERNAL_ERROR = "Something went wrong on my side (logged as {incident}); nothing was changed."
 JOB_NOT_FOUND = "There is no job {job_id} (finished jobs are kept for a while, then dropped)."
+JOB_UNREADABLE = (
+    "Job {job_id}'s record could not be read (logged as {incident}); it is left out of lists "
+    "and will not run."
+)
 JOB_CANCELLED_BEFORE_START = "Cancelled before it started; nothing was changed."
 JOB_WAITING_FOR_LOCK = "Waiting: {target} is being changed by job {holder}; this job runs after it."
 JOB_CAP_REACHED = (

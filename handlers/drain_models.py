@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core import limits
 from core.names import NodeName
 
 DryRun = Literal["none", "client", "server"]
@@ -22,13 +23,15 @@ class DrainNode(BaseModel):
     ignore_daemonsets: bool = False
     force: bool = False
     delete_emptydir_data: bool = False
-    grace_period: int = -1
-    timeout_seconds: float = Field(default=0.0, ge=0)
+    grace_period: int = Field(default=-1, ge=-1, le=limits.MAX_GRACE_PERIOD_SECONDS)
+    timeout_seconds: float = Field(
+        default=0.0, ge=0, le=limits.MAX_DRAIN_TIMEOUT_SECONDS, allow_inf_nan=False
+    )
     pod_selector: str | None = None
     disable_eviction: bool = False
-    skip_wait_for_delete_timeout: int = Field(default=0, ge=0)
+    skip_wait_for_delete_timeout: int = Field(default=0, ge=0, le=limits.MAX_SKIP_WAIT_SECONDS)
     dry_run: DryRun = "none"
-    chunk_size: int = Field(default=500, ge=0)
+    chunk_size: int = Field(default=500, ge=0, le=limits.MAX_CHUNK_SIZE)
     #: The plan people saw before approving; execution reports what changed since.
     expected_plan: DrainPlan | None = None
 

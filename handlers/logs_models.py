@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core import messages
+from core import limits, messages
 from core.names import NodeName
 from handlers.drain_models import ResultBase
 
@@ -55,9 +55,11 @@ def _duration_text(seconds: int) -> str:
 class _LogsBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    since_seconds: int | None = Field(default=DEFAULT_SINCE_SECONDS, ge=1)
+    since_seconds: int | None = Field(
+        default=DEFAULT_SINCE_SECONDS, ge=1, le=limits.MAX_LOGS_SINCE_SECONDS
+    )
     #: Lines from the end of each container's log (``-1``: all within ``--since``).
-    tail: int = Field(default=-1, ge=-1)
+    tail: int = Field(default=-1, ge=-1, le=limits.MAX_LOGS_TAIL)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     timestamps: bool = False
@@ -102,7 +104,7 @@ class PodLogs(_LogsBase):
     #: Set for ``kind/name`` queries: the canonical kind and the object's name.
     resource_kind: str | None = None
     resource_name: str | None = None
-    namespaces: tuple[str, ...] = ("default",)
+    namespaces: tuple[str, ...] = Field(default=("default",), min_length=1)
     all_namespaces: bool = False
     #: Namespaces policy keeps out of an ``-A`` fetch, with the rule that does.
     excluded_namespaces: tuple[str, ...] = ()
@@ -115,7 +117,9 @@ class PodLogs(_LogsBase):
     init_containers: bool = True
     ephemeral_containers: bool = True
     container_states: tuple[ContainerState, ...] = ("all",)
-    max_log_requests: int = Field(default=_DEFAULT_MAX_LOG_REQUESTS, ge=1, le=100)
+    max_log_requests: int = Field(
+        default=_DEFAULT_MAX_LOG_REQUESTS, ge=1, le=limits.MAX_LOG_REQUESTS
+    )
     previous: bool = False
 
     @property

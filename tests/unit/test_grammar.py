@@ -87,3 +87,46 @@ def test_help_lists_every_command_and_explains_one() -> None:
         assert f"/k8s {verb}" in text
     assert grammar.help_text("cordon").startswith("/k8s cordon NODE")
     assert "Did you mean `cordon`?" in grammar.help_text("cordn")
+
+
+# --- Bounds on everything typed (issue 12, findings 2 and 5) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("drain n1 --timeout " + "9" * 310 + "s", "not a finite duration"),
+        ("drain n1 --timeout 25h", "must be at most 24h"),
+        ("drain n1 --grace-period 86401", "must be at most 86400"),
+        ("drain n1 --grace-period ١٢", "not a whole number"),
+        ("drain n1 --grace-period 1_000", "not a whole number"),
+        ("drain n1 --skip-wait-for-delete-timeout 9999999", "must be at most 86400"),
+        ("drain n1 --chunk-size 10001", "must be at most 10000"),
+        ("drain n1 --chunk-size " + "9" * 30, "not a whole number"),
+        ("drain n1 --pod-selector " + "a" * 1500, "longer than 1024 characters"),
+        ("logs api --since " + "9" * 400 + "h", "--since"),
+        ("logs api --since 721h", "must be at most 720h"),
+        ("logs api --tail 100001", "must be at most 100000"),
+        ("logs api --max-log-requests 101", "must be at most 100"),
+        ("logs api -n ,", "`--namespace` needs a value"),
+        ("logs api -n , -n ,,", "`--namespace` needs a value"),
+        ("audit ²", "is not a count from 1 to 100"),
+        ("audit 101", "is not a count from 1 to 100"),
+        ("cancel ²", "is not a job id"),
+        ("approve ٣", "is not a job id"),
+    ],
+)
+def test_numbers_are_ascii_finite_and_capped(text: str, fragment: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        grammar.parse(text)
+    assert fragment in caught.value.user_message
+
+
+def test_values_at_their_caps_are_accepted() -> None:
+    drain = grammar.parse(
+        "drain n1 --timeout 24h --grace-period 86400 --chunk-size 10000 "
+        "--skip-wait-for-delete-timeout 86400"
+    )
+    assert drain.timeout_seconds == 86400  # type: ignore[union-attr]
+    logs = grammar.parse("logs api --since 720h --tail 100000")
+    assert logs.since_seconds == 720 * 3600  # type: ignore[union-attr]

@@ -1,0 +1,93 @@
+"""One bad record must never stop a loop that serves everyone (issue 12, finding 2).
+
+A drain typed with ``--timeout`` of 310 nines used to become ``inf``, be stored as ``null``, and
+make every later read of that job fail validation: ``jobs`` failed for everyone, approvals gave
+internal errors and the worker died on every restart. The grammar now refuses such values; these
+tests plant the record an older version wrote and check every reader lives with it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis
+
+from bot.dispatcher import Dispatcher
+from bot.jobs import JobState, Origin, index_key, job_key
+from bot.store import JobStore
+from bot.worker import Worker
+from handlers.drain_models import DrainNode
+from handlers.kube import KubeClient
+from handlers.models import GetNodes, NodeTable, Request, Result
+from policies.model import PolicyDocument
+
+pytestmark = pytest.mark.integration
+
+SHELL = Origin(surface="shell")
+
+
+def _plant_poisoned_drain(store: JobStore) -> str:
+    """A drain waiting for approval whose stored timeout is ``null``, as ``inf`` was saved."""
+    job, _ = store.submit(
+        DrainNode(node="k8s-node1", timeout_seconds=60),
+        requester="U_OPS",
+        origin=SHELL,
+        decision="needs approval",
+        state=JobState.AWAITING_APPROVAL,
+    )
+    doc = json.loads(str(store.redis.hget(job_key(job.id), "doc")))
+    doc["request"]["timeout_seconds"] = None
+    store.redis.hset(job_key(job.id), "doc", json.dumps(doc))
+    return job.id
+
+
+def test_an_infinite_timeout_is_refused_before_anything_is_stored(
+    store: JobStore, policy: PolicyDocument
+) -> None:
+    dispatcher = Dispatcher(policy, store)
+    reply = dispatcher.submit(
+        "drain k8s-node1 --timeout " + "9" * 310 + "s", user="U_ADMIN", origin=SHELL
+    )
+    assert not reply.ok
+    assert "--timeout" in reply.text
+    assert store.redis.zcard(index_key("sandbox")) == 0
+
+
+def test_jobs_approve_and_expiry_live_with_an_unreadable_record(
+    store: JobStore, policy: PolicyDocument, caplog: pytest.LogCaptureFixture
+) -> None:
+    good, _ = store.submit(GetNodes(), requester="U_OPS", origin=SHELL, decision="ok")
+    bad = _plant_poisoned_drain(store)
+    dispatcher = Dispatcher(policy, store)
+
+    listed = dispatcher.submit("jobs", user="U_OPS", origin=SHELL)
+    assert listed.ok, listed.text
+    assert f"{good.id}" in listed.text
+
+    approve = dispatcher.submit(f"approve {bad}", user="U_ADMIN", origin=SHELL)
+    assert not approve.ok
+    assert f"Job {bad}'s record could not be read" in approve.text
+    assert "Something went wrong" not in approve.text
+    assert store.expire_overdue() == []
+    assert any("unreadable record" in r.getMessage() for r in caplog.records)
+    # Quarantined: out of the index, and given a retention instead of living for ever.
+    assert store.redis.zscore(index_key("sandbox"), bad) is None
+    assert 0 < store.redis.ttl(job_key(bad)) <= store.retention_seconds
+
+
+def test_a_worker_survives_an_unreadable_record_and_runs_the_next_job(
+    store: JobStore, redis_client: redis.Redis
+) -> None:
+    bad = _plant_poisoned_drain(store)
+    store.redis.xadd("k8s-chatops:sandbox:queue", {"job_id": bad})
+    good, _ = store.submit(GetNodes(), requester="U_OPS", origin=SHELL, decision="ok")
+
+    def perform(request: Request, kube: KubeClient, *args: object, **kwargs: object) -> Result:
+        del request, kube, args, kwargs
+        return NodeTable(rows=[])
+
+    worker = Worker(store, KubeClient.__new__(KubeClient), name="w", perform=perform)
+    worker.run(burst=True)
+    assert store.get(good.id).state is JobState.SUCCEEDED
+    assert redis_client.exists(job_key(bad))  # kept for a look, not deleted
