@@ -82,7 +82,7 @@ class Dispatcher:
             return
         try:
             event = "denied" if isinstance(error, PolicyDenied) else "rejected"
-            self.store.audit(event, by=user, text=text[:200], reason=error.user_message)
+            self.store.audit_refusal(event, by=user, text=text[:200], reason=error.user_message)
         except redis.RedisError:
             log.warning("could not audit a refusal for %s", user)
 

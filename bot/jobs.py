@@ -181,6 +181,11 @@ def rate_key(cluster: str, user: str) -> str:
     return f"{PREFIX}:{cluster}:rate:{user}"
 
 
+def refusal_count_key(user: str, minute: int) -> str:
+    """How many of ``user``'s refusals were audited in one minute (the audit's flood guard)."""
+    return f"{PREFIX}:refusals:{user}:{minute}"
+
+
 def disrupted_key(cluster: str) -> str:
     return f"{PREFIX}:{cluster}:disrupted"
 

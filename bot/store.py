@@ -41,6 +41,7 @@ from bot.jobs import (
     job_key,
     queue_key,
     rate_key,
+    refusal_count_key,
 )
 from core import messages
 from core.errors import JobNotFound, JobUnreadable, QueueUnavailable
@@ -51,11 +52,15 @@ log = logging.getLogger("k8s-chatops.audit")
 store_log = logging.getLogger(__name__)
 
 DAY = 24 * 3600
+#: Refusals audited per person per minute; more are logged only, so someone with no role
+#: typing in a loop cannot fill the 90-day audit trail.
+REFUSAL_AUDITS_PER_MINUTE = 10
 EVENTS_MAXLEN = 1000
 
-# KEYS: idempotency, job, queue, index, audit. ARGV: id, doc, state, enqueue(0/1), score,
-# idempotency ttl, audit entry, audit min id. Returns the id of the job (an earlier one if the
-# idempotency key was already used).
+# KEYS: idempotency, job, queue, index, audit. ARGV: id, doc, state, enqueue(0/1/plan), score,
+# idempotency ttl, audit entry, audit min id, queue min id, index min score. Returns the id of
+# the job (an earlier one if the idempotency key was already used). Queue entries and index
+# entries older than the job retention are trimmed here, so neither grows without bound.
 _CREATE = """
 if KEYS[1] ~= '' then
   local existing = redis.call('GET', KEYS[1])
@@ -63,15 +68,20 @@ if KEYS[1] ~= '' then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[6])
 end
 redis.call('HSET', KEYS[2], 'state', ARGV[3], 'doc', ARGV[2], 'version', '1')
-if ARGV[4] == '1' then redis.call('XADD', KEYS[3], '*', 'job_id', ARGV[1]) end
-if ARGV[4] == 'plan' then redis.call('XADD', KEYS[3], '*', 'job_id', ARGV[1], 'kind', 'plan') end
+if ARGV[4] == '1' then
+  redis.call('XADD', KEYS[3], 'MINID', ARGV[9], '*', 'job_id', ARGV[1])
+end
+if ARGV[4] == 'plan' then
+  redis.call('XADD', KEYS[3], 'MINID', ARGV[9], '*', 'job_id', ARGV[1], 'kind', 'plan')
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[10])
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
 redis.call('XADD', KEYS[5], 'MINID', '~', ARGV[8], '*', 'entry', ARGV[7])
 return ARGV[1]
 """
 
 # KEYS: job, events, notify, audit, queue. ARGV: expected version, state, doc, final(0/1),
-# retention, final event, audit entry, job id, audit min id, enqueue(0/1).
+# retention, final event, audit entry, job id, audit min id, enqueue(0/1), queue min id.
 # Returns 1 if applied, 0 if the job had moved.
 _TRANSITION = """
 if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
@@ -84,7 +94,9 @@ if ARGV[4] == '1' then
   redis.call('EXPIRE', KEYS[2], ARGV[5])
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'job_id', ARGV[8])
 end
-if ARGV[10] == '1' then redis.call('XADD', KEYS[5], '*', 'job_id', ARGV[8]) end
+if ARGV[10] == '1' then
+  redis.call('XADD', KEYS[5], 'MINID', ARGV[11], '*', 'job_id', ARGV[8])
+end
 return 1
 """
 
@@ -140,6 +152,11 @@ class JobStore:
 
     def _audit_min_id(self) -> str:
         return str(int((time.time() - self.audit_retention_seconds) * 1000))
+
+    def _job_horizon(self) -> float:
+        """Queue and index entries older than this (epoch seconds) belong to records that
+        have expired; they are trimmed as new ones are written."""
+        return time.time() - self.retention_seconds
 
     def ensure_groups(self) -> None:
         for stream, group in (
@@ -206,6 +223,8 @@ class JobStore:
                     DAY,
                     entry,
                     self._audit_min_id(),
+                    str(int(self._job_horizon() * 1000)),
+                    self._job_horizon(),
                 ],
             )
             if str(created) != job_id:
@@ -299,6 +318,7 @@ class JobStore:
                 job.id,
                 self._audit_min_id(),
                 "1" if enqueue else "0",
+                str(int(self._job_horizon() * 1000)),
             ],
         )
         return updated if moved == 1 else None
@@ -448,3 +468,25 @@ class JobStore:
             minid=self._audit_min_id(),
             approximate=True,
         )
+
+    def audit_refusal(self, event: str, *, by: str, **fields: Any) -> bool:
+        """Audit a refused request, at most ``REFUSAL_AUDITS_PER_MINUTE`` per person per
+        minute; the first one over the limit is audited as a note that more were dropped.
+        Whether this one was audited."""
+        minute = int(time.time() // 60)
+        key = refusal_count_key(by, minute)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        count = int(pipe.execute()[0])
+        if count <= REFUSAL_AUDITS_PER_MINUTE:
+            self.audit(event, by=by, **fields)
+            return True
+        if count == REFUSAL_AUDITS_PER_MINUTE + 1:
+            self.audit(
+                "refusals not audited",
+                by=by,
+                reason=f"more than {REFUSAL_AUDITS_PER_MINUTE} refusals in a minute; "
+                "the rest of this minute's are in the bot's log only",
+            )
+        return False

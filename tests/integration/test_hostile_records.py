@@ -91,3 +91,35 @@ def test_a_worker_survives_an_unreadable_record_and_runs_the_next_job(
     worker.run(burst=True)
     assert store.get(good.id).state is JobState.SUCCEEDED
     assert redis_client.exists(job_key(bad))  # kept for a look, not deleted
+
+
+# --- Redis does not grow without bound (finding 7) -----------------------------------------------
+
+
+def test_queue_and_index_entries_older_than_the_retention_are_trimmed(
+    redis_client: redis.Redis,
+) -> None:
+    old = JobStore(redis_client, "sandbox", retention_seconds=60)
+    old.ensure_groups()
+    # Entries written "long ago": explicit stream ids and scores in the past.
+    for n in range(50):
+        redis_client.xadd("k8s-chatops:sandbox:queue", {"job_id": f"old{n}"}, id=f"{1000 + n}-0")
+        redis_client.zadd(index_key("sandbox"), {f"old{n}": 1000 + n})
+    old.submit(GetNodes(), requester="U1", origin=SHELL, decision="ok")
+    assert redis_client.zcard(index_key("sandbox")) == 1
+    assert redis_client.xlen("k8s-chatops:sandbox:queue") == 1
+
+
+def test_refusals_from_one_person_are_audited_at_most_ten_a_minute(
+    store: JobStore, policy: PolicyDocument
+) -> None:
+    dispatcher = Dispatcher(policy, store)
+    for _ in range(200):
+        reply = dispatcher.submit("cordon k8s-node1", user="U_NOBODY", origin=SHELL)
+        assert not reply.ok
+    events = [entry["event"] for entry in store.audit_tail(100)]
+    assert events.count("denied") == 10
+    assert events.count("refusals not audited") == 1
+    # Someone else's refusals are still audited.
+    dispatcher.submit("cordon k8s-node1", user="U_OTHER", origin=SHELL)
+    assert store.audit_tail(1)[0]["by"] == "U_OTHER"
