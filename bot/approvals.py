@@ -48,6 +48,7 @@ class Approvals:
             job=job.id,
             command=job.request.command_text(),
             reason=why,
+            channel=job.origin.channel,
         )
         return PolicyDenied(why)
 

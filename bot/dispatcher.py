@@ -17,12 +17,12 @@ import redis
 
 from bot import facts, grammar
 from bot.approvals import Approvals
-from bot.jobs import ApprovalState, JobState, Origin
+from bot.jobs import ApprovalState, Job, JobState, Origin
 from bot.render import render_audit, render_jobs
 from bot.replies import Reply
 from bot.store import JobStore
 from core import messages
-from core.errors import ChatOpsError, PolicyDenied, QueueUnavailable
+from core.errors import ChatOpsError, JobNotFound, PolicyDenied, QueueUnavailable
 from handlers.logs_models import PodLogs
 from policies.engine import Facts, evaluate, groups_of, permitted_verbs, roles_of
 from policies.model import Action, Decision, Outcome, PolicyDocument, Subject, parse_duration
@@ -67,7 +67,7 @@ class Dispatcher:
             return self._submit(text, user=user, origin=origin, idempotency=idempotency)
         except ChatOpsError as error:
             log.info("refused %r from %s: %s", text[:200], user, error.user_message)
-            self._audit_refusal(user, text, error)
+            self._audit_refusal(user, text, error, origin.channel)
             return Reply(error.user_message, ok=False)
         except redis.RedisError:
             log.warning("redis unavailable while handling %r from %s", text[:200], user)
@@ -77,12 +77,16 @@ class Dispatcher:
             log.exception("dispatching %r for %s failed (incident %s)", text[:200], user, incident)
             return Reply(messages.INTERNAL_ERROR.format(incident=incident), ok=False)
 
-    def _audit_refusal(self, user: str, text: str, error: ChatOpsError) -> None:
+    def _audit_refusal(
+        self, user: str, text: str, error: ChatOpsError, channel: str | None
+    ) -> None:
         if isinstance(error, QueueUnavailable):
             return
         try:
             event = "denied" if isinstance(error, PolicyDenied) else "rejected"
-            self.store.audit_refusal(event, by=user, text=text[:200], reason=error.user_message)
+            self.store.audit_refusal(
+                event, by=user, text=text[:200], reason=error.user_message, channel=channel
+            )
         except redis.RedisError:
             log.warning("could not audit a refusal for %s", user)
 
@@ -174,8 +178,10 @@ class Dispatcher:
         command = grammar.parse(text)
         subject = self.subject(user, origin.channel)
         if isinstance(command, grammar.CancelRequest):
+            self._check_reach(command.job_id, origin)
             return self._cancel(command.job_id, subject)
         if isinstance(command, grammar.ApproveRequest):
+            self._check_reach(command.job_id, origin)
             return Approvals(self.store, self.policy).answer(command, subject)
         decision = self._allowed(subject, command)
         if isinstance(command, PodLogs):
@@ -187,9 +193,13 @@ class Dispatcher:
             return Reply(self._whoami(subject))
         if isinstance(command, grammar.JobsRequest):
             self.store.expire_overdue()
-            return Reply(render_jobs(self.store.recent(20)))
+            return Reply(render_jobs(self.store.recent(20, where=self._reaches_job(origin))))
         if isinstance(command, grammar.AuditRequest):
-            return Reply(render_audit(self.store.audit_tail(command.count)))
+            reaches = self._reaches_channel(origin)
+            entries = self.store.audit_tail(
+                command.count, where=lambda entry: reaches(entry.get("channel"))
+            )
+            return Reply(render_audit(entries))
         return self._create_job(command, decision, user, origin, idempotency)
 
     def _create_job(
@@ -232,7 +242,27 @@ class Dispatcher:
         else:
             reply = messages.QUEUED.format(job_id=job.id, command=text)
         log.info("job %s %s for %s: %s (%s)", job.id, job.state.value, user, text, decision.reason)
-        return Reply(reply, job=job, duplicate=not created)
+        return Reply(reply, job=job, duplicate=not created, created=created)
+
+    def _reaches_channel(self, origin: Origin) -> Callable[[str | None], bool]:
+        """Which channels' jobs a command from ``origin`` may see and answer.
+
+        From Slack: its own channel's, or every channel's from an oversight channel. The shell
+        is run by someone who already holds the Redis credentials, so it reaches everything.
+        """
+        if origin.surface != "slack" or self.policy.oversees(origin.channel):
+            return lambda channel: True
+        return lambda channel: channel is not None and channel == origin.channel
+
+    def _reaches_job(self, origin: Origin) -> Callable[[Job], bool]:
+        reaches = self._reaches_channel(origin)
+        return lambda job: reaches(job.origin.channel)
+
+    def _check_reach(self, job_id: str, origin: Origin) -> None:
+        """Answering a job from another channel is refused as if it did not exist there, so a
+        private channel's jobs are not even confirmed to exist."""
+        if not self._reaches_job(origin)(self.store.get(job_id)):
+            raise JobNotFound(messages.JOB_NOT_IN_CHANNEL.format(job_id=job_id))
 
     def _whoami(self, subject: Subject) -> str:
         policy = self.policy

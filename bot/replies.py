@@ -9,9 +9,12 @@ from bot.jobs import Job
 
 @dataclass(frozen=True)
 class Reply:
-    """The immediate answer; ``job`` is set when a job was created or changed."""
+    """The immediate answer; ``job`` is set when a job was created or changed, and
+    ``created`` only when this request made it (a new job gets a card; a changed one has
+    one already)."""
 
     text: str
     job: Job | None = None
     ok: bool = True
     duplicate: bool = False
+    created: bool = False

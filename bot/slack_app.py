@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from typing import Any
 
 import redis
@@ -138,9 +139,8 @@ def create_app(
         # reads are simply answered in the channel when their job is done.
         job = reply.job
         if (
-            reply.ok
+            reply.created
             and job is not None
-            and not reply.duplicate
             and origin.channel
             and (job.request.mutating or job.state is JobState.AWAITING_APPROVAL)
         ):
@@ -192,7 +192,11 @@ def refresh_card(client: WebClient, store: JobStore, job_id: str, summary: str =
     where = card_location(store, job_id)
     if where is None:
         return
-    text, blocks = cards.card(store.get(job_id), summary, store.plan(job_id))
+    try:
+        job = store.get(job_id)
+    except JobNotFound:
+        return  # expired, or unreadable (the store logged it): nothing to show
+    text, blocks = cards.card(job, summary, store.plan(job_id))
     try:
         client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)
     except SlackApiError as error:
@@ -255,19 +259,32 @@ class SlackNotifier:
             reclaim_idle_ms=self.reclaim_idle_ms,
         )
         for entry_id, fields in entries:
-            if fields.get("kind") == "progress":
-                self.show_progress(fields["job_id"], fields.get("line", ""))
-                r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)  # best effort: never retried
-            elif fields.get("kind") == "plan":
-                refresh_card(self.client, self.store, fields["job_id"])
-                r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
-            else:
-                outcome = self.deliver(fields["job_id"])
-                if outcome is True:
-                    r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
-                elif outcome is not False:  # rate limited: try again when the channel is free
-                    self._deferred[entry_id] = (time.monotonic() + outcome, fields)
+            try:
+                self._handle(entry_id, fields)
+            except redis.ConnectionError:
+                raise
+            except Exception:
+                # One bad entry must not stop the loop that posts everyone's results; it stays
+                # pending and is tried again after the reclaim interval.
+                incident = uuid.uuid4().hex[:8]
+                log.exception("notifier: entry %s failed (incident %s)", entry_id, incident)
         return len(entries)
+
+    def _handle(self, entry_id: str, fields: dict[str, str]) -> None:
+        """What one notify entry asks for: a card refresh or a result."""
+        r = self.store.redis
+        if fields.get("kind") == "progress":
+            self.show_progress(fields["job_id"], fields.get("line", ""))
+            r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)  # best effort: never retried
+        elif fields.get("kind") in ("plan", "state"):
+            refresh_card(self.client, self.store, fields["job_id"])
+            r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
+        else:
+            outcome = self.deliver(fields["job_id"])
+            if outcome is True:
+                r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
+            elif outcome is not False:  # rate limited: try again when the channel is free
+                self._deferred[entry_id] = (time.monotonic() + outcome, fields)
 
     def show_progress(self, job_id: str, line: str) -> None:
         """The card's progress line, while the job runs (skipped once it has ended)."""

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -56,6 +56,8 @@ DAY = 24 * 3600
 #: typing in a loop cannot fill the 90-day audit trail.
 REFUSAL_AUDITS_PER_MINUTE = 10
 EVENTS_MAXLEN = 1000
+#: How far back ``jobs`` and ``audit`` look for entries a filter accepts (one channel's).
+SCAN_LIMIT = 2000
 
 # KEYS: idempotency, job, queue, index, audit. ARGV: id, doc, state, enqueue(0/1/plan), score,
 # idempotency ttl, audit entry, audit min id, queue min id, index min score. Returns the id of
@@ -82,7 +84,9 @@ return ARGV[1]
 
 # KEYS: job, events, notify, audit, queue. ARGV: expected version, state, doc, final(0/1),
 # retention, final event, audit entry, job id, audit min id, enqueue(0/1), queue min id.
-# Returns 1 if applied, 0 if the job had moved.
+# Returns 1 if applied, 0 if the job had moved. Every change of a job that has a card tells the
+# notifier (a final one as its result, others as ``state``), whichever door it came through —
+# a button, a typed command, the shell, expiry — so its one card is always current.
 _TRANSITION = """
 if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'doc', ARGV[3],
@@ -93,6 +97,8 @@ if ARGV[4] == '1' then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000', '*', 'event', ARGV[6])
   redis.call('EXPIRE', KEYS[2], ARGV[5])
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'job_id', ARGV[8])
+elseif redis.call('HEXISTS', KEYS[1], 'card') == 1 then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'job_id', ARGV[8], 'kind', 'state')
 end
 if ARGV[10] == '1' then
   redis.call('XADD', KEYS[5], 'MINID', ARGV[11], '*', 'job_id', ARGV[8])
@@ -205,6 +211,7 @@ class JobStore:
                 decision=decision,
                 state=state.value,
                 cluster=self.cluster,
+                channel=origin.channel,
             )
             created = self._create(
                 keys=[
@@ -296,6 +303,7 @@ class JobStore:
             job=job.id,
             command=job.request.command_text(),
             reason=reason,
+            channel=job.origin.channel,
             **outcome,
         )
         enqueue = state is JobState.QUEUED and job.state is not JobState.QUEUED
@@ -392,6 +400,7 @@ class JobStore:
                             by=by,
                             job=job_id,
                             command=job.request.command_text(),
+                            channel=job.origin.channel,
                         )
                     },
                 )
@@ -443,22 +452,55 @@ class JobStore:
     def cancel_requested(self, job_id: str) -> bool:
         return bool(self.redis.exists(cancel_key(job_id)))
 
-    def recent(self, limit: int = 20) -> list[Job]:
-        """Newest jobs first; ids whose records have expired are dropped from the index."""
-        ids = cast(list[str], self.redis.zrevrange(index_key(self.cluster), 0, limit * 2))
+    def recent(self, limit: int = 20, *, where: Callable[[Job], bool] | None = None) -> list[Job]:
+        """Newest jobs first (those ``where`` accepts, looking at most ``SCAN_LIMIT`` back);
+        ids whose records have expired are dropped from the index."""
         jobs: list[Job] = []
-        for job_id in ids:
-            try:
-                jobs.append(self.get(job_id))
-            except JobNotFound:
-                self.redis.zrem(index_key(self.cluster), job_id)
-            if len(jobs) == limit:
+        page = limit * 2 + 1 if where is None else 100
+        for start in range(0, SCAN_LIMIT, page):
+            ids = cast(
+                list[str], self.redis.zrevrange(index_key(self.cluster), start, start + page - 1)
+            )
+            for job_id in ids:
+                try:
+                    job = self.get(job_id)
+                except JobNotFound:
+                    self.redis.zrem(index_key(self.cluster), job_id)
+                    continue
+                if where is None or where(job):
+                    jobs.append(job)
+                if len(jobs) == limit:
+                    return jobs
+            if len(ids) < page or where is None:
                 break
         return jobs
 
-    def audit_tail(self, count: int) -> list[dict[str, Any]]:
-        entries = cast(Any, self.redis.xrevrange(AUDIT_STREAM, count=count))
-        return [json.loads(fields["entry"]) for _, fields in reversed(entries or [])]
+    def audit_tail(
+        self, count: int, *, where: Callable[[dict[str, Any]], bool] | None = None
+    ) -> list[dict[str, Any]]:
+        """The last ``count`` audit entries (that ``where`` accepts, looking at most
+        ``SCAN_LIMIT`` entries back), oldest first."""
+        if where is None:
+            entries = cast(Any, self.redis.xrevrange(AUDIT_STREAM, count=count))
+            return [json.loads(fields["entry"]) for _, fields in reversed(entries or [])]
+        found: list[dict[str, Any]] = []
+        before = "+"
+        scanned = 0
+        while len(found) < count and scanned < SCAN_LIMIT:
+            batch = cast(Any, self.redis.xrevrange(AUDIT_STREAM, max=before, count=200)) or []
+            for entry_id, fields in batch:
+                if entry_id == before:
+                    continue
+                entry = json.loads(fields["entry"])
+                if where(entry):
+                    found.append(entry)
+                    if len(found) == count:
+                        break
+            scanned += len(batch)
+            if len(batch) < 200:
+                break
+            before = batch[-1][0]
+        return list(reversed(found))
 
     def audit(self, event: str, *, by: str, **fields: Any) -> None:
         """Record something that is not a job transition (a refusal, a denied click)."""

@@ -72,6 +72,10 @@ JOB_CANCELLED = "Job {job_id} was cancelled. {reason}"
 JOB_CRASHED = "Job {job_id} failed: the worker hit an internal error (logged as {incident})."
 INTERNAL_ERROR = "Something went wrong on my side (logged as {incident}); nothing was changed."
 JOB_NOT_FOUND = "There is no job {job_id} (finished jobs are kept for a while, then dropped)."
+JOB_NOT_IN_CHANNEL = (
+    "There is no job {job_id} in this channel: jobs are answered in the channel where they were "
+    "asked."
+)
 JOB_UNREADABLE = (
     "Job {job_id}'s record could not be read (logged as {incident}); it is left out of lists "
     "and will not run."

@@ -262,11 +262,21 @@ class PolicyDocument(_Strict):
     version: int = 1
     groups: dict[str, Group] = Field(default_factory=dict)
     channels: dict[str, list[str]] = Field(default_factory=dict)
+    #: Names from ``channels`` whose members see and answer jobs from every channel (an
+    #: on-call room). Everywhere else, ``jobs``, ``audit``, approvals and cancels only reach
+    #: jobs asked in the same channel, so a job from a private channel stays in it.
+    oversight_channels: list[str] = Field(default_factory=list)
     roles: dict[str, Role]
     bindings: list[Binding] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     protected: Protected = Field(default_factory=Protected)
     limits: Limits = Field(default_factory=Limits)
+
+    def oversees(self, channel: str | None) -> bool:
+        """Whether a command from ``channel`` reaches jobs of every channel."""
+        return channel is not None and any(
+            channel in self.channels.get(name, ()) for name in self.oversight_channels
+        )
 
     @field_validator("version")
     @classmethod
@@ -287,6 +297,7 @@ class PolicyDocument(_Strict):
             check("role", [binding.role], dict(self.roles), where)
             check("group", binding.groups, dict(self.groups), where)
             check("channel", binding.channels, dict(self.channels), where)
+        check("channel", self.oversight_channels, dict(self.channels), "oversight_channels")
         approvals = [(f"rules.{r.name}", r.approval) for r in self.rules]
         approvals.append(("protected", self.protected.approval))
         for where, approval in approvals:

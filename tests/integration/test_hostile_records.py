@@ -17,9 +17,11 @@ from bot.dispatcher import Dispatcher
 from bot.jobs import JobState, Origin, index_key, job_key
 from bot.store import JobStore
 from bot.worker import Worker
+from core.errors import ConfigurationError
 from handlers.drain_models import DrainNode
 from handlers.kube import KubeClient
 from handlers.models import GetNodes, NodeTable, Request, Result
+from policies.loader import parse_policy
 from policies.model import PolicyDocument
 
 pytestmark = pytest.mark.integration
@@ -123,3 +125,42 @@ def test_refusals_from_one_person_are_audited_at_most_ten_a_minute(
     # Someone else's refusals are still audited.
     dispatcher.submit("cordon k8s-node1", user="U_OTHER", origin=SHELL)
     assert store.audit_tail(1)[0]["by"] == "U_OTHER"
+
+
+# --- Jobs stay in their channel unless policy widens it (finding 10) ------------------------------
+
+OVERSIGHT_POLICY = """
+channels:
+  oncall-room: [C0ONCALL]
+oversight_channels: [oncall-room]
+roles:
+  op: {verbs: [help, get, jobs, audit, cordon, uncordon, drain, approve, cancel]}
+bindings: [{role: op, everyone: true}]
+"""
+
+
+def test_audit_and_jobs_show_only_this_channel_except_from_an_oversight_channel(
+    store: JobStore,
+) -> None:
+    dispatcher = Dispatcher(parse_policy(OVERSIGHT_POLICY, "test"), store)
+    private = Origin(surface="slack", channel="C0PRIVATE")
+    queued = dispatcher.submit("cordon k8s-node7", user="U_A", origin=private)
+    assert queued.ok and queued.job is not None
+    public = Origin(surface="slack", channel="C0PUBLIC")
+    for command in ("jobs", "audit 50"):
+        assert "k8s-node7" not in dispatcher.submit(command, user="U_B", origin=public).text
+        assert "k8s-node7" in dispatcher.submit(command, user="U_B", origin=private).text
+        oncall = Origin(surface="slack", channel="C0ONCALL")
+        assert "k8s-node7" in dispatcher.submit(command, user="U_B", origin=oncall).text
+        assert "k8s-node7" in dispatcher.submit(command, user="U_B", origin=SHELL).text
+    refused = dispatcher.submit(f"cancel {queued.job.id}", user="U_A", origin=public)
+    assert "There is no job" in refused.text
+    cancelled = dispatcher.submit(
+        f"cancel {queued.job.id}", user="U_A", origin=Origin(surface="slack", channel="C0ONCALL")
+    )
+    assert cancelled.ok, cancelled.text
+
+
+def test_an_oversight_channel_must_name_a_defined_channel_set() -> None:
+    with pytest.raises(ConfigurationError, match="undefined channel"):
+        parse_policy("oversight_channels: [nowhere]\nroles: {r: {verbs: [get]}}\n", "test")

@@ -97,6 +97,11 @@ def carded_cordon(bot: Bot) -> Job:
 
 
 def send(bot: Bot, body: str) -> int:
+    return post(bot, body)[0]
+
+
+def post(bot: Bot, body: str) -> tuple[int, str]:
+    """A signed request to the app: its status and the body of the answer (the ack)."""
     stamp = str(int(time.time()))
     request = urllib.request.Request(
         f"{bot.url}/slack/events",
@@ -111,18 +116,22 @@ def send(bot: Bot, body: str) -> int:
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
-            return int(response.status)
+            return int(response.status), response.read().decode()
     except urllib.error.HTTPError as error:
-        return int(error.code)
+        return int(error.code), error.read().decode()
 
 
-def slash(bot: Bot, text: str, user: str) -> int:
-    return send(
+def slash(bot: Bot, text: str, user: str, channel: str = "C0OPS") -> int:
+    return slash_reply(bot, text, user, channel)[0]
+
+
+def slash_reply(bot: Bot, text: str, user: str, channel: str = "C0OPS") -> tuple[int, str]:
+    return post(
         bot,
         urllib.parse.urlencode(
             {
                 "team_id": "T1",
-                "channel_id": "C0OPS",
+                "channel_id": channel,
                 "user_id": user,
                 "command": "/k8s",
                 "text": text,
@@ -249,10 +258,13 @@ def test_card_shows_progress_while_the_job_runs(bot: Bot) -> None:
     thread = threading.Thread(target=worker.run, kwargs={"burst": True}, daemon=True)
     thread.start()
     try:
+        # The card says "running" as soon as the job starts, then the progress line.
         deadline = time.monotonic() + 10
-        while not bot.slack.calls_to("chat.update") and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not any(
+            "evicting pod" in json.dumps(c.args) for c in bot.slack.calls_to("chat.update")
+        ):
             bot.notifier.poll(block_ms=200)
-        running = bot.slack.wait_for("chat.update")
+        running = bot.slack.wait_for("chat.update", lambda c: "evicting pod" in json.dumps(c.args))
         assert ":gear: running: evicting pod default/web-1" in json.dumps(running.args["blocks"])
     finally:
         release.set()
@@ -324,3 +336,77 @@ def test_slack_429_during_progress_still_delivers_the_result_once(bot: Bot) -> N
     assert "node/n1 cordoned" in json.dumps(results[0].args)
     notifier.poll(block_ms=100)
     assert len([c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]) == 1
+
+
+# --- Every door updates the one card (issue 12, finding 11) --------------------------------------
+
+
+def _card_job_id(card: RecordedCall) -> str:
+    return next(
+        e["value"] for b in card.args["blocks"] if b["type"] == "actions" for e in b["elements"]
+    )
+
+
+def _has_approval_buttons(call: RecordedCall) -> bool:
+    """Approve / Deny are gone once the job has its approvals (Cancel may stay while queued)."""
+    return any(
+        e["action_id"] in ("k8s_approve", "k8s_deny")
+        for b in call.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    )
+
+
+def test_a_typed_approval_updates_the_card_instead_of_posting_another(bot: Bot) -> None:
+    slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
+    card = bot.slack.wait_for("chat.postMessage")
+    job_id = _card_job_id(card)
+    assert slash(bot, f"approve {job_id}", "U_B") == 200
+    bot.notifier.poll(block_ms=200)
+    updated = bot.slack.wait_for("chat.update", lambda c: "approved and queued" in str(c.args))
+    stored = json.loads(str(bot.store.redis.hget(f"k8s-chatops:job:{job_id}", "card")))
+    assert (updated.args["channel"], updated.args["ts"]) == ("C0OPS", stored["ts"])
+    assert not _has_approval_buttons(updated)
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1  # still the one card
+
+
+def test_the_shell_and_a_typed_cancel_update_the_card_too(bot: Bot) -> None:
+    slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
+    card = bot.slack.wait_for("chat.postMessage")
+    job_id = _card_job_id(card)
+    # The shell is another door to the same job.
+    shell = Dispatcher(parse_policy(POLICY, "test"), bot.store)
+    assert shell.submit(f"approve {job_id}", user="U_B", origin=Origin(surface="shell")).ok
+    bot.notifier.poll(block_ms=200)
+    approved = bot.slack.wait_for("chat.update", lambda c: "approved and queued" in str(c.args))
+    assert not _has_approval_buttons(approved)
+
+    slash(bot, "drain k8s-node2 --ignore-daemonsets", "U_A")
+    second = bot.slack.wait_for("chat.postMessage", lambda c: "k8s-node2" in str(c.args))
+    assert slash(bot, f"cancel {_card_job_id(second)}", "U_A") == 200
+    bot.notifier.poll(block_ms=200)
+    cancelled = bot.slack.wait_for(
+        "chat.update", lambda c: "k8s-node2" in str(c.args) and "cancelled" in str(c.args)
+    )
+    assert not any(b["type"] == "actions" for b in cancelled.args["blocks"])
+    assert len(bot.slack.calls_to("chat.postMessage")) == 2
+
+
+# --- Jobs stay in their channel (issue 12, finding 10) -------------------------------------------
+
+
+def test_jobs_are_answered_and_listed_only_in_their_own_channel(bot: Bot) -> None:
+    slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
+    card = bot.slack.wait_for("chat.postMessage")
+    job_id = _card_job_id(card)
+    bot.slack.reset()
+
+    for text, user in ((f"approve {job_id}", "U_B"), (f"cancel {job_id}", "U_A")):
+        status, body = slash_reply(bot, text, user, channel="C0ELSEWHERE")
+        assert status == 200
+        assert f"There is no job {job_id} in this channel" in body
+        assert bot.store.get(job_id).state is JobState.AWAITING_APPROVAL
+    elsewhere = slash_reply(bot, "jobs", "U_B", channel="C0ELSEWHERE")[1]
+    here = slash_reply(bot, "jobs", "U_B", channel="C0OPS")[1]
+    assert "drain k8s-node1" not in elsewhere
+    assert "drain k8s-node1" in here

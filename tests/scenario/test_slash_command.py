@@ -82,7 +82,8 @@ def test_slash_command_runs_on_a_worker_and_posts_to_the_channel(
     card = bot.emulator.wait_for("chat.postMessage")  # the change's team-visible card
     assert "<@U_OPS> asks: `cordon k8s-node1`" in str(card.args["blocks"])
     assert Worker(bot.store, pristine, name="w").run(burst=True) == 1
-    assert bot.notifier.poll(block_ms=100) == 1
+    # Two notifications: the card's "running" and the result.
+    assert bot.notifier.poll(block_ms=100) == 2
     posted = bot.emulator.wait_for("chat.postMessage", lambda c: bool(c.args.get("thread_ts")))
     assert posted.args["channel"] == "C0OPS"
     assert posted.args["text"] == "node/k8s-node1 cordoned"
