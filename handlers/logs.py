@@ -24,7 +24,7 @@ from typing import Any
 
 from core import messages
 from core.errors import ChatOpsError
-from core.regex import Searcher, compile_user_regex
+from core.regex import Searcher, compile_user_regex, literal_regex
 from core.selectors import selector_string
 from handlers.control import Control, OutputCaps
 from handlers.kube import JSON, KubeClient, KubeError, KubeNotFound, resource_for
@@ -82,7 +82,7 @@ class _Filters:
     @classmethod
     def of(cls, request: PodLogs) -> _Filters:
         pod = (
-            compile_user_regex(f"^{re.escape(request.resource_name or '')}$")
+            compile_user_regex(f"^{literal_regex(request.resource_name or '')}$")
             if request.resource_kind == "Pod"
             else compile_user_regex(request.query)
         )
