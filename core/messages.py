@@ -250,4 +250,6 @@ LOGS_TRUNCATED = (
     "with `--since`, `--tail`, `-i REGEX` or `-c CONTAINER`."
 )
 LOGS_FAILURES = "{count} container(s) could not be read: {details}"
+#: Appended to a log line longer than K8S_CHATOPS_LOGS_MAX_LINE_BYTES, in place of its rest.
+LOGS_LINE_CUT = " … [line cut at {limit} bytes]"
 LOGS_EXCLUDED_NAMESPACES = "Left out by policy: {namespaces}."

@@ -276,7 +276,9 @@ def fetch_target(
     fetched = _Fetched(lines=deque())
     path = _PODS.path(target.namespace, target.pod) + "/log"
     stamps: list[str] = []
-    raw = kube.stream_lines(path, query=query, timeout=_STREAM_TIMEOUT)
+    raw = kube.stream_lines(
+        path, query=query, timeout=_STREAM_TIMEOUT, max_line_bytes=control.caps.max_line_bytes
+    )
     last_key = -1
     for text, redactions in control.redactor.redact_lines(_texts(raw, stamps)):
         stamp = stamps.pop()
@@ -436,7 +438,9 @@ def _fetch_node(
     control: Control,
 ) -> _Fetched:
     fetched = _Fetched(lines=deque())
-    raw = kube.stream_lines(path, query=query, timeout=_STREAM_TIMEOUT)
+    raw = kube.stream_lines(
+        path, query=query, timeout=_STREAM_TIMEOUT, max_line_bytes=control.caps.max_line_bytes
+    )
     texts = (line.decode("utf-8", "replace").removesuffix("\r") for line in raw)
     for position, (text, redactions) in enumerate(control.redactor.redact_lines(texts)):
         fetched.fetched += 1
