@@ -1,8 +1,8 @@
 """Validation of Kubernetes names, done before anything touches Redis or the cluster.
 
-Each check walks the text once with plain string tests, the rules the API server applies
-(``k8s.io/apimachinery/pkg/util/validation``) spelled out one by one: names arrive from chat,
-so no backtracking regex sees them, and each failure says which rule it broke.
+Each check is a few plain string tests, linear in the name, spelling out one by one the rules
+the API server applies (``k8s.io/apimachinery/pkg/util/validation``): names arrive from
+chat, so no backtracking regex sees them, and each failure says which rule it broke.
 """
 
 from __future__ import annotations
