@@ -90,7 +90,11 @@ def run_worker(args: argparse.Namespace) -> int:
         max_disrupted_nodes=settings.max_disrupted_nodes,
         impersonate=settings.impersonate,
         redactor=_redactor(settings),
-        caps=OutputCaps(max_lines=settings.logs_max_lines, max_bytes=settings.logs_max_bytes),
+        caps=OutputCaps(
+            max_lines=settings.logs_max_lines,
+            max_bytes=settings.logs_max_bytes,
+            max_line_bytes=settings.logs_max_line_bytes,
+        ),
     )
     worker.install_signal_handlers()
     facts.Publisher(kube, store.redis, settings.cluster).start()

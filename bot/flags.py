@@ -7,28 +7,64 @@ checked here, so a bad value gets a sentence naming the flag before anything is 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from core import limits, messages
 from core.errors import CommandError
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+#: Longer text is refused unread: a real duration is a few characters (``1h30m``).
+MAX_DURATION_TEXT = 64
+#: The longest Go duration (int64 nanoseconds, about 292 years); kubectl refuses more too.
+MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
+_DIGITS = frozenset("0123456789")
+#: Two-letter units first, so ``ms`` is not read as ``m`` then junk. Go takes both micro signs.
+_UNIT_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "\u00b5s": 1e-6,
+    "\u03bcs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+
+
+def _digits_end(text: str, position: int) -> int:
+    while position < len(text) and text[position] in _DIGITS:
+        position += 1
+    return position
 
 
 def parse_duration(text: str) -> float:
-    """A Go duration (``0``, ``90s``, ``1h30m``, ``1.5s``) in seconds; ValueError otherwise."""
+    """A Go duration (``0``, ``90s``, ``1h30m``, ``1.5s``) in seconds; ValueError otherwise.
+
+    Read left to right, one character at a time, ASCII digits only (``float`` alone would take
+    ``inf`` or other scripts' digits); the result is finite and at most MAX_DURATION_SECONDS.
+    """
     if text == "0":
         return 0.0
+    if not text or len(text) > MAX_DURATION_TEXT:
+        raise ValueError(text)
     position, total = 0, 0.0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != position:
-            break
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        position = match.end()
-    if position != len(text) or not text:
+    while position < len(text):
+        start = position
+        position = _digits_end(text, position)
+        if position == start:
+            raise ValueError(text)
+        if text.startswith(".", position):
+            fraction = position + 1
+            position = _digits_end(text, fraction)
+            if position == fraction:
+                raise ValueError(text)
+        number = text[start:position]
+        unit = next((u for u in _UNIT_SECONDS if text.startswith(u, position)), None)
+        if unit is None:
+            raise ValueError(text)
+        position += len(unit)
+        total += float(number) * _UNIT_SECONDS[unit]
+    if not 0 <= total <= MAX_DURATION_SECONDS:
         raise ValueError(text)
     return total
 

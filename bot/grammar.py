@@ -20,7 +20,7 @@ from core import limits, messages
 from core.errors import CommandError
 from core.names import dns1123_label_problem, dns1123_subdomain_problem
 from core.regex import compile_user_regex
-from core.selectors import parse_selector
+from core.selectors import parse_field_selector, parse_selector
 from handlers.drain_models import DrainNode
 from handlers.logs_models import RESOURCE_KINDS, NodeLogs, PodLogs
 from handlers.models import CordonNode, GetNodes, UncordonNode
@@ -195,17 +195,30 @@ DRAIN_FLAGS = (
 DRAIN_USAGE = "drain NODE [--ignore-daemonsets] [--force] [--delete-emptydir-data] [...]"
 
 
+def _check_selector(flag: str, text: str, *, field: bool = False) -> None:
+    """Refuse a selector the API server would refuse, with the parser's reason."""
+    try:
+        if field:
+            parse_field_selector(text)
+        else:
+            parse_selector(text)
+    except ValueError as error:
+        raise CommandError(
+            messages.INVALID_SELECTOR.format(
+                flag=flag,
+                selector=text[:80],
+                kind="field" if field else "label",
+                detail=error,
+            )
+        ) from None
+
+
 def _parse_drain(args: list[str]) -> Parsed:
     positional, values = parse_flags("drain NODE", args, DRAIN_FLAGS, _suggest)
     node = _one_node("drain NODE", positional)
     selector = values.get("pod_selector")
     if selector is not None:
-        try:
-            parse_selector(selector)
-        except ValueError as error:
-            raise CommandError(
-                messages.INVALID_POD_SELECTOR.format(selector=selector, detail=error)
-            ) from None
+        _check_selector("--pod-selector", selector)
     return DrainNode(node=node, **values)
 
 
@@ -349,14 +362,10 @@ def _parse_logs(args: list[str]) -> Parsed:
     for state in values.get("container_states", ()):
         if state not in ("running", "waiting", "terminated", "all"):
             raise CommandError(messages.LOGS_BAD_STATE.format(value=state[:40]))
-    for field in ("selector",):
-        if values.get(field):
-            try:
-                parse_selector(str(values[field]))
-            except ValueError as error:
-                raise CommandError(
-                    messages.INVALID_POD_SELECTOR.format(selector=values[field], detail=error)
-                ) from None
+    if values.get("selector"):
+        _check_selector("--selector", str(values["selector"]))
+    if values.get("field_selector"):
+        _check_selector("--field-selector", str(values["field_selector"]), field=True)
     if values.get("node"):
         _check_name("node", str(values["node"]))
     return PodLogs(**values)

@@ -59,10 +59,12 @@ class WorkerSettings(CommonSettings):
     reclaim_idle_seconds: float = Field(default=30.0, ge=1.0)
     max_disrupted_nodes: int = Field(default=1, ge=1)
     impersonate: Literal["none", "user", "user-and-roles"] = "none"
-    #: Caps on one log reply (the newest lines are kept), and extra secret patterns to mask
-    #: (a file with one regex per line) on top of the built-in ones.
+    #: Caps on one log reply (the newest lines are kept) and on one line (its rest is
+    #: dropped as it streams), and extra secret patterns to mask (a file with one regex per
+    #: line) on top of the built-in ones.
     logs_max_lines: int = Field(default=2000, ge=1, le=100_000)
     logs_max_bytes: int = Field(default=1_000_000, ge=1000, le=50_000_000)
+    logs_max_line_bytes: int = Field(default=16 * 1024, ge=256, le=1024 * 1024)
     redact_patterns_file: Path | None = None
 
 

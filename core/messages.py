@@ -143,11 +143,55 @@ DRAIN_DRY_RUN = (
     "nothing was changed."
 )
 DRAIN_CANCELLED = "Drain of {node} cancelled; it stays cordoned. Pods left on it: {left}"
-INVALID_POD_SELECTOR = "--pod-selector={selector} must be a valid label selector: {detail}"
 INVALID_DURATION = "`{flag}={value}` is not a duration (examples: 0, 90s, 5m, 1h30m)."
 INVALID_FLAG_VALUE = "`{flag}={value}`: {detail}."
 FLAG_NEEDS_VALUE = "`{flag}` needs a value, e.g. `{flag}={example}`."
 FLAG_TAKES_NO_VALUE = "`{flag}` is a switch and takes no value, or `{flag}=true|false`."
+
+# --- Selectors (``-l``, ``--pod-selector``, ``--field-selector``, policy node selectors) -------
+INVALID_SELECTOR = "`{flag}={selector}` must be a valid {kind} selector: {detail}."
+SELECTOR_TOO_LONG = "it is {length} characters long; the limit is {limit}"
+SELECTOR_EXPECTED = "expected {expected} after `{after}` but found {found}"
+SELECTOR_EXPECTED_FIRST = "expected {expected} at the start but found {found}"
+SELECTOR_THE_END = "the end"
+SELECTOR_A_KEY = "a label key or `!KEY`"
+SELECTOR_COMMA_OR_END = "`,` or the end"
+SELECTOR_AN_OPERATOR = "`=`, `==`, `!=`, `in` or `notin`"
+SELECTOR_OPEN_PARENTHESIS = "`(`"
+SELECTOR_A_VALUE = "a value, `,` or `)`"
+SELECTOR_A_VALUE_OR_END = "a value, `,` or the end"
+SELECTOR_COMMA_OR_CLOSE = "`,` or `)`"
+SELECTOR_NO_COMPARISON = (
+    "`{operator}` compares numbers, which a LabelSelector cannot hold; use `=`, `!=`, "
+    "`in (…)` or `notin (…)`"
+)
+SELECTOR_BAD_KEY = "`{key}` is not a valid label key: {reason}"
+SELECTOR_BAD_VALUE = "`{value}` is not a valid label value: {reason}"
+FIELD_SELECTOR_NO_OPERATOR = (
+    "`{term}` has no operator; a term is FIELD=VALUE, FIELD==VALUE or FIELD!=VALUE"
+)
+FIELD_SELECTOR_BAD_PATH = (
+    "`{path}` is not a field path: letters and digits in parts joined by '.', "
+    "such as status.phase or spec.nodeName"
+)
+FIELD_SELECTOR_UNESCAPED = "in `{term}`, a `{char}` inside the value must be written `\\{char}`"
+FIELD_SELECTOR_BAD_ESCAPE = (
+    "in `{term}`, `{sequence}` is not an escape; the escapes are `\\\\`, `\\,` and `\\=`"
+)
+
+# --- Label keys and values (Kubernetes' qualified names) --------------------------------------
+#: ``{part}`` is NAME_ITSELF or NAME_AFTER_PREFIX.
+NAME_ITSELF = "it"
+NAME_AFTER_PREFIX = "the name after '/'"
+NAME_IS_EMPTY = "{part} is empty"
+NAME_TOO_LONG = "{part} is {length} characters long (the limit is {limit})"
+NAME_BAD_CHARACTERS = (
+    "{part} contains {characters}; only letters, digits, '-', '_' and '.' may appear"
+)
+NAME_BAD_ENDS = "{part} must start and end with a letter or digit"
+KEY_TOO_MANY_SLASHES = "it has more than one '/' (the form is PREFIX/NAME or NAME)"
+KEY_PREFIX_EMPTY = "the prefix before '/' is empty"
+KEY_BAD_PREFIX = "the prefix `{prefix}` is not a DNS subdomain: {reason}"
 
 # --- Settings ------------------------------------------------------------------------------------
 SETTING_MISSING = "k8s-chatops: setting {name} is missing (set it in the environment)."
@@ -214,4 +258,6 @@ LOGS_TRUNCATED = (
     "with `--since`, `--tail`, `-i REGEX` or `-c CONTAINER`."
 )
 LOGS_FAILURES = "{count} container(s) could not be read: {details}"
+#: Appended to a log line longer than K8S_CHATOPS_LOGS_MAX_LINE_BYTES, in place of its rest.
+LOGS_LINE_CUT = " … [line cut at {limit} bytes]"
 LOGS_EXCLUDED_NAMESPACES = "Left out by policy: {namespaces}."

@@ -28,3 +28,8 @@ def compile_user_regex(pattern: str) -> Searcher:
             detail = detail.decode("utf-8", "replace")
         raise ValueError(str(detail)) from None
     return compiled
+
+
+def literal_regex(text: str) -> str:
+    """A pattern that matches ``text`` character for character, escaped by RE2 itself."""
+    return str(re2.escape(text))

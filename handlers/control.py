@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.redaction import Redactor, build_redactor
+from handlers.lines import MAX_LINE_BYTES
 
 
 def _ignore(message: str) -> None:
@@ -23,6 +24,8 @@ class OutputCaps:
 
     max_lines: int = 2000
     max_bytes: int = 1_000_000
+    #: Bytes kept of one line; the rest is read, dropped, and the cut marked.
+    max_line_bytes: int = MAX_LINE_BYTES
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from urllib3 import HTTPHeaderDict
 
 from core import messages
 from core.errors import ChatOpsError, ConfigurationError
+from handlers.lines import MAX_LINE_BYTES, split_lines
 
 JSON = dict[str, Any]
 _BODY_LIMIT = 300
@@ -203,9 +204,11 @@ class KubeClient:
         *,
         query: Query | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        max_line_bytes: int = MAX_LINE_BYTES,
     ) -> Iterator[bytes]:
         """GET a text body (a container log) and yield it line by line, without the newline,
-        as it arrives: a long log never sits in memory whole."""
+        as it arrives: a long log never sits in memory whole, nor does one long line (each is
+        cut at ``max_line_bytes``, see :mod:`handlers.lines`)."""
         response = self._send(
             "GET",
             path,
@@ -215,18 +218,12 @@ class KubeClient:
             timeout=timeout,
             accept="*/*",
         )
-        pending = b""
         try:
-            for chunk in response.response.stream(65536):
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                yield from lines
+            yield from split_lines(response.response.stream(65536), max_line_bytes)
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise _unavailable(error, self.server, "GET", path) from error
         finally:
             response.response.release_conn()
-        if pending:
-            yield pending
 
     def _send(
         self,

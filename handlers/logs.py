@@ -24,7 +24,7 @@ from typing import Any
 
 from core import messages
 from core.errors import ChatOpsError
-from core.regex import Searcher, compile_user_regex
+from core.regex import Searcher, compile_user_regex, literal_regex
 from core.selectors import selector_string
 from handlers.control import Control, OutputCaps
 from handlers.kube import JSON, KubeClient, KubeError, KubeNotFound, resource_for
@@ -82,7 +82,7 @@ class _Filters:
     @classmethod
     def of(cls, request: PodLogs) -> _Filters:
         pod = (
-            compile_user_regex(f"^{re.escape(request.resource_name or '')}$")
+            compile_user_regex(f"^{literal_regex(request.resource_name or '')}$")
             if request.resource_kind == "Pod"
             else compile_user_regex(request.query)
         )
@@ -276,7 +276,9 @@ def fetch_target(
     fetched = _Fetched(lines=deque())
     path = _PODS.path(target.namespace, target.pod) + "/log"
     stamps: list[str] = []
-    raw = kube.stream_lines(path, query=query, timeout=_STREAM_TIMEOUT)
+    raw = kube.stream_lines(
+        path, query=query, timeout=_STREAM_TIMEOUT, max_line_bytes=control.caps.max_line_bytes
+    )
     last_key = -1
     for text, redactions in control.redactor.redact_lines(_texts(raw, stamps)):
         stamp = stamps.pop()
@@ -436,7 +438,9 @@ def _fetch_node(
     control: Control,
 ) -> _Fetched:
     fetched = _Fetched(lines=deque())
-    raw = kube.stream_lines(path, query=query, timeout=_STREAM_TIMEOUT)
+    raw = kube.stream_lines(
+        path, query=query, timeout=_STREAM_TIMEOUT, max_line_bytes=control.caps.max_line_bytes
+    )
     texts = (line.decode("utf-8", "replace").removesuffix("\r") for line in raw)
     for position, (text, redactions) in enumerate(control.redactor.redact_lines(texts)):
         fetched.fetched += 1

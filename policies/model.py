@@ -10,7 +10,6 @@ Everything is validated when the file is loaded; :mod:`policies.engine` decides.
 from __future__ import annotations
 
 import fnmatch
-import re
 from datetime import time, timedelta
 from enum import StrEnum
 from typing import Literal
@@ -42,8 +41,8 @@ VERBS: dict[str, Access] = {
     "approve": Access.WRITE,
 }
 ALL = "*"
-_DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DIGITS = frozenset("0123456789")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -56,11 +55,21 @@ def _check_verbs(verbs: list[str]) -> list[str]:
     return verbs
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` and ``int`` also take other scripts' digits."""
+    return bool(text) and set(text) <= _DIGITS
+
+
 def parse_duration(text: str) -> timedelta:
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise ValueError(f"{text!r} is not a duration like 30m, 1h or 2d")
-    return timedelta(seconds=int(match.group(1)) * _UNIT[match.group(2)])
+    """``30m``, ``1h``, ``2d``: a whole number and one unit, as the policy file writes them."""
+    stripped = text.strip()
+    number, unit = stripped[:-1], stripped[-1:]
+    try:
+        if _is_number(number) and unit in _UNIT:
+            return timedelta(seconds=int(number) * _UNIT[unit])
+    except OverflowError:
+        pass
+    raise ValueError(f"{text!r} is not a duration like 30m, 1h or 2d")
 
 
 class _Strict(BaseModel):
@@ -249,7 +258,9 @@ class Limits(_Strict):
     @field_validator("max_unschedulable")
     @classmethod
     def _count_or_percent(cls, value: int | str | None) -> int | str | None:
-        if isinstance(value, str) and not re.fullmatch(r"\d{1,3}%", value):
+        if isinstance(value, str) and not (
+            value.endswith("%") and len(value) <= 4 and _is_number(value[:-1])
+        ):
             raise ValueError("max_unschedulable is a number of nodes or a percentage like 10%")
         if isinstance(value, int) and value < 1:
             raise ValueError("max_unschedulable must be at least 1")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import grammar
-from bot.flags import parse_duration
+from bot.flags import MAX_DURATION_SECONDS, parse_duration
 from core.errors import CommandError
 from core.selectors import matches, parse_selector
 from handlers import drain_filters as filters
@@ -159,10 +162,47 @@ def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("text", ["30", "5x", "m5", "", "1h 30m"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "30",
+        "5x",
+        "m5",
+        "",
+        "1h 30m",
+        "-5m",
+        "1.s",
+        ".5s",
+        "1e9s",
+        "inf",
+        "nan",
+        "infh",
+        "\u0663s",  # an Arabic-Indic 3: float() reads it, Go does not
+        "9" * 400 + "h",  # was inf, then an OverflowError where it was rounded
+        "1s" * 33,  # 66 characters of text
+        "2562048h",  # one hour past the longest Go duration
+    ],
+)
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_parse_duration_takes_up_to_the_longest_go_duration() -> None:
+    assert pytest.approx(2562047 * 3600 + 47 * 60 + 16.854775807) == MAX_DURATION_SECONDS
+    assert parse_duration("2562047h") == 2562047 * 3600
+    assert parse_duration("1h" * 32) == 32 * 3600
+    assert parse_duration("1.5µs") == parse_duration("1.5μs") == parse_duration("1.5us")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=st.one_of(st.text(max_size=80), st.text("0123456789.smhnuµ", max_size=80)))
+def test_parse_duration_gives_a_finite_bounded_number_or_a_value_error(text: str) -> None:
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        return
+    assert math.isfinite(seconds) and 0 <= seconds <= MAX_DURATION_SECONDS
 
 
 def test_drain_grammar_accepts_kubectls_flags() -> None:

@@ -212,6 +212,7 @@ def test_node_logs_read_the_kubelet_unless_told_otherwise() -> None:
         ("logs web --container-state running,Running", "`Running` is not a state"),
         ("logs web --since 1d", "`--since=1d` is not a duration (examples: 0, 90s, 5m, 1h30m)."),
         ("logs web --since=-5m", "`--since=-5m` is not a duration"),
+        ("logs api --since " + "9" * 400 + "h", "is not a duration"),
         ("logs web --tail -2", "`--tail=-2`: must be at least -1."),
         ("logs web --tail lots", "`--tail=lots`: not a whole number."),
         ("logs web --max-log-requests 0", "`--max-log-requests=0`: must be at least 1."),

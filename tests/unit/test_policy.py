@@ -334,6 +334,14 @@ def test_shipped_policy_files_load() -> None:
             "    - {start: '09:00', end: '17:00', timezone: Mars/Olympus}\n",
             "unknown time zone 'Mars/Olympus'",
         ),
+        (
+            "roles: {a: {verbs: [get]}}\nlimits:\n  rate: {requests: 1, per: 99999999999999999d}\n",
+            "'99999999999999999d' is not a duration like 30m, 1h or 2d",
+        ),
+        (
+            "roles: {a: {verbs: [get]}}\nlimits: {max_unschedulable: '\u0661\u0660%'}\n",
+            "line 2, limits.max_unschedulable",
+        ),
         ("version: 2\nroles: {a: {verbs: [get]}}\n", "version 2 is not supported"),
         ("roles: [unclosed", "line 1, column 17"),
     ],
