@@ -12,6 +12,7 @@ from typing import Any
 
 from core import messages
 from core.errors import CommandError
+from core.text import code
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -54,26 +55,28 @@ def _convert(flag: Flag, value: str) -> Any:
     if flag.kind == "switch":
         if value.lower() in ("true", "false"):
             return value.lower() == "true"
-        raise CommandError(messages.FLAG_TAKES_NO_VALUE.format(flag=shown))
+        raise CommandError(
+            messages.FLAG_TAKES_NO_VALUE.format(flag=code(shown), forms=code(f"{shown}=true|false"))
+        )
     if flag.kind == "int":
         try:
             number = int(value)
         except ValueError:
             raise CommandError(
                 messages.INVALID_FLAG_VALUE.format(
-                    flag=shown, value=value, detail="not a whole number"
+                    setting=code(f"{shown}={value}"), detail="not a whole number"
                 )
             ) from None
         if flag.minimum is not None and number < flag.minimum:
             raise CommandError(
                 messages.INVALID_FLAG_VALUE.format(
-                    flag=shown, value=value, detail=f"must be at least {flag.minimum}"
+                    setting=code(f"{shown}={value}"), detail=f"must be at least {flag.minimum}"
                 )
             )
         if flag.maximum is not None and number > flag.maximum:
             raise CommandError(
                 messages.INVALID_FLAG_VALUE.format(
-                    flag=shown, value=value, detail=f"must be at most {flag.maximum}"
+                    setting=code(f"{shown}={value}"), detail=f"must be at most {flag.maximum}"
                 )
             )
         return number
@@ -81,11 +84,13 @@ def _convert(flag: Flag, value: str) -> Any:
         try:
             return parse_duration(value)
         except ValueError:
-            raise CommandError(messages.INVALID_DURATION.format(flag=shown, value=value)) from None
+            raise CommandError(
+                messages.INVALID_DURATION.format(setting=code(f"{shown}={value}"))
+            ) from None
     if flag.kind == "choice" and value not in flag.choices:
         raise CommandError(
             messages.INVALID_FLAG_VALUE.format(
-                flag=shown, value=value, detail="must be one of " + ", ".join(flag.choices)
+                setting=code(f"{shown}={value}"), detail="must be one of " + ", ".join(flag.choices)
             )
         )
     return value
@@ -108,7 +113,7 @@ def parse_flags(
         flag = by_name.get(name)
         if flag is None or (flag.short == name) != (not word.startswith("--")):
             raise CommandError(
-                messages.UNKNOWN_FLAG.format(command=usage, flag=word.split("=")[0])
+                messages.UNKNOWN_FLAG.format(command=code(usage), flag=code(word.split("=")[0]))
                 + suggest(name, sorted(f.name for f in table))
             )
         if flag.kind == "switch":
@@ -118,7 +123,9 @@ def parse_flags(
             value = next(words, "")
             if not value or value.startswith("--"):
                 raise CommandError(
-                    messages.FLAG_NEEDS_VALUE.format(flag=f"--{flag.name}", example=flag.example)
+                    messages.FLAG_NEEDS_VALUE.format(
+                        flag=code(f"--{flag.name}"), example=code(f"--{flag.name}={flag.example}")
+                    )
                 )
         if flag.repeat:
             parts = value.split(",") if flag.split else [value]

@@ -5,6 +5,9 @@ a few milliseconds), always within Slack's 3 seconds; errors are ephemeral to th
 typed the command. Results are posted by :class:`SlackNotifier`, which reads finished jobs
 from a Redis consumer group, so any number of bot replicas can run and each result is posted
 by exactly one of them.
+
+Everything sent to Slack passes ``bot.slack_text`` on the way out: the dispatcher's replies and
+the rendered results are plain text for any surface, so they are escaped here, as a whole.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from bot.jobs import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobState, Origin, job_key
 from bot.queue import read_group
 from bot.render import is_tabular, render_job
 from bot.settings import SlackSettings
+from bot.slack_text import code_block, code_span, escape, fit
 from bot.store import JobStore
 from core.errors import JobNotFound
 from handlers.logs_models import LogsResult
@@ -133,7 +137,7 @@ def create_app(
             origin=origin,
             idempotency=key if command.get("trigger_id") else None,
         )
-        ack(response_type="ephemeral", text=reply.text)
+        ack(response_type="ephemeral", text=escape(reply.text))
         # After the ack (Slack's 3 seconds are safe): changes get a card the whole channel sees;
         # reads are simply answered in the channel when their job is done.
         job = reply.job
@@ -158,7 +162,7 @@ def create_app(
             origin=Origin(surface="slack", channel=channel),
         )
         if not reply.ok and channel:
-            client.chat_postEphemeral(channel=channel, user=user, text=reply.text)
+            client.chat_postEphemeral(channel=channel, user=user, text=escape(reply.text))
             return
         refresh_card(client, dispatcher.store, job_id)
 
@@ -200,11 +204,17 @@ def refresh_card(client: WebClient, store: JobStore, job_id: str, summary: str =
 
 
 def job_caption(job: Job) -> str:
-    return f"Job {job.id} · `{job.request.command_text()}` · requested by <@{job.requester}>"
+    command = code_span(job.request.command_text(), 2000)
+    return f"Job {job.id} · {command} · requested by <@{escape(job.requester)}>"
 
 
-def result_blocks(job: Job, text: str) -> list[dict[str, Any]]:
-    body = f"```{text}```" if is_tabular(job) else text
+def result_body(job: Job, text: str) -> str:
+    """A result as Slack section text: escaped, and tables in a fixed-width block."""
+    return code_block(text) if is_tabular(job) else escape(text)
+
+
+def result_blocks(job: Job, body: str) -> list[dict[str, Any]]:
+    """``body`` (already Slack text) and the job's caption under it."""
     blocks = [
         SectionBlock(text=MarkdownTextObject(text=body)),
         ContextBlock(elements=[MarkdownTextObject(text=job_caption(job))]),
@@ -322,26 +332,23 @@ class SlackNotifier:
     def _post_logs(self, job: Job, result: LogsResult, channel: str, thread_ts: str | None) -> None:
         """The summary as a message, and the lines in its thread: a code block when short, a
         ``.log`` / ``.jsonl`` file when long (phones open files; walls of text bury a thread)."""
-        head = render_logs.summary(result)
+        head = fit(render_logs.summary(result), _SECTION_LIMIT)
         posted = self.client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=head[:_SECTION_LIMIT],
-            blocks=result_blocks(job, head[:_SECTION_LIMIT]),
+            channel=channel, thread_ts=thread_ts, text=head, blocks=result_blocks(job, head)
         )
         lines = render_logs.body(result)
         if not lines:
             return
         thread = thread_ts or str(posted["ts"])
         if _short_enough_for_a_message(lines):
-            self.client.chat_postMessage(channel=channel, thread_ts=thread, text=f"```{lines}```")
+            self.client.chat_postMessage(channel=channel, thread_ts=thread, text=code_block(lines))
             return
         self.client.files_upload_v2(
             channel=channel,
             thread_ts=thread,
             content=lines,
             filename=render_logs.file_name(job.id, result),
-            title=f"{job.request.command_text()[:200]}",
+            title=fit(job.request.command_text(), 200),
         )
 
     def _post(self, job: Job, text: str) -> bool:
@@ -358,7 +365,8 @@ class SlackNotifier:
         if isinstance(job.result, LogsResult):
             self._post_logs(job, job.result, channel, thread_ts)
             return True
-        if len(text) > _SECTION_LIMIT:
+        body = result_body(job, text)
+        if len(body) > _SECTION_LIMIT:
             self.client.files_upload_v2(
                 channel=channel,
                 thread_ts=thread_ts,
@@ -368,10 +376,7 @@ class SlackNotifier:
             )
             return True
         self.client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=text[:_SECTION_LIMIT],
-            blocks=result_blocks(job, text),
+            channel=channel, thread_ts=thread_ts, text=escape(text), blocks=result_blocks(job, body)
         )
         return True
 

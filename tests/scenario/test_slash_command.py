@@ -4,23 +4,29 @@ worker against the sandbox, and posted to the local Slack Web API emulator."""
 from __future__ import annotations
 
 import itertools
+import json
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
-from slack_bot import BOT_TOKEN, SIGNING_SECRET, Bot
+from slack_bot import BOT_TOKEN, SIGNING_SECRET, Bot, serve_bot
 from slack_sdk.signature import SignatureVerifier
 
 from bot import jobs
 from bot.settings import SlackSettings, load
 from bot.slack_app import SlackNotifier, web_client
+from bot.store import JobStore
 from bot.worker import Worker
 from handlers.control import Control
 from handlers.kube import KubeClient, resource_for
+from handlers.logs_models import LogsResult
 from handlers.models import NodeTable, Request, Result
+from policies.loader import parse_policy
 
 pytestmark = pytest.mark.integration
 
@@ -242,3 +248,76 @@ def test_results_in_one_channel_are_paced_about_one_per_second(bot: Bot) -> None
     times = [c.at for c in bot.emulator.calls_to("chat.postMessage")]
     assert len(times) == 3
     assert all(later - earlier >= 0.95 for earlier, later in itertools.pairwise(times))
+
+
+APPROVALS_POLICY = """
+roles:
+  op: {verbs: [help, get, jobs, audit, logs, cordon, drain, approve, cancel]}
+bindings: [{role: op, users: [U_A, U_B]}]
+rules:
+  - name: drain-needs-one
+    verbs: [drain]
+    effect: require_approval
+    approval: {count: 1, approvers: {roles: [op]}, expires_in: 1h}
+"""
+HOSTILE = ("<!channel>", "<!here>", "<@U0EVIL>")
+
+
+@pytest.fixture
+def approvals_bot(
+    monkeypatch: pytest.MonkeyPatch, policy_file: Path, redis_url: str, store: JobStore
+) -> Iterator[Bot]:
+    yield from serve_bot(
+        monkeypatch, policy_file, redis_url, store, parse_policy(APPROVALS_POLICY, "test")
+    )
+
+
+def no_pods(request: Request, kube: KubeClient, control: Control) -> Result:
+    """What the logs handler answers when nothing matches: the summary repeats the query."""
+    return LogsResult(source=request.command_text(), lines=[])
+
+
+def ephemeral_text(body: str) -> str:
+    return str(json.loads(body)["text"])
+
+
+def test_user_text_never_mentions_anyone_in_the_bots_voice(approvals_bot: Bot) -> None:
+    bot = approvals_bot
+    answers = []
+
+    def say(text: str, user: str = "U_A") -> str:
+        status, body = slash_command(bot, text, user=user, trigger=f"t-{time.monotonic_ns()}")
+        assert status == 200
+        answers.append(ephemeral_text(body))
+        return answers[-1]
+
+    # A log query whose backtick would close the code span around it in the channel summary.
+    say("logs 'zz`<!channel> prod is down`'")
+    Worker(bot.store, None, name="w", perform=no_pods).run(burst=True)  # type: ignore[arg-type]
+    bot.notifier.poll(block_ms=100)
+    summary = bot.emulator.wait_for("chat.postMessage")
+    # A pod selector on an approval card; approval and denial reasons.
+    say("drain k8s-node1 --pod-selector='app in (x`<!here>,<@U0EVIL>)'")
+    say("drain k8s-node2 --pod-selector='app in (y`<!channel>)'")
+    bot.emulator.wait_for("chat.postMessage", lambda c: "k8s-node2" in json.dumps(c.args))
+    say("approve 2 <!here> <@U0EVIL> `ok` & go", user="U_B")
+    say("deny 3 <!channel> nope", user="U_B")
+    approved = bot.emulator.wait_for("chat.postMessage", lambda c: "Approved by" in str(c.args))
+    # Refusals and the audit trail quote user text back.
+    say("cordon '<!channel>'")
+    say("frobnicate <@U0EVIL>")
+    say("audit")
+
+    recorded = [json.dumps(call.args, ensure_ascii=False) for call in bot.emulator.calls]
+    everything = "\n".join(recorded + answers)
+    assert [h for h in HOSTILE if h in everything] == []
+    assert "&amp;lt;" not in everything  # escaped once, not twice
+    assert "`logs 'zz\u02cb&lt;!channel&gt; prod is down\u02cb'`" in summary.args["text"]
+    card = next(r for r in recorded if "k8s-node1" in r)
+    assert "(x\u02cb&lt;!here&gt;,&lt;@U0EVIL&gt;)" in card
+    assert "(&lt;!here&gt; &lt;@U0EVIL&gt; `ok` &amp; go)" in json.dumps(
+        approved.args["blocks"], ensure_ascii=False
+    )
+    assert "denied by U_B (&lt;!channel&gt; nope)" in answers[4]
+    assert "`&lt;!channel&gt;` is not a valid node name" in answers[5]
+    assert "`logs 'zz\u02cb&lt;!channel&gt; prod is down\u02cb'`" in answers[7]  # the audit
