@@ -88,13 +88,42 @@ NO_AUDIT = "The audit trail is empty."
 JOB_TIMED_OUT = "No result for job {job_id} after {seconds}s; it is still queued or running."
 
 # --- Kubernetes -----------------------------------------------------------------------------------
-KUBE_API_ERROR = "The Kubernetes API refused {method} {path} ({status}): {detail}"
-KUBE_UNREACHABLE = "The Kubernetes API server at {server} can't be reached."
-KUBE_FORBIDDEN = (
-    "The cluster refused: {detail}. The cluster's own RBAC applies to chat requests; ask a "
-    "cluster admin for that permission."
+# No sentence here names the API server's address, a request path or the worker's identity:
+# those go to the log, under the incident id the sentence shows.
+LOGGED_AS = "(logged as {incident})"
+KUBE_API_ERROR = "The Kubernetes API refused this ({status}): {detail}"
+KUBE_UNREACHABLE = (
+    "The Kubernetes API server can't be reached; nothing was changed after that point "
+    "(logged as {incident})."
 )
-KUBE_TIMEOUT = "The Kubernetes API server at {server} did not answer {method} {path} in time."
+KUBE_TIMEOUT = (
+    "The Kubernetes API server did not answer in time; nothing was changed after that point "
+    "(logged as {incident})."
+)
+KUBE_SERVER_ERROR = (
+    "The Kubernetes API server failed this request ({status}); nothing was changed after that "
+    "point (logged as {incident})."
+)
+KUBE_UNAUTHORIZED = (
+    "The cluster did not accept the worker's credentials; ask a cluster admin to check them "
+    "(logged as {incident})."
+)
+KUBE_FORBIDDEN = (
+    "The cluster refused this: {detail}. The cluster's own RBAC applies to chat requests; ask a "
+    "cluster admin for that permission (logged as {incident})."
+)
+KUBE_ANSWER_LOGGED = "a {status} answer, logged as {incident}"
+KUBE_NOT_ALLOWED = "{actor} is not allowed to {action}"
+KUBE_ACTOR_WORKER = "the worker"
+KUBE_ACTOR_REQUESTER = "your identity in the cluster ({user})"
+KUBE_ACTION = "{verb} {resource}"
+KUBE_IN_NAMESPACE = "{action} in namespace {namespace}"
+#: Permissions better said in words than as a verb on a subresource.
+KUBE_SPECIAL_ACTIONS = {
+    ("create", "pods/eviction"): "evict pods",
+    ("get", "pods/log"): "read the logs of pods",
+    ("get", "nodes/proxy"): "read node logs (nodes/proxy)",
+}
 KUBE_UNKNOWN_KIND = "Kind {kind} is not one this bot works with."
 KUBECONFIG_MISSING = (
     "No cluster credentials: set KUBECONFIG (or run inside a cluster with a service account)."
