@@ -38,7 +38,8 @@ from bot.render import is_tabular, render_job
 from bot.settings import SlackSettings
 from bot.slack_text import code_block, code_span, escape, fit
 from bot.store import JobStore
-from core.errors import JobNotFound
+from core import messages
+from core.errors import ConfigurationError, JobNotFound
 from handlers.logs_models import LogsResult
 from policies.model import PolicyDocument
 
@@ -116,9 +117,16 @@ def create_app(
     *,
     verify_requests: bool = True,
 ) -> App:
+    secret = settings.slack_signing_secret.get_secret_value()
+    if verify_requests and not secret.strip():
+        raise ConfigurationError(
+            messages.SETTING_EMPTY.format(
+                name="SLACK_SIGNING_SECRET", why=messages.NEEDED_TO_VERIFY_REQUESTS
+            )
+        )
     app = App(
         client=client,
-        signing_secret=settings.slack_signing_secret.get_secret_value() or None,
+        signing_secret=secret or None,
         request_verification_enabled=verify_requests,
     )
 

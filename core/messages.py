@@ -173,6 +173,10 @@ FLAG_TAKES_NO_VALUE = "{flag} is a switch and takes no value, or {forms}."
 # --- Settings ------------------------------------------------------------------------------------
 SETTING_MISSING = "k8s-chatops: setting {name} is missing (set it in the environment)."
 SETTING_INVALID = "k8s-chatops: setting {name} is invalid: {detail}"
+SETTING_EMPTY = "k8s-chatops: setting {name} is empty; {why}"
+NEEDED_TO_CALL_SLACK = "the bot needs it to talk to Slack."
+NEEDED_TO_VERIFY_REQUESTS = "HTTP mode needs it to check that requests come from Slack."
+NEEDED_FOR_SOCKET_MODE = "Socket Mode needs it to connect to Slack."
 
 # --- Sandbox -------------------------------------------------------------------------------------
 SANDBOX_NO_GO = "The sandbox is built from Go modules, but `go` is not on PATH."

@@ -321,3 +321,33 @@ def test_user_text_never_mentions_anyone_in_the_bots_voice(approvals_bot: Bot) -
     assert "denied by U_B (&lt;!channel&gt; nope)" in answers[4]
     assert "`&lt;!channel&gt;` is not a valid node name" in answers[5]
     assert "`logs 'zz\u02cb&lt;!channel&gt; prod is down\u02cb'`" in answers[7]  # the audit
+
+
+def post_signed(bot: Bot, body: str, timestamp: str) -> int:
+    """A request whose timestamp header is ``timestamp``, signed over that very value."""
+    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=timestamp, body=body)
+    request = urllib.request.Request(
+        f"{bot.url}/slack/events",
+        data=body.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+@pytest.mark.parametrize("stamp", ["soon", "", "1e9", "12.5", "9" * 5000])
+def test_a_timestamp_that_is_not_a_number_gets_401(
+    bot: Bot, redis_client: redis.Redis, stamp: str
+) -> None:
+    body = urllib.parse.urlencode(
+        {"team_id": "T0TEAM", "user_id": "U_OPS", "command": "/k8s", "text": "cordon k8s-node1"}
+    )
+    assert post_signed(bot, body, stamp) == 401
+    assert redis_client.get("k8s-chatops:job-seq") is None
