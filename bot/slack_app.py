@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from typing import Any
@@ -51,6 +52,8 @@ _SECTION_LIMIT = 2900
 #: Log lines up to this size go in the thread as a code block; more go as a file.
 LOG_BLOCK_CHARS = 2800
 LOG_BLOCK_LINES = 40
+#: A button's value is a job id and nothing else: it becomes part of a command.
+_JOB_ID = re.compile(r"[0-9]{1,12}")
 
 
 def web_client(settings: SlackSettings, *, wait_on_rate_limit: bool = True) -> WebClient:
@@ -164,6 +167,19 @@ def create_app(
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         job_id = str(action.get("value", ""))
+        if not _JOB_ID.fullmatch(job_id):
+            # Our buttons carry a job id; anything else was not made by us.
+            log.warning(
+                "refused %s from %s: value %r is not a job id",
+                action["action_id"],
+                user,
+                job_id[:40],
+            )
+            if channel:
+                client.chat_postEphemeral(
+                    channel=channel, user=user, text=escape(messages.BUTTON_NOT_A_JOB)
+                )
+            return
         reply = dispatcher.submit(
             f"{verb[action['action_id']]} {job_id}",
             user=user,

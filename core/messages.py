@@ -85,6 +85,7 @@ CANCEL_FINISHED = "Job {job_id} already ended ({state}); nothing to cancel."
 CANCEL_NOT_YOURS = "Job {job_id} is {requester}'s; you need the `cancel` permission to stop it."
 NO_JOBS = "No jobs yet."
 NO_AUDIT = "The audit trail is empty."
+BUTTON_NOT_A_JOB = "That button does not name a job, so nothing was done."
 JOB_TIMED_OUT = "No result for job {job_id} after {seconds}s; it is still queued or running."
 
 # --- Kubernetes -----------------------------------------------------------------------------------

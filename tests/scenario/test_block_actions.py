@@ -54,15 +54,9 @@ class Bot:
     notifier: SlackNotifier
 
 
-@pytest.fixture
-def bot(
-    monkeypatch: pytest.MonkeyPatch,
-    store: JobStore,
-    redis_url: str,
-    policy_file: Path,
-    kube: KubeClient,
+def serve(
+    monkeypatch: pytest.MonkeyPatch, store: JobStore, redis_url: str, policy_file: Path
 ) -> Iterator[Bot]:
-    facts.publish(kube, store.redis, "sandbox")
     with SlackEmulator(valid_tokens=[TOKEN]) as slack:
         server, client = serve_slack_app(
             monkeypatch,
@@ -82,6 +76,20 @@ def bot(
             )
         finally:
             server.close()
+
+
+@pytest.fixture
+def clusterless_bot(
+    monkeypatch: pytest.MonkeyPatch, store: JobStore, redis_url: str, policy_file: Path
+) -> Iterator[Bot]:
+    """The app without node facts: enough for what never reaches a worker."""
+    yield from serve(monkeypatch, store, redis_url, policy_file)
+
+
+@pytest.fixture
+def bot(clusterless_bot: Bot, kube: KubeClient) -> Bot:
+    facts.publish(kube, clusterless_bot.store.redis, "sandbox")
+    return clusterless_bot
 
 
 def carded_cordon(bot: Bot) -> Job:
@@ -133,7 +141,15 @@ def slash(bot: Bot, text: str, user: str) -> int:
     )
 
 
-def click(bot: Bot, card: RecordedCall, action_id: str, user: str) -> int:
+def click(
+    bot: Bot,
+    card: RecordedCall,
+    action_id: str,
+    user: str,
+    *,
+    value: str | None = None,
+) -> int:
+    """Click a button of ``card``, or forge one: ``value`` replaces the button's own."""
     button = next(
         e
         for block in card.args["blocks"]
@@ -153,7 +169,7 @@ def click(bot: Bot, card: RecordedCall, action_id: str, user: str) -> int:
         "actions": [
             {
                 "action_id": action_id,
-                "value": button["value"],
+                "value": button["value"] if value is None else value,
                 "type": "button",
                 "block_id": "b",
                 "action_ts": "1",
@@ -324,3 +340,30 @@ def test_slack_429_during_progress_still_delivers_the_result_once(bot: Bot) -> N
     assert "node/n1 cordoned" in json.dumps(results[0].args)
     notifier.poll(block_ms=100)
     assert len([c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]) == 1
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value"),
+    [
+        ("k8s_approve", "1 --force"),
+        ("k8s_approve", "1; drain x"),
+        ("k8s_deny", "1 <!channel>"),
+        ("k8s_cancel", "1; drain x"),
+        ("k8s_approve", ""),
+        ("k8s_approve", "\u0661"),
+    ],
+)
+def test_a_forged_button_value_is_refused_and_changes_nothing(
+    clusterless_bot: Bot, action_id: str, value: str
+) -> None:
+    bot = clusterless_bot
+    slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
+    card = bot.slack.wait_for("chat.postMessage")
+    history = bot.store.get("1").history
+    assert click(bot, card, action_id, "U_B", value=value) == 200
+    refusal = bot.slack.wait_for("chat.postEphemeral")
+    assert refusal.args["user"] == "U_B"
+    assert refusal.args["text"] == "That button does not name a job, so nothing was done."
+    job = bot.store.get("1")
+    assert job.state is JobState.AWAITING_APPROVAL and job.history == history
+    assert bot.slack.calls_to("chat.update") == []
