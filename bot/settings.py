@@ -12,6 +12,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import (
     AfterValidator,
     AliasChoices,
+    BeforeValidator,
     Field,
     SecretStr,
     ValidationError,
@@ -64,6 +65,10 @@ class SlackSettings(ChatSettings):
         default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN")
     )
     slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://.+/$")
+    #: The workspace the app is installed in; when set, requests from any other are refused.
+    slack_team_id: Annotated[str | None, BeforeValidator(lambda value: value or None)] = Field(
+        default=None, validation_alias=AliasChoices("SLACK_TEAM_ID"), pattern=r"^T[A-Z0-9]+$"
+    )
 
 
 class SlackSocketSettings(SlackSettings):

@@ -17,10 +17,11 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -113,6 +114,31 @@ class SlackGroups:
         )
 
 
+def only_from(team_id: str) -> Callable[..., BoltResponse]:
+    """Bolt middleware: requests from any workspace but ``team_id`` are answered with a refusal
+    and go no further (nothing is queued, nothing is posted to either workspace)."""
+
+    def only_our_workspace(
+        context: BoltContext, body: dict[str, Any], next_: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        if context.team_id == team_id:
+            return next_()
+        log.warning(
+            "refused a %s from workspace %s (user %s): this app is installed in %s",
+            body.get("type") or "slash command",
+            context.team_id,
+            context.user_id,
+            team_id,
+        )
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": messages.WRONG_WORKSPACE}),
+            headers={"content-type": ["application/json;charset=utf-8"]},
+        )
+
+    return only_our_workspace
+
+
 def create_app(
     settings: SlackSettings,
     dispatcher: Dispatcher,
@@ -132,6 +158,8 @@ def create_app(
         signing_secret=secret or None,
         request_verification_enabled=verify_requests,
     )
+    if settings.slack_team_id:
+        app.middleware(only_from(settings.slack_team_id))
 
     @app.command("/k8s")
     def on_k8s(ack: Ack, command: dict[str, Any]) -> None:

@@ -86,6 +86,7 @@ CANCEL_NOT_YOURS = "Job {job_id} is {requester}'s; you need the `cancel` permiss
 NO_JOBS = "No jobs yet."
 NO_AUDIT = "The audit trail is empty."
 BUTTON_NOT_A_JOB = "That button does not name a job, so nothing was done."
+WRONG_WORKSPACE = "This app is not installed in that workspace."
 JOB_TIMED_OUT = "No result for job {job_id} after {seconds}s; it is still queued or running."
 
 # --- Kubernetes -----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -87,6 +88,14 @@ def clusterless_bot(
 
 
 @pytest.fixture
+def one_team_bot(
+    monkeypatch: pytest.MonkeyPatch, store: JobStore, redis_url: str, policy_file: Path
+) -> Iterator[Bot]:
+    monkeypatch.setenv("SLACK_TEAM_ID", "T1")
+    yield from serve(monkeypatch, store, redis_url, policy_file)
+
+
+@pytest.fixture
 def bot(clusterless_bot: Bot, kube: KubeClient) -> Bot:
     facts.publish(kube, clusterless_bot.store.redis, "sandbox")
     return clusterless_bot
@@ -148,6 +157,7 @@ def click(
     user: str,
     *,
     value: str | None = None,
+    team: str = "T1",
 ) -> int:
     """Click a button of ``card``, or forge one: ``value`` replaces the button's own."""
     button = next(
@@ -160,7 +170,7 @@ def click(
     payload = {
         "type": "block_actions",
         "user": {"id": user},
-        "team": {"id": "T1"},
+        "team": {"id": team},
         "channel": {"id": "C0OPS"},
         "container": {"message_ts": card.args.get("ts", "")},
         "trigger_id": "1.2",
@@ -367,3 +377,20 @@ def test_a_forged_button_value_is_refused_and_changes_nothing(
     job = bot.store.get("1")
     assert job.state is JobState.AWAITING_APPROVAL and job.history == history
     assert bot.slack.calls_to("chat.update") == []
+
+
+def test_a_click_from_another_workspace_is_refused(
+    one_team_bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = one_team_bot
+    slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
+    card = bot.slack.wait_for("chat.postMessage")
+    calls = len(bot.slack.calls)
+    with caplog.at_level(logging.WARNING):
+        assert click(bot, card, "k8s_approve", "U_B", team="T0ELSEWHERE") == 200
+    time.sleep(0.3)
+    assert bot.store.get("1").state is JobState.AWAITING_APPROVAL
+    assert len(bot.slack.calls) == calls  # nothing said to, or done in, either workspace
+    assert any("T0ELSEWHERE" in record.getMessage() for record in caplog.records)
+    assert click(bot, card, "k8s_approve", "U_B") == 200
+    bot.slack.wait_for("chat.update", lambda c: "approved and queued" in str(c.args))

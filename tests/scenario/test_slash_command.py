@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import time
 import urllib.error
 import urllib.parse
@@ -27,6 +28,7 @@ from handlers.kube import KubeClient, resource_for
 from handlers.logs_models import LogsResult
 from handlers.models import NodeTable, Request, Result
 from policies.loader import parse_policy
+from policies.model import PolicyDocument
 
 pytestmark = pytest.mark.integration
 
@@ -40,11 +42,12 @@ def slash_command(
     secret: str = SIGNING_SECRET,
     timestamp: int | None = None,
     trigger: str = "1.2.3",
+    team: str = "T0TEAM",
 ) -> tuple[int, str]:
     body = urllib.parse.urlencode(
         {
             "token": "legacy-verification-token",
-            "team_id": "T0TEAM",
+            "team_id": team,
             "team_domain": "example",
             "channel_id": channel,
             "channel_name": "ops",
@@ -351,3 +354,34 @@ def test_a_timestamp_that_is_not_a_number_gets_401(
     )
     assert post_signed(bot, body, stamp) == 401
     assert redis_client.get("k8s-chatops:job-seq") is None
+
+
+@pytest.fixture
+def one_team_bot(
+    monkeypatch: pytest.MonkeyPatch,
+    policy_file: Path,
+    redis_url: str,
+    store: JobStore,
+    policy: PolicyDocument,
+) -> Iterator[Bot]:
+    monkeypatch.setenv("SLACK_TEAM_ID", "T0TEAM")
+    yield from serve_bot(monkeypatch, policy_file, redis_url, store, policy)
+
+
+def test_a_command_from_another_workspace_is_refused(
+    one_team_bot: Bot, redis_client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = one_team_bot
+    with caplog.at_level(logging.WARNING):
+        status, answer = slash_command(bot, "cordon k8s-node1", team="T0ELSEWHERE")
+    assert status == 200
+    assert json.loads(answer) == {
+        "response_type": "ephemeral",
+        "text": "This app is not installed in that workspace.",
+    }
+    assert redis_client.get("k8s-chatops:job-seq") is None
+    assert [c.method for c in bot.emulator.calls if c.method != "auth.test"] == []
+    assert any("T0ELSEWHERE" in record.getMessage() for record in caplog.records)
+
+    status, answer = slash_command(bot, "cordon k8s-node1", trigger="t-home")
+    assert status == 200 and "Job 1 queued" in answer

@@ -123,3 +123,15 @@ def test_an_app_that_checks_signatures_is_never_built_without_a_secret(
     settings = load(SlackSocketSettings)
     with pytest.raises(ConfigurationError, match="SLACK_SIGNING_SECRET is empty"):
         create_app(settings, None, None, verify_requests=True)  # type: ignore[arg-type]
+
+
+def test_the_workspace_setting_is_optional_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("K8S_CHATOPS_POLICY_FILE", "/tmp/p.yaml")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s3cret-signing")
+    assert load(SlackSettings).slack_team_id is None
+    monkeypatch.setenv("SLACK_TEAM_ID", "T0TEAM")
+    assert load(SlackSettings).slack_team_id == "T0TEAM"
+    monkeypatch.setenv("SLACK_TEAM_ID", "my workspace")
+    with pytest.raises(ConfigurationError, match="setting SLACK_TEAM_ID is invalid"):
+        load(SlackSettings)
