@@ -249,7 +249,8 @@ def test_card_buttons_approve_and_the_result_goes_in_its_thread(
     assert first_post.args["channel"] == "C0OPS"
 
 
-def test_deny_button_ends_the_request_and_removes_the_buttons(bot: Bot) -> None:
+def test_deny_button_ends_the_request_and_removes_the_buttons(clusterless_bot: Bot) -> None:
+    bot = clusterless_bot
     slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
     card = bot.slack.wait_for("chat.postMessage")
     assert click(bot, card, "k8s_deny", "U_NOBODY") == 200
@@ -262,7 +263,8 @@ def test_deny_button_ends_the_request_and_removes_the_buttons(bot: Bot) -> None:
     assert [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")] == []
 
 
-def test_card_shows_progress_while_the_job_runs(bot: Bot) -> None:
+def test_card_shows_progress_while_the_job_runs(clusterless_bot: Bot) -> None:
+    bot = clusterless_bot
     carded_cordon(bot)
     release = threading.Event()
 
@@ -288,7 +290,8 @@ def test_card_shows_progress_while_the_job_runs(bot: Bot) -> None:
     assert ":white_check_mark: done" in json.dumps(final.args["blocks"])
 
 
-def test_cancel_button_and_expiry_update_the_card(bot: Bot) -> None:
+def test_cancel_button_and_expiry_update_the_card(clusterless_bot: Bot) -> None:
+    bot = clusterless_bot
     slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
     card = bot.slack.wait_for("chat.postMessage")
     assert click(bot, card, "k8s_cancel", "U_A") == 200
@@ -311,7 +314,8 @@ def test_cancel_button_and_expiry_update_the_card(bot: Bot) -> None:
     assert "is not waiting for approval (it is expired)" in too_late.args["text"]
 
 
-def test_long_output_goes_into_the_thread_as_a_file(bot: Bot) -> None:
+def test_long_output_goes_into_the_thread_as_a_file(clusterless_bot: Bot) -> None:
+    bot = clusterless_bot
     job = carded_cordon(bot)
     long_text = "\n".join(f"line {i:04d} " + "x" * 60 for i in range(200))
 
@@ -328,7 +332,8 @@ def test_long_output_goes_into_the_thread_as_a_file(bot: Bot) -> None:
     assert [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")] == []
 
 
-def test_slack_429_during_progress_still_delivers_the_result_once(bot: Bot) -> None:
+def test_slack_429_during_progress_still_delivers_the_result_once(clusterless_bot: Bot) -> None:
+    bot = clusterless_bot
     carded_cordon(bot)
     notifier = SlackNotifier(
         bot.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="no-wait"
