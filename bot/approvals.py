@@ -16,6 +16,7 @@ from bot.replies import Reply
 from bot.store import JobStore
 from core import messages
 from core.errors import PolicyDenied
+from core.text import code
 from handlers.drain_models import DrainNode
 from policies.engine import may_approve
 from policies.model import PolicyDocument, Subject
@@ -112,7 +113,7 @@ class Approvals:
                 request=to_run,
             )
             text = messages.APPROVAL_COMPLETE.format(
-                job_id=job.id, approvers=names, command=job.request.command_text()
+                job_id=job.id, approvers=names, command=code(job.request.command_text())
             )
         else:
             moved = self.store.transition(

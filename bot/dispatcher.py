@@ -23,6 +23,7 @@ from bot.replies import Reply
 from bot.store import JobStore
 from core import messages
 from core.errors import ChatOpsError, JobNotFound, PolicyDenied, QueueUnavailable
+from core.text import code
 from handlers.logs_models import PodLogs
 from policies.engine import Facts, evaluate, groups_of, permitted_verbs, roles_of
 from policies.model import Action, Decision, Outcome, PolicyDocument, Subject, parse_duration
@@ -139,7 +140,9 @@ class Dispatcher:
         for namespace, decision in decisions:
             if decision.outcome is Outcome.DENY:
                 reason = (
-                    messages.LOGS_DENIED_IN.format(namespace=namespace, reason=decision.reason)
+                    messages.LOGS_DENIED_IN.format(
+                        namespace=code(namespace), reason=decision.reason
+                    )
                     if namespace
                     else messages.LOGS_DENIED_EVERYWHERE.format(reason=decision.reason)
                 )
@@ -169,7 +172,7 @@ class Dispatcher:
         if decision.outcome is Outcome.DENY:
             raise PolicyDenied(
                 messages.DENIED.format(
-                    user=subject.user_id, verb=command.verb, reason=decision.reason
+                    user=subject.user_id, verb=code(command.verb), reason=decision.reason
                 )
             )
         return decision
@@ -240,7 +243,7 @@ class Dispatcher:
                 expires=job.approval.expires_at.strftime("%H:%M UTC"),
             )
         else:
-            reply = messages.QUEUED.format(job_id=job.id, command=text)
+            reply = messages.QUEUED.format(job_id=job.id, command=code(text))
         log.info("job %s %s for %s: %s (%s)", job.id, job.state.value, user, text, decision.reason)
         return Reply(reply, job=job, duplicate=not created, created=created)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from core import limits, messages
 from core.errors import CommandError
+from core.text import code
 
 #: Longer text is refused unread: a real duration is a few characters (``1h30m``).
 MAX_DURATION_TEXT = 64
@@ -91,7 +92,7 @@ class Flag:
 
 def _bad_value(flag: str, value: str, detail: str) -> CommandError:
     return CommandError(
-        messages.INVALID_FLAG_VALUE.format(flag=flag, value=value[:40], detail=detail)
+        messages.INVALID_FLAG_VALUE.format(setting=code(f"{flag}={value[:40]}"), detail=detail)
     )
 
 
@@ -125,7 +126,9 @@ def _convert(flag: Flag, value: str) -> Any:
     if flag.kind == "switch":
         if value.lower() in ("true", "false"):
             return value.lower() == "true"
-        raise CommandError(messages.FLAG_TAKES_NO_VALUE.format(flag=shown))
+        raise CommandError(
+            messages.FLAG_TAKES_NO_VALUE.format(flag=code(shown), forms=code(f"{shown}=true|false"))
+        )
     if len(value) > limits.MAX_VALUE_CHARS:
         raise _bad_value(shown, value, f"longer than {limits.MAX_VALUE_CHARS} characters")
     if flag.kind == "int":
@@ -140,7 +143,7 @@ def _convert(flag: Flag, value: str) -> Any:
             seconds = parse_duration(value)
         except ValueError:
             raise CommandError(
-                messages.INVALID_DURATION.format(flag=shown, value=value[:40])
+                messages.INVALID_DURATION.format(setting=code(f"{shown}={value[:40]}"))
             ) from None
         if not math.isfinite(seconds):
             raise _bad_value(shown, value, "not a finite duration")
@@ -168,7 +171,7 @@ def parse_flags(
         flag = by_name.get(name)
         if flag is None or (flag.short == name) != (not word.startswith("--")):
             raise CommandError(
-                messages.UNKNOWN_FLAG.format(command=usage, flag=word.split("=")[0])
+                messages.UNKNOWN_FLAG.format(command=code(usage), flag=code(word.split("=")[0]))
                 + suggest(name, sorted(f.name for f in table))
             )
         if flag.kind == "switch":
@@ -178,13 +181,17 @@ def parse_flags(
             value = next(words, "")
             if not value or value.startswith("--"):
                 raise CommandError(
-                    messages.FLAG_NEEDS_VALUE.format(flag=f"--{flag.name}", example=flag.example)
+                    messages.FLAG_NEEDS_VALUE.format(
+                        flag=code(f"--{flag.name}"), example=code(f"--{flag.name}={flag.example}")
+                    )
                 )
         if flag.repeat:
             parts = value.split(",") if flag.split else [value]
             if not any(parts):
                 raise CommandError(
-                    messages.FLAG_NEEDS_VALUE.format(flag=f"--{flag.name}", example=flag.example)
+                    messages.FLAG_NEEDS_VALUE.format(
+                        flag=code(f"--{flag.name}"), example=code(f"--{flag.name}={flag.example}")
+                    )
                 )
             values[flag.field] = (
                 *values.get(flag.field, ()),

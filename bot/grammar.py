@@ -21,6 +21,7 @@ from core.errors import CommandError
 from core.names import dns1123_label_problem, dns1123_subdomain_problem
 from core.regex import compile_user_regex
 from core.selectors import parse_field_selector, parse_selector
+from core.text import code
 from handlers.drain_models import DrainNode
 from handlers.logs_models import RESOURCE_KINDS, NodeLogs, PodLogs
 from handlers.models import CordonNode, GetNodes, UncordonNode
@@ -123,27 +124,29 @@ class CommandSpec:
 
 def _suggest(word: str, choices: Sequence[str]) -> str:
     match = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
-    return messages.DID_YOU_MEAN.format(suggestion=match[0]) if match else messages.SEE_HELP
+    return messages.DID_YOU_MEAN.format(suggestion=code(match[0])) if match else messages.SEE_HELP
 
 
 def _reject_flags(spec_usage: str, args: list[str]) -> None:
     for arg in args:
         if arg.startswith("-"):
-            raise CommandError(messages.UNKNOWN_FLAG.format(command=spec_usage, flag=arg))
+            raise CommandError(
+                messages.UNKNOWN_FLAG.format(command=code(spec_usage), flag=code(arg))
+            )
 
 
 def _one_node(usage: str, args: list[str]) -> str:
     _reject_flags(usage, args)
     if not args:
-        raise CommandError(messages.MISSING_ARGUMENT.format(usage=usage, what="NODE"))
+        raise CommandError(messages.MISSING_ARGUMENT.format(usage=code(usage), what="NODE"))
     if len(args) > 1:
         raise CommandError(
-            messages.TOO_MANY_ARGUMENTS.format(usage=usage, extra=" ".join(args[1:]))
+            messages.TOO_MANY_ARGUMENTS.format(usage=code(usage), extra=code(" ".join(args[1:])))
         )
     name = args[0]
     problem = dns1123_subdomain_problem(name)
     if problem:
-        raise CommandError(messages.INVALID_NODE_NAME.format(name=name[:80], reason=problem))
+        raise CommandError(messages.INVALID_NODE_NAME.format(name=code(name[:80]), reason=problem))
     return name
 
 
@@ -153,16 +156,20 @@ _GET_RESOURCES = {"nodes": "nodes", "node": "nodes", "no": "nodes"}
 def _parse_get(args: list[str]) -> Parsed:
     usage = "get nodes"
     if not args:
-        raise CommandError(messages.MISSING_ARGUMENT.format(usage="get RESOURCE", what="RESOURCE"))
+        raise CommandError(
+            messages.MISSING_ARGUMENT.format(usage=code("get RESOURCE"), what="RESOURCE")
+        )
     resource, rest = args[0], args[1:]
     if resource.lower() not in _GET_RESOURCES:
         raise CommandError(
-            messages.UNKNOWN_RESOURCE.format(verb="get", word=resource)
+            messages.UNKNOWN_RESOURCE.format(verb=code("get"), word=code(resource))
             + _suggest(resource, sorted(_GET_RESOURCES))
         )
     _reject_flags(usage, rest)
     if rest:
-        raise CommandError(messages.TOO_MANY_ARGUMENTS.format(usage=usage, extra=" ".join(rest)))
+        raise CommandError(
+            messages.TOO_MANY_ARGUMENTS.format(usage=code(usage), extra=code(" ".join(rest)))
+        )
     return GetNodes()
 
 
@@ -205,8 +212,7 @@ def _check_selector(flag: str, text: str, *, field: bool = False) -> None:
     except ValueError as error:
         raise CommandError(
             messages.INVALID_SELECTOR.format(
-                flag=flag,
-                selector=text[:80],
+                setting=code(f"{flag}={text[:80]}"),
                 kind="field" if field else "label",
                 detail=error,
             )
@@ -288,14 +294,16 @@ def _check_regex(flag: str, value: str) -> None:
         compile_user_regex(value)
     except ValueError as error:
         raise CommandError(
-            messages.LOGS_BAD_REGEX.format(flag=flag, value=value[:80], detail=error)
+            messages.LOGS_BAD_REGEX.format(flag=code(flag), value=code(value[:80]), detail=error)
         ) from None
 
 
 def _check_name(kind: str, name: str) -> None:
     problem = dns1123_subdomain_problem(name)
     if problem:
-        raise CommandError(messages.LOGS_BAD_NAME.format(name=name[:80], kind=kind, reason=problem))
+        raise CommandError(
+            messages.LOGS_BAD_NAME.format(name=code(name[:80]), kind=kind, reason=problem)
+        )
 
 
 def _logs_window(values: dict[str, Any]) -> None:
@@ -315,7 +323,7 @@ def _parse_node_logs(node: str, values: dict[str, Any]) -> Parsed:
         if not all(c.isalnum() or c in "-_.@:" for c in service) or not service:
             raise CommandError(
                 messages.INVALID_FLAG_VALUE.format(
-                    flag="--query", value=service[:80], detail="not a service name"
+                    setting=code(f"--query={service[:80]}"), detail="not a service name"
                 )
             )
     return NodeLogs(node=node, **values)
@@ -325,7 +333,9 @@ def _parse_logs(args: list[str]) -> Parsed:
     positional, values = parse_flags("logs QUERY", args, LOGS_FLAGS, _suggest)
     if len(positional) > 1:
         raise CommandError(
-            messages.TOO_MANY_ARGUMENTS.format(usage="logs QUERY", extra=" ".join(positional[1:]))
+            messages.TOO_MANY_ARGUMENTS.format(
+                usage=code("logs QUERY"), extra=code(" ".join(positional[1:]))
+            )
         )
     _logs_window(values)
     for field, flag in _REGEX_FLAGS.items():
@@ -339,7 +349,7 @@ def _parse_logs(args: list[str]) -> Parsed:
             return _parse_node_logs(name, values)
         kind = RESOURCE_KINDS.get(word.lower())
         if kind is None:
-            raise CommandError(messages.LOGS_BAD_RESOURCE.format(word=word[:40]))
+            raise CommandError(messages.LOGS_BAD_RESOURCE.format(word=code(word[:40])))
         _check_name(kind.lower(), name)
         values |= {"resource_kind": kind, "resource_name": name}
     elif query:
@@ -347,7 +357,7 @@ def _parse_logs(args: list[str]) -> Parsed:
         values["query"] = query
     elif not values.get("selector") and not values.get("field_selector"):
         raise CommandError(
-            messages.MISSING_ARGUMENT.format(usage=messages.LOGS_USAGE, what="QUERY")
+            messages.MISSING_ARGUMENT.format(usage=code(messages.LOGS_USAGE), what="QUERY")
         )
     if "services" in values:
         raise CommandError(messages.LOGS_QUERY_NEEDS_NODE)
@@ -355,13 +365,13 @@ def _parse_logs(args: list[str]) -> Parsed:
         problem = dns1123_label_problem(namespace)
         if problem:
             raise CommandError(
-                messages.LOGS_BAD_NAMESPACE.format(name=namespace[:80], reason=problem)
+                messages.LOGS_BAD_NAMESPACE.format(name=code(namespace[:80]), reason=problem)
             )
     if values.get("all_namespaces"):
         values.pop("namespaces", None)  # stern: -A ignores -n; the request holds what runs
     for state in values.get("container_states", ()):
         if state not in ("running", "waiting", "terminated", "all"):
-            raise CommandError(messages.LOGS_BAD_STATE.format(value=state[:40]))
+            raise CommandError(messages.LOGS_BAD_STATE.format(value=code(state[:40])))
     if values.get("selector"):
         _check_selector("--selector", str(values["selector"]))
     if values.get("field_selector"):
@@ -374,7 +384,9 @@ def _parse_logs(args: list[str]) -> Parsed:
 def _no_arguments(usage: str, args: list[str]) -> None:
     _reject_flags(usage, args)
     if args:
-        raise CommandError(messages.TOO_MANY_ARGUMENTS.format(usage=usage, extra=" ".join(args)))
+        raise CommandError(
+            messages.TOO_MANY_ARGUMENTS.format(usage=code(usage), extra=code(" ".join(args)))
+        )
 
 
 def _parse_jobs(args: list[str]) -> Parsed:
@@ -386,7 +398,9 @@ def _parse_audit(args: list[str]) -> Parsed:
     _reject_flags("audit [N]", args)
     if len(args) > 1:
         raise CommandError(
-            messages.TOO_MANY_ARGUMENTS.format(usage="audit [N]", extra=" ".join(args[1:]))
+            messages.TOO_MANY_ARGUMENTS.format(
+                usage=code("audit [N]"), extra=code(" ".join(args[1:]))
+            )
         )
     if not args:
         return AuditRequest()
@@ -396,14 +410,14 @@ def _parse_audit(args: list[str]) -> Parsed:
         count = 0
     if not 1 <= count <= limits.MAX_AUDIT_ENTRIES:
         raise CommandError(
-            messages.BAD_COUNT.format(value=args[0][:20], limit=limits.MAX_AUDIT_ENTRIES)
+            messages.BAD_COUNT.format(value=code(args[0][:20]), limit=limits.MAX_AUDIT_ENTRIES)
         )
     return AuditRequest(count=count)
 
 
 def _job_id(usage: str, args: list[str]) -> str:
     if not args:
-        raise CommandError(messages.MISSING_ARGUMENT.format(usage=usage, what="JOB"))
+        raise CommandError(messages.MISSING_ARGUMENT.format(usage=code(usage), what="JOB"))
     return _checked_job_id(args[0])
 
 
@@ -411,7 +425,7 @@ def _checked_job_id(word: str) -> str:
     """``42`` or ``#42``: ASCII digits only (``isdigit`` alone accepts ``²``)."""
     job_id = word.removeprefix("#")
     if not (job_id.isascii() and job_id.isdigit()) or len(job_id) > limits.MAX_JOB_ID_DIGITS:
-        raise CommandError(messages.BAD_JOB_ID.format(value=word[:20]))
+        raise CommandError(messages.BAD_JOB_ID.format(value=code(word[:20])))
     return str(int(job_id))
 
 
@@ -435,10 +449,12 @@ def _parse_whoami(args: list[str]) -> Parsed:
 def _parse_cancel(args: list[str]) -> Parsed:
     _reject_flags("cancel JOB", args)
     if not args:
-        raise CommandError(messages.MISSING_ARGUMENT.format(usage="cancel JOB", what="JOB"))
+        raise CommandError(messages.MISSING_ARGUMENT.format(usage=code("cancel JOB"), what="JOB"))
     if len(args) > 1:
         raise CommandError(
-            messages.TOO_MANY_ARGUMENTS.format(usage="cancel JOB", extra=" ".join(args[1:]))
+            messages.TOO_MANY_ARGUMENTS.format(
+                usage=code("cancel JOB"), extra=code(" ".join(args[1:]))
+            )
         )
     return CancelRequest(job_id=_checked_job_id(args[0]))
 
@@ -526,7 +542,8 @@ def parse(text: str) -> Parsed:
     spec = COMMANDS.get(verb)
     if spec is None:
         raise CommandError(
-            messages.UNKNOWN_COMMAND.format(word=words[0][:40]) + _suggest(verb, sorted(COMMANDS))
+            messages.UNKNOWN_COMMAND.format(word=code(words[0][:40]))
+            + _suggest(verb, sorted(COMMANDS))
         )
     return spec.parse(args)
 
@@ -551,6 +568,6 @@ def help_text(topic: str | None = None, *, allowed: set[str] | None = None) -> s
     lines += [f"  /k8s {s.usage:<{width}}  {s.summary}" for s in shown]
     lines.append(messages.HELP_FOOTER)
     if topic:
-        unknown = messages.UNKNOWN_COMMAND.format(word=topic)
+        unknown = messages.UNKNOWN_COMMAND.format(word=code(topic[:40]))
         lines.insert(0, unknown + _suggest(topic, sorted(COMMANDS)))
     return "\n".join(lines)

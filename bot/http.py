@@ -2,7 +2,8 @@
 
 ``/slack/events`` goes to Bolt (which checks Slack's signature and answers 401 otherwise);
 ``/healthz`` says the process is alive; ``/readyz`` says it can reach Redis, so a load
-balancer stops sending commands to a replica that could not queue them.
+balancer stops sending commands to a replica that could not queue them. A request timestamp
+that is not a number is answered 401 here: Bolt would fail converting it and answer 500.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
 WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
+#: Slack sends Unix seconds; anything else cannot have been signed by Slack.
+_TIMESTAMP_DIGITS = 12
+
+
+def _is_unix_seconds(text: str) -> bool:
+    return 0 < len(text) <= _TIMESTAMP_DIGITS and text.isascii() and text.isdigit()
 
 
 def make_wsgi(app: App, redis_client: redis.Redis) -> WsgiApp:
@@ -40,6 +47,9 @@ def make_wsgi(app: App, redis_client: redis.Redis) -> WsgiApp:
             except redis.RedisError:
                 return respond(start, "503 Service Unavailable", b"redis unreachable\n")
             return respond(start, "200 OK", b"ready\n")
+        stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if stamp is not None and not _is_unix_seconds(stamp):
+            return respond(start, "401 Unauthorized", b"invalid request\n")
         return slack(environ, start)
 
     return wsgi

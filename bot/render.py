@@ -14,6 +14,7 @@ from bot.jobs import Job, JobState
 from bot.render_drain import render_drain
 from bot.render_logs import render_logs
 from core import messages
+from core.text import code
 from handlers.drain_models import DrainResult
 from handlers.logs_models import LogsResult
 from handlers.models import NodeChange, NodeTable, Result
@@ -126,7 +127,7 @@ def render_audit(entries: list[dict[str, Any]]) -> str:
         at = str(entry.get("at", ""))[:19].replace("T", " ")
         lines.append(
             f"{at}  {entry.get('by', '?')}  {entry.get('event', '?')}{job}"
-            + (f"  `{what}`" if what else "")
+            + (f"  {code(what)}" if what else "")
             + (f"  ({why})" if why else "")
         )
     return "\n".join(lines)

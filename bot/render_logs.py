@@ -12,6 +12,7 @@ import json
 import shlex
 
 from core import messages
+from core.text import code
 from handlers.logs_models import LogLine, LogsResult
 
 
@@ -26,7 +27,7 @@ def _patterns(flag: str, patterns: tuple[str, ...]) -> str:
 def summary(result: LogsResult) -> str:
     """What was read, what matched, what was masked or left out; no log text."""
     if result.containers == 0 and result.pods == 0 and not result.source.startswith("logs node/"):
-        text = messages.LOGS_NO_PODS.format(command=result.source)
+        text = messages.LOGS_NO_PODS.format(command=code(result.source))
         if result.excluded_namespaces:
             text += " " + messages.LOGS_EXCLUDED_NAMESPACES.format(
                 namespaces=", ".join(result.excluded_namespaces)
@@ -51,7 +52,7 @@ def summary(result: LogsResult) -> str:
         f for f in (_patterns("-i", result.include), _patterns("-e", result.exclude)) if f
     )
     if filters:
-        parts.append(f"{result.matched} matched `{filters}`")
+        parts.append(f"{result.matched} matched {code(filters)}")
     parts.append(_count(result.redactions, "redaction"))
     text = "; ".join(parts) + "."
     notes = []

@@ -7,9 +7,17 @@ needs a kubeconfig. A missing or invalid setting stops the process with one line
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core import messages
@@ -34,13 +42,33 @@ class ChatSettings(CommonSettings):
     policy_file: Path
 
 
+def _required(why: str) -> AfterValidator:
+    """A secret that must not be blank: an empty one would start a process that fails every
+    request (an empty signing secret made Bolt answer 500 to each)."""
+
+    def check(value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise PydanticCustomError("blank", "{why}", {"why": why})
+        return value
+
+    return AfterValidator(check)
+
+
 class SlackSettings(ChatSettings):
-    slack_bot_token: SecretStr = Field(validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
-    slack_signing_secret: SecretStr = Field(validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
+    slack_bot_token: Annotated[SecretStr, _required(messages.NEEDED_TO_CALL_SLACK)] = Field(
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: Annotated[SecretStr, _required(messages.NEEDED_TO_VERIFY_REQUESTS)] = (
+        Field(validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
+    )
     slack_app_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN")
     )
     slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://.+/$")
+    #: The workspace the app is installed in; when set, requests from any other are refused.
+    slack_team_id: Annotated[str | None, BeforeValidator(lambda value: value or None)] = Field(
+        default=None, validation_alias=AliasChoices("SLACK_TEAM_ID"), pattern=r"^T[A-Z0-9]+$"
+    )
 
 
 class SlackSocketSettings(SlackSettings):
@@ -50,7 +78,9 @@ class SlackSocketSettings(SlackSettings):
     slack_signing_secret: SecretStr = Field(
         default=SecretStr(""), validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
     )
-    slack_app_token: SecretStr = Field(validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    slack_app_token: Annotated[SecretStr, _required(messages.NEEDED_FOR_SOCKET_MODE)] = Field(
+        validation_alias=AliasChoices("SLACK_APP_TOKEN")
+    )
 
 
 class WorkerSettings(CommonSettings):
@@ -90,6 +120,9 @@ def load(settings_class: type[S]) -> S:
         name = _env_name(settings_class, str(first["loc"][0]) if first["loc"] else "?")
         if first["type"] == "missing":
             raise ConfigurationError(messages.SETTING_MISSING.format(name=name)) from None
+        if first["type"] == "blank":
+            why = (first.get("ctx") or {}).get("why", "")
+            raise ConfigurationError(messages.SETTING_EMPTY.format(name=name, why=why)) from None
         raise ConfigurationError(
             messages.SETTING_INVALID.format(name=name, detail=first["msg"])
         ) from None

@@ -5,6 +5,9 @@ a few milliseconds), always within Slack's 3 seconds; errors are ephemeral to th
 typed the command. Results are posted by :class:`SlackNotifier`, which reads finished jobs
 from a Redis consumer group, so any number of bot replicas can run and each result is posted
 by exactly one of them.
+
+Everything sent to Slack passes ``bot.slack_text`` on the way out: the dispatcher's replies and
+the rendered results are plain text for any surface, so they are escaped here, as a whole.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import redis
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -34,8 +38,10 @@ from bot.jobs import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobState, Origin, job_key
 from bot.queue import read_group
 from bot.render import is_tabular, render_job
 from bot.settings import SlackSettings
+from bot.slack_text import code_block, code_span, escape, fit
 from bot.store import JobStore
-from core.errors import JobNotFound
+from core import messages
+from core.errors import ConfigurationError, JobNotFound
 from handlers.logs_models import LogsResult
 from policies.model import PolicyDocument
 
@@ -47,6 +53,7 @@ _SECTION_LIMIT = 2900
 #: Log lines up to this size go in the thread as a code block; more go as a file.
 LOG_BLOCK_CHARS = 2800
 LOG_BLOCK_LINES = 40
+#: A button's value is a job id and nothing else: it becomes part of a command.
 
 
 def web_client(settings: SlackSettings, *, wait_on_rate_limit: bool = True) -> WebClient:
@@ -106,6 +113,31 @@ class SlackGroups:
         )
 
 
+def only_from(team_id: str) -> Callable[..., BoltResponse]:
+    """Bolt middleware: requests from any workspace but ``team_id`` are answered with a refusal
+    and go no further (nothing is queued, nothing is posted to either workspace)."""
+
+    def only_our_workspace(
+        context: BoltContext, body: dict[str, Any], next_: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        if context.team_id == team_id:
+            return next_()
+        log.warning(
+            "refused a %s from workspace %s (user %s): this app is installed in %s",
+            body.get("type") or "slash command",
+            context.team_id,
+            context.user_id,
+            team_id,
+        )
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": messages.WRONG_WORKSPACE}),
+            headers={"content-type": ["application/json;charset=utf-8"]},
+        )
+
+    return only_our_workspace
+
+
 def create_app(
     settings: SlackSettings,
     dispatcher: Dispatcher,
@@ -113,11 +145,20 @@ def create_app(
     *,
     verify_requests: bool = True,
 ) -> App:
+    secret = settings.slack_signing_secret.get_secret_value()
+    if verify_requests and not secret.strip():
+        raise ConfigurationError(
+            messages.SETTING_EMPTY.format(
+                name="SLACK_SIGNING_SECRET", why=messages.NEEDED_TO_VERIFY_REQUESTS
+            )
+        )
     app = App(
         client=client,
-        signing_secret=settings.slack_signing_secret.get_secret_value() or None,
+        signing_secret=secret or None,
         request_verification_enabled=verify_requests,
     )
+    if settings.slack_team_id:
+        app.middleware(only_from(settings.slack_team_id))
 
     @app.command("/k8s")
     def on_k8s(ack: Ack, command: dict[str, Any]) -> None:
@@ -134,7 +175,7 @@ def create_app(
             origin=origin,
             idempotency=key if command.get("trigger_id") else None,
         )
-        ack(response_type="ephemeral", text=reply.text)
+        ack(response_type="ephemeral", text=escape(reply.text))
         # After the ack (Slack's 3 seconds are safe): changes get a card the whole channel sees;
         # reads are simply answered in the channel when their job is done.
         job = reply.job
@@ -152,13 +193,26 @@ def create_app(
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         job_id = str(action.get("value", ""))
+        if not (job_id.isascii() and job_id.isdigit() and 1 <= len(job_id) <= 12):
+            # Our buttons carry a job id; anything else was not made by us.
+            log.warning(
+                "refused %s from %s: value %r is not a job id",
+                action["action_id"],
+                user,
+                job_id[:40],
+            )
+            if channel:
+                client.chat_postEphemeral(
+                    channel=channel, user=user, text=escape(messages.BUTTON_NOT_A_JOB)
+                )
+            return
         reply = dispatcher.submit(
             f"{verb[action['action_id']]} {job_id}",
             user=user,
             origin=Origin(surface="slack", channel=channel),
         )
         if not reply.ok and channel:
-            client.chat_postEphemeral(channel=channel, user=user, text=reply.text)
+            client.chat_postEphemeral(channel=channel, user=user, text=escape(reply.text))
             return
         refresh_card(client, dispatcher.store, job_id)
 
@@ -204,11 +258,17 @@ def refresh_card(client: WebClient, store: JobStore, job_id: str, summary: str =
 
 
 def job_caption(job: Job) -> str:
-    return f"Job {job.id} · `{job.request.command_text()}` · requested by <@{job.requester}>"
+    command = code_span(job.request.command_text(), 2000)
+    return f"Job {job.id} · {command} · requested by <@{escape(job.requester)}>"
 
 
-def result_blocks(job: Job, text: str) -> list[dict[str, Any]]:
-    body = f"```{text}```" if is_tabular(job) else text
+def result_body(job: Job, text: str) -> str:
+    """A result as Slack section text: escaped, and tables in a fixed-width block."""
+    return code_block(text) if is_tabular(job) else escape(text)
+
+
+def result_blocks(job: Job, body: str) -> list[dict[str, Any]]:
+    """``body`` (already Slack text) and the job's caption under it."""
     blocks = [
         SectionBlock(text=MarkdownTextObject(text=body)),
         ContextBlock(elements=[MarkdownTextObject(text=job_caption(job))]),
@@ -339,26 +399,23 @@ class SlackNotifier:
     def _post_logs(self, job: Job, result: LogsResult, channel: str, thread_ts: str | None) -> None:
         """The summary as a message, and the lines in its thread: a code block when short, a
         ``.log`` / ``.jsonl`` file when long (phones open files; walls of text bury a thread)."""
-        head = render_logs.summary(result)
+        head = fit(render_logs.summary(result), _SECTION_LIMIT)
         posted = self.client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=head[:_SECTION_LIMIT],
-            blocks=result_blocks(job, head[:_SECTION_LIMIT]),
+            channel=channel, thread_ts=thread_ts, text=head, blocks=result_blocks(job, head)
         )
         lines = render_logs.body(result)
         if not lines:
             return
         thread = thread_ts or str(posted["ts"])
         if _short_enough_for_a_message(lines):
-            self.client.chat_postMessage(channel=channel, thread_ts=thread, text=f"```{lines}```")
+            self.client.chat_postMessage(channel=channel, thread_ts=thread, text=code_block(lines))
             return
         self.client.files_upload_v2(
             channel=channel,
             thread_ts=thread,
             content=lines,
             filename=render_logs.file_name(job.id, result),
-            title=f"{job.request.command_text()[:200]}",
+            title=fit(job.request.command_text(), 200),
         )
 
     def _post(self, job: Job, text: str) -> bool:
@@ -375,7 +432,8 @@ class SlackNotifier:
         if isinstance(job.result, LogsResult):
             self._post_logs(job, job.result, channel, thread_ts)
             return True
-        if len(text) > _SECTION_LIMIT:
+        body = result_body(job, text)
+        if len(body) > _SECTION_LIMIT:
             self.client.files_upload_v2(
                 channel=channel,
                 thread_ts=thread_ts,
@@ -385,10 +443,7 @@ class SlackNotifier:
             )
             return True
         self.client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=text[:_SECTION_LIMIT],
-            blocks=result_blocks(job, text),
+            channel=channel, thread_ts=thread_ts, text=escape(text), blocks=result_blocks(job, body)
         )
         return True
 

@@ -2,7 +2,8 @@
 
 Built with ``slack_sdk.models.blocks`` so Slack's size limits are checked when the card is
 serialised. The same card is re-rendered as the job moves (approved, queued, finished) and
-loses its buttons when nothing more can be done.
+loses its buttons when nothing more can be done. Everything on it that a person typed or the
+cluster said is escaped (``bot.slack_text``); only the bot's own markup stays live.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.jobs import Job, JobState
+from bot.slack_text import code_span, escape, fit, shorten
 from handlers.drain_models import DrainPlan, Fate
 
 APPROVE = "k8s_approve"
@@ -37,6 +39,9 @@ _STATE_LINE = {
     JobState.DENIED: ":no_entry: denied",
     JobState.EXPIRED: ":alarm_clock: expired: nobody approved in time",
 }
+#: Escaped lengths on the card's first section, which Slack caps at 3000 characters.
+_COMMAND_LIMIT = 2000
+_SUMMARY_LIMIT = 600
 _FLAG_WARNINGS = {
     "disable-eviction": "deletes pods instead of evicting them: PodDisruptionBudgets are bypassed",
     "force": "also deletes pods that no controller will re-create",
@@ -49,12 +54,13 @@ def _approval_lines(job: Job) -> list[str]:
         return []
     requirement = job.approval.requirement
     lines = [
-        f"*Needs* {requirement.describe()}; expires "
+        f"*Needs* {escape(requirement.describe())}; expires "
         f"{job.approval.expires_at.strftime('%H:%M UTC')}."
     ]
     if job.approval.approvals:
         who = ", ".join(
-            f"<@{a.by}> at {a.at:%H:%M} UTC" + (f" ({a.reason})" if a.reason else "")
+            f"<@{escape(a.by)}> at {a.at:%H:%M} UTC"
+            + (f" ({escape(a.reason)})" if a.reason else "")
             for a in job.approval.approvals
         )
         lines.append(f"*Approved by* {who} ({len(job.approval.approvals)}/{requirement.count})")
@@ -67,7 +73,8 @@ def _buttons(job: Job) -> ActionsBlock | None:
         confirm = (
             ConfirmObject(
                 title="Approve this change?",
-                text=f"`{job.request.command_text()}` will run on the cluster once approved.",
+                text=f"{code_span(job.request.command_text(), 240)} will run on the cluster "
+                "once approved.",
                 confirm="Approve",
                 deny="Not yet",
             )
@@ -91,16 +98,21 @@ def plan_text(plan: DrainPlan, limit: int = 2900) -> str:
     lines = [
         "*Plan:* " + " · ".join(f"{fate.value} {counts[fate]}" for fate in Fate if counts[fate])
     ]
-    lines += [f"• blocked: `{p.key}`: {p.message}" for p in plan.pods if p.fate is Fate.BLOCKED]
-    lines += [f"• data lost: `{p.key}`: {p.data_loss}" for p in plan.pods if p.data_loss]
-    lines += [f"• PDB: {text}" for text in plan.pdb_blocked]
-    capacity = f"• capacity: *{plan.capacity.value}* ({plan.capacity_detail})"
+    lines += [
+        f"• blocked: {code_span(p.key)}: {escape(p.message)}"
+        for p in plan.pods
+        if p.fate is Fate.BLOCKED
+    ]
+    lines += [
+        f"• data lost: {code_span(p.key)}: {escape(p.data_loss)}" for p in plan.pods if p.data_loss
+    ]
+    lines += [f"• PDB: {escape(text)}" for text in plan.pdb_blocked]
+    capacity = f"• capacity: *{plan.capacity.value}* ({escape(plan.capacity_detail)})"
     if plan.unplaceable:
-        capacity += "; no room for " + ", ".join(plan.unplaceable)
+        capacity += "; no room for " + escape(", ".join(plan.unplaceable))
     lines.append(capacity)
-    lines += [f"• risk: {risk}" for risk in plan.risks]
-    text = "\n".join(lines)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    lines += [f"• risk: {escape(risk)}" for risk in plan.risks]
+    return shorten("\n".join(lines), limit)
 
 
 def card(
@@ -114,8 +126,8 @@ def card(
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"<@{job.requester}> asks: `{command}`\n{state}"
-                + (f": {summary}" if summary else "")
+                text=f"<@{escape(job.requester)}> asks: {code_span(command, _COMMAND_LIMIT)}"
+                f"\n{state}" + (f": {fit(summary, _SUMMARY_LIMIT)}" if summary else "")
             )
         ),
     ]
@@ -136,9 +148,10 @@ def card(
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"Job {job.id} · cluster {job.cluster} · policy: {job.decision}"[:300]
+                    text=fit(f"Job {job.id} · cluster {job.cluster} · policy: {job.decision}", 300)
                 )
             ]
         )
     )
-    return f"{job.requester} asks: {command} ({job.state.value})", [b.to_dict() for b in blocks]
+    fallback = escape(f"{job.requester} asks: {command} ({job.state.value})")
+    return fallback, [b.to_dict() for b in blocks]

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 # --- Command grammar -------------------------------------------------------------------------
 EMPTY_COMMAND = "Type a command after /k8s, for example `/k8s get nodes`. `/k8s help` lists them."
-UNKNOWN_COMMAND = "`{word}` is not a command I know."
-UNKNOWN_RESOURCE = "I can't `{verb}` `{word}`."
-DID_YOU_MEAN = " Did you mean `{suggestion}`?"
+UNKNOWN_COMMAND = "{word} is not a command I know."
+UNKNOWN_RESOURCE = "I can't {verb} {word}."
+DID_YOU_MEAN = " Did you mean {suggestion}?"
 SEE_HELP = " Try `/k8s help`."
-MISSING_ARGUMENT = "`{usage}`: {what} is missing."
-TOO_MANY_ARGUMENTS = "`{usage}` takes no more arguments, but got `{extra}`."
-UNKNOWN_FLAG = "`{command}` has no flag `{flag}`."
+MISSING_ARGUMENT = "{usage}: {what} is missing."
+TOO_MANY_ARGUMENTS = "{usage} takes no more arguments, but got {extra}."
+UNKNOWN_FLAG = "{command} has no flag {flag}."
 BAD_QUOTING = "I couldn't read that command: {detail}."
 INVALID_NODE_NAME = (
-    "`{name}` is not a valid node name: {reason}. Node names are lower-case letters, digits, "
+    "{name} is not a valid node name: {reason}. Node names are lower-case letters, digits, "
     "'-' and '.', start and end with a letter or digit, and are at most 253 characters."
 )
-BAD_COUNT = "`{value}` is not a count from 1 to {limit}."
-BAD_JOB_ID = "`{value}` is not a job id; job ids are numbers, as in `/k8s cancel 42`."
+BAD_COUNT = "{value} is not a count from 1 to {limit}."
+BAD_JOB_ID = "{value} is not a job id; job ids are numbers, as in `/k8s cancel 42`."
 COMMAND_TOO_LONG = "That command is {length} characters long; the limit is {limit}."
 
 # --- Help ---------------------------------------------------------------------------------------
@@ -32,16 +32,16 @@ HELP_FOOTER = "Mutating commands are checked against policy; each runs as a job 
 SHELL_AS_USAGE = "Use `:as USER COMMAND`, for example `:as U0ONCALL02 /k8s approve 7`."
 
 # --- Policy --------------------------------------------------------------------------------------
-DENIED = "You ({user}) may not `{verb}`: {reason}"
+DENIED = "You ({user}) may not {verb}: {reason}"
 DENIED_NO_ROLE_ALLOWS = (
-    "none of your roles ({roles}) allows `{verb}`. Ask a cluster admin to grant you a role "
+    "none of your roles ({roles}) allows {verb}. Ask a cluster admin to grant you a role "
     "that does in the policy file."
 )
 DENIED_NO_ROLE = (
     "you hold no role in the policy file, and nothing is allowed by default. "
     "Ask a cluster admin to add you."
 )
-POLICY_RULE_DENIES = "policy rule `{rule}` forbids it."
+POLICY_RULE_DENIES = "policy rule {rule} forbids it."
 POLICY_OUTSIDE_WINDOW = "changes are only allowed in the change window(s): {windows}."
 POLICY_RATE = "you have reached the limit of {count} changes per {per}; try again later."
 POLICY_UNSCHEDULABLE_LIMIT = (
@@ -54,7 +54,7 @@ APPROVAL_NEEDED = (
     "(or `/k8s deny {job_id}`). It expires at {expires}."
 )
 APPROVAL_RECORDED = "Approval {have}/{need} for job {job_id} recorded."
-APPROVAL_COMPLETE = "Job {job_id} approved by {approvers}; queued: `{command}`"
+APPROVAL_COMPLETE = "Job {job_id} approved by {approvers}; queued: {command}"
 APPROVAL_ALREADY = "You already approved job {job_id}; approvals count once per person."
 APPROVAL_NOT_WAITING = "Job {job_id} is not waiting for approval (it is {state})."
 APPROVAL_EXPIRED = "Job {job_id} expired at {expires} before enough people approved it."
@@ -65,7 +65,7 @@ POLICY_FILE_MISSING = "Policy file {path} does not exist (setting K8S_CHATOPS_PO
 POLICY_FILE_INVALID = "Policy file {path} is not valid: {detail}"
 
 # --- Jobs and queue -------------------------------------------------------------------------------
-QUEUED = "Job {job_id} queued: `{command}`"
+QUEUED = "Job {job_id} queued: {command}"
 QUEUE_UNAVAILABLE = "I can't reach the job queue (Redis), so nothing was done. Try again shortly."
 JOB_FAILED = "Job {job_id} failed: {reason}"
 JOB_CANCELLED = "Job {job_id} was cancelled. {reason}"
@@ -93,16 +93,47 @@ CANCEL_FINISHED = "Job {job_id} already ended ({state}); nothing to cancel."
 CANCEL_NOT_YOURS = "Job {job_id} is {requester}'s; you need the `cancel` permission to stop it."
 NO_JOBS = "No jobs yet."
 NO_AUDIT = "The audit trail is empty."
+BUTTON_NOT_A_JOB = "That button does not name a job, so nothing was done."
+WRONG_WORKSPACE = "This app is not installed in that workspace."
 JOB_TIMED_OUT = "No result for job {job_id} after {seconds}s; it is still queued or running."
 
 # --- Kubernetes -----------------------------------------------------------------------------------
-KUBE_API_ERROR = "The Kubernetes API refused {method} {path} ({status}): {detail}"
-KUBE_UNREACHABLE = "The Kubernetes API server at {server} can't be reached."
-KUBE_FORBIDDEN = (
-    "The cluster refused: {detail}. The cluster's own RBAC applies to chat requests; ask a "
-    "cluster admin for that permission."
+# No sentence here names the API server's address, a request path or the worker's identity:
+# those go to the log, under the incident id the sentence shows.
+LOGGED_AS = "(logged as {incident})"
+KUBE_API_ERROR = "The Kubernetes API refused this ({status}): {detail}"
+KUBE_UNREACHABLE = (
+    "The Kubernetes API server can't be reached; nothing was changed after that point "
+    "(logged as {incident})."
 )
-KUBE_TIMEOUT = "The Kubernetes API server at {server} did not answer {method} {path} in time."
+KUBE_TIMEOUT = (
+    "The Kubernetes API server did not answer in time; nothing was changed after that point "
+    "(logged as {incident})."
+)
+KUBE_SERVER_ERROR = (
+    "The Kubernetes API server failed this request ({status}); nothing was changed after that "
+    "point (logged as {incident})."
+)
+KUBE_UNAUTHORIZED = (
+    "The cluster did not accept the worker's credentials; ask a cluster admin to check them "
+    "(logged as {incident})."
+)
+KUBE_FORBIDDEN = (
+    "The cluster refused this: {detail}. The cluster's own RBAC applies to chat requests; ask a "
+    "cluster admin for that permission (logged as {incident})."
+)
+KUBE_ANSWER_LOGGED = "a {status} answer, logged as {incident}"
+KUBE_NOT_ALLOWED = "{actor} is not allowed to {action}"
+KUBE_ACTOR_WORKER = "the worker"
+KUBE_ACTOR_REQUESTER = "your identity in the cluster ({user})"
+KUBE_ACTION = "{verb} {resource}"
+KUBE_IN_NAMESPACE = "{action} in namespace {namespace}"
+#: Permissions better said in words than as a verb on a subresource.
+KUBE_SPECIAL_ACTIONS = {
+    ("create", "pods/eviction"): "evict pods",
+    ("get", "pods/log"): "read the logs of pods",
+    ("get", "nodes/proxy"): "read node logs (nodes/proxy)",
+}
 KUBE_UNKNOWN_KIND = "Kind {kind} is not one this bot works with."
 KUBECONFIG_MISSING = (
     "No cluster credentials: set KUBECONFIG (or run inside a cluster with a service account)."
@@ -143,15 +174,15 @@ DRAIN_DRY_RUN = (
     "nothing was changed."
 )
 DRAIN_CANCELLED = "Drain of {node} cancelled; it stays cordoned. Pods left on it: {left}"
-INVALID_DURATION = "`{flag}={value}` is not a duration (examples: 0, 90s, 5m, 1h30m)."
-INVALID_FLAG_VALUE = "`{flag}={value}`: {detail}."
-FLAG_NEEDS_VALUE = "`{flag}` needs a value, e.g. `{flag}={example}`."
-FLAG_TAKES_NO_VALUE = "`{flag}` is a switch and takes no value, or `{flag}=true|false`."
+INVALID_DURATION = "{setting} is not a duration (examples: 0, 90s, 5m, 1h30m)."
+INVALID_FLAG_VALUE = "{setting}: {detail}."
+FLAG_NEEDS_VALUE = "{flag} needs a value, e.g. {example}."
+FLAG_TAKES_NO_VALUE = "{flag} is a switch and takes no value, or {forms}."
 
 # --- Selectors (``-l``, ``--pod-selector``, ``--field-selector``, policy node selectors) -------
-INVALID_SELECTOR = "`{flag}={selector}` must be a valid {kind} selector: {detail}."
+INVALID_SELECTOR = "{setting} must be a valid {kind} selector: {detail}."
 SELECTOR_TOO_LONG = "it is {length} characters long; the limit is {limit}"
-SELECTOR_EXPECTED = "expected {expected} after `{after}` but found {found}"
+SELECTOR_EXPECTED = "expected {expected} after {after} but found {found}"
 SELECTOR_EXPECTED_FIRST = "expected {expected} at the start but found {found}"
 SELECTOR_THE_END = "the end"
 SELECTOR_A_KEY = "a label key or `!KEY`"
@@ -162,21 +193,21 @@ SELECTOR_A_VALUE = "a value, `,` or `)`"
 SELECTOR_A_VALUE_OR_END = "a value, `,` or the end"
 SELECTOR_COMMA_OR_CLOSE = "`,` or `)`"
 SELECTOR_NO_COMPARISON = (
-    "`{operator}` compares numbers, which a LabelSelector cannot hold; use `=`, `!=`, "
+    "{operator} compares numbers, which a LabelSelector cannot hold; use `=`, `!=`, "
     "`in (…)` or `notin (…)`"
 )
-SELECTOR_BAD_KEY = "`{key}` is not a valid label key: {reason}"
-SELECTOR_BAD_VALUE = "`{value}` is not a valid label value: {reason}"
+SELECTOR_BAD_KEY = "{key} is not a valid label key: {reason}"
+SELECTOR_BAD_VALUE = "{value} is not a valid label value: {reason}"
 FIELD_SELECTOR_NO_OPERATOR = (
-    "`{term}` has no operator; a term is FIELD=VALUE, FIELD==VALUE or FIELD!=VALUE"
+    "{term} has no operator; a term is FIELD=VALUE, FIELD==VALUE or FIELD!=VALUE"
 )
 FIELD_SELECTOR_BAD_PATH = (
-    "`{path}` is not a field path: letters and digits in parts joined by '.', "
+    "{path} is not a field path: letters and digits in parts joined by '.', "
     "such as status.phase or spec.nodeName"
 )
-FIELD_SELECTOR_UNESCAPED = "in `{term}`, a `{char}` inside the value must be written `\\{char}`"
+FIELD_SELECTOR_UNESCAPED = "in {term}, a {char} inside the value must be written {escaped}"
 FIELD_SELECTOR_BAD_ESCAPE = (
-    "in `{term}`, `{sequence}` is not an escape; the escapes are `\\\\`, `\\,` and `\\=`"
+    "in {term}, {sequence} is not an escape; the escapes are `\\\\`, `\\,` and `\\=`"
 )
 
 # --- Label keys and values (Kubernetes' qualified names) --------------------------------------
@@ -191,11 +222,15 @@ NAME_BAD_CHARACTERS = (
 NAME_BAD_ENDS = "{part} must start and end with a letter or digit"
 KEY_TOO_MANY_SLASHES = "it has more than one '/' (the form is PREFIX/NAME or NAME)"
 KEY_PREFIX_EMPTY = "the prefix before '/' is empty"
-KEY_BAD_PREFIX = "the prefix `{prefix}` is not a DNS subdomain: {reason}"
+KEY_BAD_PREFIX = "the prefix {prefix} is not a DNS subdomain: {reason}"
 
 # --- Settings ------------------------------------------------------------------------------------
 SETTING_MISSING = "k8s-chatops: setting {name} is missing (set it in the environment)."
 SETTING_INVALID = "k8s-chatops: setting {name} is invalid: {detail}"
+SETTING_EMPTY = "k8s-chatops: setting {name} is empty; {why}"
+NEEDED_TO_CALL_SLACK = "the bot needs it to talk to Slack."
+NEEDED_TO_VERIFY_REQUESTS = "HTTP mode needs it to check that requests come from Slack."
+NEEDED_FOR_SOCKET_MODE = "Socket Mode needs it to connect to Slack."
 
 # --- Sandbox -------------------------------------------------------------------------------------
 SANDBOX_NO_GO = "The sandbox is built from Go modules, but `go` is not on PATH."
@@ -220,16 +255,16 @@ LOGS_HELP = (
     "    --max-log-requests N, -p (previous run). Secrets are masked.\n"
     "    Node logs: logs node/NODE --query kubelet [--since D] [--tail N] [-i RE]"
 )
-LOGS_BAD_REGEX = "`{flag}` `{value}` is not a regular expression I can use: {detail}."
+LOGS_BAD_REGEX = "{flag} {value} is not a regular expression I can use: {detail}."
 LOGS_BAD_RESOURCE = (
-    "`{word}` is not a kind I can take logs from. Use a pod-name regex, or one of "
+    "{word} is not a kind I can take logs from. Use a pod-name regex, or one of "
     "pod, deployment, statefulset, daemonset, replicaset, job, service, replicationcontroller "
     "(or their short names) as `KIND/NAME`."
 )
-LOGS_BAD_NAME = "`{name}` is not a valid {kind} name: {reason}."
-LOGS_BAD_NAMESPACE = "`{name}` is not a valid namespace name: {reason}."
+LOGS_BAD_NAME = "{name} is not a valid {kind} name: {reason}."
+LOGS_BAD_NAMESPACE = "{name} is not a valid namespace name: {reason}."
 LOGS_BAD_STATE = (
-    "`--container-state` `{value}` is not a state; use running, waiting, terminated or all."
+    "`--container-state` {value} is not a state; use running, waiting, terminated or all."
 )
 LOGS_NODE_FLAGS = "`logs node/NODE` reads the node's own services; {flags} only apply to pod logs."
 LOGS_QUERY_NEEDS_NODE = "`--query` is for node logs: `/k8s logs node/NODE --query kubelet`."
@@ -242,10 +277,10 @@ NODE_LOGS_UNAVAILABLE = (
     "gate off, or the kubelet's enableSystemLogQuery setting is false. Ask a cluster admin to "
     "enable both, or read the node's logs on the node. (The API server said: {detail})"
 )
-LOGS_DENIED_IN = "in namespace `{namespace}`: {reason}"
+LOGS_DENIED_IN = "in namespace {namespace}: {reason}"
 LOGS_DENIED_EVERYWHERE = "in every namespace: {reason} Name the namespaces with `-n`."
 LOGS_NO_PODS = (
-    "No started containers match `{command}`. Check the namespace (`-n`, or `-A` for all), the "
+    "No started containers match {command}. Check the namespace (`-n`, or `-A` for all), the "
     "query (a regex on pod names, or `KIND/NAME` such as `deploy/api`) and the container "
     "filters (`-c`, `-E`, `--container-state`)."
 )

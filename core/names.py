@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from core import messages
+from core.text import code
 
 MAX_SUBDOMAIN = 253
 MAX_LABEL = 63
@@ -80,7 +81,7 @@ def label_key_problem(key: str) -> str | None:
         return messages.KEY_PREFIX_EMPTY
     prefix_problem = dns1123_subdomain_problem(prefix)
     if prefix_problem:
-        return messages.KEY_BAD_PREFIX.format(prefix=prefix[:80], reason=prefix_problem)
+        return messages.KEY_BAD_PREFIX.format(prefix=code(prefix[:80]), reason=prefix_problem)
     return _qualified_part_problem(name, messages.NAME_AFTER_PREFIX)
 
 

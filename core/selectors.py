@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from core import messages
 from core.names import label_key_problem, label_value_problem
+from core.text import code
 
 #: The longest selector accepted, label or field. Real selectors are a few dozen characters;
 #: the cap keeps a pasted blob from reaching the parser, the policy engine or the API server.
@@ -91,7 +92,7 @@ class _LabelParser:
         return token
 
     def _unexpected(self, token: _Token, expected: str) -> ValueError:
-        found = messages.SELECTOR_THE_END if token.kind == "end" else f"`{_shown(token.text)}`"
+        found = messages.SELECTOR_THE_END if token.kind == "end" else code(_shown(token.text))
         before = self._text[: token.start].strip()
         if not before:
             return ValueError(
@@ -99,7 +100,7 @@ class _LabelParser:
             )
         after = before if len(before) <= _SHOWN else "…" + before[1 - _SHOWN :]
         return ValueError(
-            messages.SELECTOR_EXPECTED.format(expected=expected, after=after, found=found)
+            messages.SELECTOR_EXPECTED.format(expected=expected, after=code(after), found=found)
         )
 
     def requirements(self) -> Iterator[tuple[str, str, list[str]]]:
@@ -122,7 +123,7 @@ class _LabelParser:
         problem = label_key_problem(token.text)
         if problem:
             raise ValueError(
-                messages.SELECTOR_BAD_KEY.format(key=_shown(token.text), reason=problem)
+                messages.SELECTOR_BAD_KEY.format(key=code(_shown(token.text)), reason=problem)
             )
         return token.text
 
@@ -142,14 +143,14 @@ class _LabelParser:
         if operator.kind == "word" and operator.text in _SET_OPERATORS:
             return key, _SET_OPERATORS[operator.text], self._value_set()
         if operator.text in ("<", ">"):
-            raise ValueError(messages.SELECTOR_NO_COMPARISON.format(operator=operator.text))
+            raise ValueError(messages.SELECTOR_NO_COMPARISON.format(operator=code(operator.text)))
         raise self._unexpected(operator, messages.SELECTOR_AN_OPERATOR)
 
     def _value(self, token: _Token) -> str:
         problem = label_value_problem(token.text)
         if problem:
             raise ValueError(
-                messages.SELECTOR_BAD_VALUE.format(value=_shown(token.text), reason=problem)
+                messages.SELECTOR_BAD_VALUE.format(value=code(_shown(token.text)), reason=problem)
             )
         return token.text
 
@@ -281,7 +282,7 @@ def _split_field_term(term: str) -> tuple[str, str, str]:
         for operator in _FIELD_OPERATORS:
             if term.startswith(operator, position):
                 return term[:position], operator, term[position + len(operator) :]
-    raise ValueError(messages.FIELD_SELECTOR_NO_OPERATOR.format(term=_shown(term)))
+    raise ValueError(messages.FIELD_SELECTOR_NO_OPERATOR.format(term=code(_shown(term))))
 
 
 def _unescape_field_value(term: str, value: str) -> str:
@@ -292,7 +293,7 @@ def _unescape_field_value(term: str, value: str) -> str:
             if char not in _FIELD_ESCAPES:
                 raise ValueError(
                     messages.FIELD_SELECTOR_BAD_ESCAPE.format(
-                        term=_shown(term), sequence="\\" + char
+                        term=code(_shown(term)), sequence=code("\\" + char)
                     )
                 )
             kept.append(char)
@@ -300,12 +301,16 @@ def _unescape_field_value(term: str, value: str) -> str:
         elif char == "\\":
             escaped = True
         elif char in ",=":
-            raise ValueError(messages.FIELD_SELECTOR_UNESCAPED.format(term=_shown(term), char=char))
+            raise ValueError(
+                messages.FIELD_SELECTOR_UNESCAPED.format(
+                    term=code(_shown(term)), char=code(char), escaped=code("\\" + char)
+                )
+            )
         else:
             kept.append(char)
     if escaped:
         raise ValueError(
-            messages.FIELD_SELECTOR_BAD_ESCAPE.format(term=_shown(term), sequence="\\")
+            messages.FIELD_SELECTOR_BAD_ESCAPE.format(term=code(_shown(term)), sequence=code("\\"))
         )
     return "".join(kept)
 
@@ -326,7 +331,7 @@ def parse_field_selector(text: str) -> tuple[FieldRequirement, ...]:
     for term in _field_terms(text):
         path, operator, raw_value = _split_field_term(term)
         if not _is_field_path(path):
-            raise ValueError(messages.FIELD_SELECTOR_BAD_PATH.format(path=_shown(path)))
+            raise ValueError(messages.FIELD_SELECTOR_BAD_PATH.format(path=code(_shown(path))))
         value = _unescape_field_value(term, raw_value)
         requirements.append(FieldRequirement(path, "!=" if operator == "!=" else "=", value))
     return tuple(requirements)

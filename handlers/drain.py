@@ -221,7 +221,7 @@ class _Run:
                 )
                 self._pause(RETRY_DELAY_SECONDS)
             except KubeForbidden as refused:
-                if "NamespaceTerminating" not in refused.reason + refused.detail:
+                if "NamespaceTerminating" not in refused.reason + refused.server_message:
                     self._fail_eviction(pod, refused)
                     return
                 self._pause(RETRY_DELAY_SECONDS)

@@ -6,13 +6,19 @@ the client's model deserialisation is an order of magnitude slower, which matter
 thousands of nodes, and dicts are what the handlers turn into their own typed models anyway.
 
 Server error bodies are cut short before they reach a message or a log line: they can echo
-request content, and nothing the API server says should carry a secret into Slack.
+request content, and nothing the API server says should carry a secret into Slack. The sentence
+a person reads never names the API server's address, the request path or the worker's own
+identity (``system:serviceaccount:…``): an error that would need them is logged here, with an
+incident id, and the sentence says that id.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -28,6 +34,8 @@ from core import messages
 from core.errors import ChatOpsError, ConfigurationError
 from handlers.lines import MAX_LINE_BYTES, split_lines
 
+log = logging.getLogger(__name__)
+
 JSON = dict[str, Any]
 _BODY_LIMIT = 300
 DEFAULT_TIMEOUT = (3.05, 30.0)
@@ -39,13 +47,25 @@ class KubeError(ChatOpsError):
     """The Kubernetes API refused or failed a request."""
 
     def __init__(
-        self, user_message: str, *, status: int = 0, reason: str = "", detail: str = ""
+        self,
+        user_message: str,
+        *,
+        status: int = 0,
+        reason: str = "",
+        detail: str = "",
+        server_message: str = "",
+        incident: str = "",
     ) -> None:
         super().__init__(user_message)
         self.status = status
         self.reason = reason
-        #: The server's own ``Status.message`` (cut short), as kubectl would print it.
+        #: What kubectl would print after ``error: …``, safe to show: the server's own
+        #: ``Status.message`` (cut short), or our sentence where that names an identity.
         self.detail = detail or user_message
+        #: The server's ``Status.message`` as it was (cut short): for decisions and logs only.
+        self.server_message = server_message or self.detail
+        #: The id the full story was logged under, when the sentence leaves details out.
+        self.incident = incident
 
 
 class KubeNotFound(KubeError):
@@ -70,6 +90,16 @@ class KubeTooManyRequests(KubeError):
 
 class KubeUnavailable(KubeError):
     """The API server could not be reached or answered 5xx."""
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One request, for saying what went wrong with it: to people, and to the log."""
+
+    method: str
+    path: str
+    server: str
+    acting_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,8 +225,11 @@ class KubeClient:
         try:
             data = response.read()
         except (urllib3.exceptions.HTTPError, OSError) as error:
-            raise _unavailable(error, self.server, method, path) from error
+            raise _unavailable(error, self._call(method, path)) from error
         return cast(JSON, json.loads(data)) if data else {}
+
+    def _call(self, method: str, path: str) -> _Call:
+        return _Call(method, path, self.server, self.impersonate_user)
 
     def stream_lines(
         self,
@@ -221,7 +254,7 @@ class KubeClient:
         try:
             yield from split_lines(response.response.stream(65536), max_line_bytes)
         except (urllib3.exceptions.HTTPError, OSError) as error:
-            raise _unavailable(error, self.server, "GET", path) from error
+            raise _unavailable(error, self._call("GET", path)) from error
         finally:
             response.response.release_conn()
 
@@ -258,15 +291,17 @@ class KubeClient:
                 _request_timeout=timeout,
             )
         except ApiException as error:
-            raise _translate(int(error.status or 0), error.body, method, path) from error
+            raise _translate(
+                int(error.status or 0), error.body, self._call(method, path)
+            ) from error
         except (urllib3.exceptions.HTTPError, OSError) as error:
-            raise _unavailable(error, self.server, method, path) from error
+            raise _unavailable(error, self._call(method, path)) from error
         if not 200 <= response.status <= 299:
             try:
                 data = response.read()
             except (urllib3.exceptions.HTTPError, OSError):
                 data = b""
-            raise _translate(response.status, data, method, path)
+            raise _translate(response.status, data, self._call(method, path))
         return response
 
     def _impersonation_headers(self, headers: dict[str, str]) -> HTTPHeaderDict:
@@ -355,38 +390,175 @@ def _pairs(query: Query | None) -> list[tuple[str, str | int | bool]]:
     return list(query)
 
 
-def _unavailable(error: Exception, server: str, method: str, path: str) -> KubeUnavailable:
-    if isinstance(error, urllib3.exceptions.ReadTimeoutError | TimeoutError):
+def _incident() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def _timed_out(error: Exception) -> bool:
+    if isinstance(error, urllib3.exceptions.MaxRetryError) and error.reason is not None:
+        error = error.reason
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        return False  # a refused connection, though urllib3 files it under timeouts
+    return isinstance(error, urllib3.exceptions.TimeoutError | TimeoutError)
+
+
+def _unavailable(error: Exception, call: _Call) -> KubeUnavailable:
+    incident = _incident()
+    log.warning(
+        "Kubernetes API %s %s at %s failed (incident %s): %s",
+        call.method,
+        call.path,
+        call.server,
+        incident,
+        error,
+    )
+    if _timed_out(error):
         return KubeUnavailable(
-            messages.KUBE_TIMEOUT.format(server=server, method=method, path=path),
-            reason="Timeout",
+            messages.KUBE_TIMEOUT.format(incident=incident), reason="Timeout", incident=incident
         )
     return KubeUnavailable(
-        messages.KUBE_UNREACHABLE.format(server=server), reason=type(error).__name__
+        messages.KUBE_UNREACHABLE.format(incident=incident),
+        reason=type(error).__name__,
+        incident=incident,
     )
 
 
-def _translate(status: int, body: Any, method: str, path: str) -> KubeError:
-    detail = _status_message(body)
+def _translate(status: int, body: Any, call: _Call) -> KubeError:
+    message = _status_message(body)
     reason = _status_reason(body)
-    text = messages.KUBE_API_ERROR.format(method=method, path=path, status=status, detail=detail)
-    error_class: type[KubeError]
-    if status == 404:
-        error_class = KubeNotFound
-    elif status in (401, 403):
-        error_class = KubeForbidden
-        text = messages.KUBE_FORBIDDEN.format(detail=detail)
-    elif status == 409:
-        error_class = KubeConflict
-    elif status in (400, 422):
-        error_class = KubeInvalid
-    elif status == 429:
-        error_class = KubeTooManyRequests
-    elif status >= 500 or status == 0:
-        error_class = KubeUnavailable
+    if status in (401, 403) or status >= 500 or status == 0:
+        return _hidden(status, reason, message, call)
+    error_class: type[KubeError] = {
+        404: KubeNotFound,
+        409: KubeConflict,
+        400: KubeInvalid,
+        422: KubeInvalid,
+        429: KubeTooManyRequests,
+    }.get(status, KubeError)
+    return error_class(
+        messages.KUBE_API_ERROR.format(status=status, detail=message),
+        status=status,
+        reason=reason,
+        detail=message,
+    )
+
+
+#: An RBAC refusal, as the API server words it.
+_RBAC_REFUSAL = re.compile(
+    r'User "(?P<user>[^"]*)" cannot (?P<verb>[a-z]+) resource "(?P<resource>[^"]+)"'
+    r'(?: in API group "(?P<group>[^"]*)")?(?: in the namespace "(?P<namespace>[^"]+)")?'
+)
+_NAMES_AN_IDENTITY = re.compile(r'User "|system:|serviceaccount', re.IGNORECASE)
+
+
+def _hidden(status: int, reason: str, message: str, call: _Call) -> KubeError:
+    """401, 403 and 5xx: what the server said may name the worker's identity or the cluster's
+    insides, so people get a sentence of ours and the log gets the rest."""
+    if status == 403 and not _NAMES_AN_IDENTITY.search(message):
+        # Not RBAC (a terminating namespace, an admission rule): the server's words are fine.
+        return KubeForbidden(
+            messages.KUBE_API_ERROR.format(status=status, detail=message),
+            status=status,
+            reason=reason,
+            detail=message,
+        )
+    incident = _incident()
+    log.warning(
+        "Kubernetes API %s %s at %s answered %s (incident %s): %s",
+        call.method,
+        call.path,
+        call.server,
+        status,
+        incident,
+        message,
+    )
+    if status == 401:
+        text = messages.KUBE_UNAUTHORIZED.format(incident=incident)
+        return KubeForbidden(
+            text, status=status, reason=reason, server_message=message, incident=incident
+        )
+    if status != 403:
+        text = messages.KUBE_SERVER_ERROR.format(status=status, incident=incident)
+        return KubeUnavailable(
+            text, status=status, reason=reason, server_message=message, incident=incident
+        )
+    sentence = _not_allowed(message, call)
+    subject, forbidden, _ = message.partition(" is forbidden: ")
+    prefix = subject + forbidden if forbidden and not _NAMES_AN_IDENTITY.search(subject) else ""
+    return KubeForbidden(
+        messages.KUBE_FORBIDDEN.format(detail=sentence, incident=incident),
+        status=status,
+        reason=reason,
+        detail=f"{prefix}{sentence} {messages.LOGGED_AS.format(incident=incident)}",
+        server_message=message,
+        incident=incident,
+    )
+
+
+def _not_allowed(message: str, call: _Call) -> str:
+    """Who may not do what, in words: from the server's RBAC message when it has the usual
+    form, else from our own request; the identity is named only when it is the requester's."""
+    refusal = _RBAC_REFUSAL.search(message)
+    if refusal:
+        refused_user: str | None = refusal["user"]
+        verb, resource = refusal["verb"], refusal["resource"]
+        group, namespace = refusal["group"] or "", refusal["namespace"]
     else:
-        error_class = KubeError
-    return error_class(text, status=status, reason=reason, detail=detail)
+        refused_user = None
+        verb, resource, group, namespace = _requested(call.method, call.path)
+    requester = (
+        call.acting_as is not None
+        and refused_user in (None, call.acting_as)
+        and verb != "impersonate"
+    )
+    actor = (
+        messages.KUBE_ACTOR_REQUESTER.format(user=call.acting_as)
+        if requester
+        else messages.KUBE_ACTOR_WORKER
+    )
+    return messages.KUBE_NOT_ALLOWED.format(
+        actor=actor, action=_action(verb, resource, group, namespace)
+    )
+
+
+def _action(verb: str, resource: str, group: str, namespace: str | None) -> str:
+    special = messages.KUBE_SPECIAL_ACTIONS.get((verb, resource)) if not group else None
+    if special is None:
+        base, _, subresource = resource.partition("/")
+        named = f"{base}.{group}" if group else base
+        special = messages.KUBE_ACTION.format(
+            verb=verb, resource=f"{named}/{subresource}" if subresource else named
+        )
+    if namespace:
+        return messages.KUBE_IN_NAMESPACE.format(action=special, namespace=namespace)
+    return special
+
+
+_REQUEST_VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch"}
+
+
+def _requested(method: str, path: str) -> tuple[str, str, str, str | None]:
+    """The RBAC verb, resource, group and namespace our own request needed."""
+    parts = [part for part in path.split("?", 1)[0].split("/") if part]
+    group = ""
+    if parts[:1] == ["api"]:
+        parts = parts[2:]
+    elif parts[:1] == ["apis"]:
+        group, parts = (parts[1] if len(parts) > 1 else ""), parts[3:]
+    namespace = None
+    if len(parts) >= 3 and parts[0] == "namespaces":
+        namespace, parts = parts[1], parts[2:]
+    if not parts:
+        return _REQUEST_VERBS.get(method, method.lower()), path, "", None
+    resource = "/".join([parts[0], *parts[2:3]])
+    named = len(parts) > 1
+    if method == "DELETE":
+        verb = "delete" if named else "deletecollection"
+    elif method == "GET" and not named:
+        verb = "list"
+    else:
+        verb = _REQUEST_VERBS.get(method, method.lower())
+    return verb, resource, group, namespace
 
 
 def _decode_status(body: Any) -> JSON:

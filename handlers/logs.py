@@ -418,8 +418,13 @@ def node_logs(request: NodeLogs, kube: KubeClient, control: Control) -> LogsResu
         )
     except KubeError as error:
         if error.status in (400, 404, 405, 501, 502, 503):
+            said = (
+                messages.KUBE_ANSWER_LOGGED.format(status=error.status, incident=error.incident)
+                if error.incident  # a 5xx: what the kubelet said may name its address
+                else error.detail
+            )
             raise ChatOpsError(
-                messages.NODE_LOGS_UNAVAILABLE.format(node=request.node, detail=error.detail)
+                messages.NODE_LOGS_UNAVAILABLE.format(node=request.node, detail=said)
             ) from None
         raise
     result = _empty_result(request, control.caps)

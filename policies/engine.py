@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from core import messages
 from core.selectors import matches, parse_selector
+from core.text import code
 from policies.model import (
     VERBS,
     Access,
@@ -203,13 +204,13 @@ def evaluate(
         if not roles:
             return _deny(messages.DENIED_NO_ROLE, "default deny", roles)
         return _deny(
-            messages.DENIED_NO_ROLE_ALLOWS.format(roles=", ".join(roles), verb=action.verb),
+            messages.DENIED_NO_ROLE_ALLOWS.format(roles=", ".join(roles), verb=code(action.verb)),
             "default deny",
             roles,
         )
     denial = next((r for r in matching if r.effect == "deny"), None)
     if denial is not None:
-        reason = denial.reason or messages.POLICY_RULE_DENIES.format(rule=denial.name)
+        reason = denial.reason or messages.POLICY_RULE_DENIES.format(rule=code(denial.name))
         return _deny(reason, denial.name, roles)
     limited = _limits(policy, action, facts, roles)
     if limited is not None:

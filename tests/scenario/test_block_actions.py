@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -54,15 +55,9 @@ class Bot:
     notifier: SlackNotifier
 
 
-@pytest.fixture
-def bot(
-    monkeypatch: pytest.MonkeyPatch,
-    store: JobStore,
-    redis_url: str,
-    policy_file: Path,
-    kube: KubeClient,
+def serve(
+    monkeypatch: pytest.MonkeyPatch, store: JobStore, redis_url: str, policy_file: Path
 ) -> Iterator[Bot]:
-    facts.publish(kube, store.redis, "sandbox")
     with SlackEmulator(valid_tokens=[TOKEN]) as slack:
         server, client = serve_slack_app(
             monkeypatch,
@@ -82,6 +77,28 @@ def bot(
             )
         finally:
             server.close()
+
+
+@pytest.fixture
+def clusterless_bot(
+    monkeypatch: pytest.MonkeyPatch, store: JobStore, redis_url: str, policy_file: Path
+) -> Iterator[Bot]:
+    """The app without node facts: enough for what never reaches a worker."""
+    yield from serve(monkeypatch, store, redis_url, policy_file)
+
+
+@pytest.fixture
+def one_team_bot(
+    monkeypatch: pytest.MonkeyPatch, store: JobStore, redis_url: str, policy_file: Path
+) -> Iterator[Bot]:
+    monkeypatch.setenv("SLACK_TEAM_ID", "T1")
+    yield from serve(monkeypatch, store, redis_url, policy_file)
+
+
+@pytest.fixture
+def bot(clusterless_bot: Bot, kube: KubeClient) -> Bot:
+    facts.publish(kube, clusterless_bot.store.redis, "sandbox")
+    return clusterless_bot
 
 
 def carded_cordon(bot: Bot) -> Job:
@@ -142,7 +159,16 @@ def slash_reply(bot: Bot, text: str, user: str, channel: str = "C0OPS") -> tuple
     )
 
 
-def click(bot: Bot, card: RecordedCall, action_id: str, user: str) -> int:
+def click(
+    bot: Bot,
+    card: RecordedCall,
+    action_id: str,
+    user: str,
+    *,
+    value: str | None = None,
+    team: str = "T1",
+) -> int:
+    """Click a button of ``card``, or forge one: ``value`` replaces the button's own."""
     button = next(
         e
         for block in card.args["blocks"]
@@ -153,7 +179,7 @@ def click(bot: Bot, card: RecordedCall, action_id: str, user: str) -> int:
     payload = {
         "type": "block_actions",
         "user": {"id": user},
-        "team": {"id": "T1"},
+        "team": {"id": team},
         "channel": {"id": "C0OPS"},
         "container": {"message_ts": card.args.get("ts", "")},
         "trigger_id": "1.2",
@@ -162,7 +188,7 @@ def click(bot: Bot, card: RecordedCall, action_id: str, user: str) -> int:
         "actions": [
             {
                 "action_id": action_id,
-                "value": button["value"],
+                "value": button["value"] if value is None else value,
                 "type": "button",
                 "block_id": "b",
                 "action_ts": "1",
@@ -232,7 +258,8 @@ def test_card_buttons_approve_and_the_result_goes_in_its_thread(
     assert first_post.args["channel"] == "C0OPS"
 
 
-def test_deny_button_ends_the_request_and_removes_the_buttons(bot: Bot) -> None:
+def test_deny_button_ends_the_request_and_removes_the_buttons(clusterless_bot: Bot) -> None:
+    bot = clusterless_bot
     slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
     card = bot.slack.wait_for("chat.postMessage")
     assert click(bot, card, "k8s_deny", "U_NOBODY") == 200
@@ -245,7 +272,8 @@ def test_deny_button_ends_the_request_and_removes_the_buttons(bot: Bot) -> None:
     assert [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")] == []
 
 
-def test_card_shows_progress_while_the_job_runs(bot: Bot) -> None:
+def test_card_shows_progress_while_the_job_runs(clusterless_bot: Bot) -> None:
+    bot = clusterless_bot
     carded_cordon(bot)
     release = threading.Event()
 
@@ -274,7 +302,8 @@ def test_card_shows_progress_while_the_job_runs(bot: Bot) -> None:
     assert ":white_check_mark: done" in json.dumps(final.args["blocks"])
 
 
-def test_cancel_button_and_expiry_update_the_card(bot: Bot) -> None:
+def test_cancel_button_and_expiry_update_the_card(clusterless_bot: Bot) -> None:
+    bot = clusterless_bot
     slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
     card = bot.slack.wait_for("chat.postMessage")
     assert click(bot, card, "k8s_cancel", "U_A") == 200
@@ -297,7 +326,8 @@ def test_cancel_button_and_expiry_update_the_card(bot: Bot) -> None:
     assert "is not waiting for approval (it is expired)" in too_late.args["text"]
 
 
-def test_long_output_goes_into_the_thread_as_a_file(bot: Bot) -> None:
+def test_long_output_goes_into_the_thread_as_a_file(clusterless_bot: Bot) -> None:
+    bot = clusterless_bot
     job = carded_cordon(bot)
     long_text = "\n".join(f"line {i:04d} " + "x" * 60 for i in range(200))
 
@@ -314,7 +344,8 @@ def test_long_output_goes_into_the_thread_as_a_file(bot: Bot) -> None:
     assert [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")] == []
 
 
-def test_slack_429_during_progress_still_delivers_the_result_once(bot: Bot) -> None:
+def test_slack_429_during_progress_still_delivers_the_result_once(clusterless_bot: Bot) -> None:
+    bot = clusterless_bot
     carded_cordon(bot)
     notifier = SlackNotifier(
         bot.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="no-wait"
@@ -410,3 +441,47 @@ def test_jobs_are_answered_and_listed_only_in_their_own_channel(bot: Bot) -> Non
     here = slash_reply(bot, "jobs", "U_B", channel="C0OPS")[1]
     assert "drain k8s-node1" not in elsewhere
     assert "drain k8s-node1" in here
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value"),
+    [
+        ("k8s_approve", "1 --force"),
+        ("k8s_approve", "1; drain x"),
+        ("k8s_deny", "1 <!channel>"),
+        ("k8s_cancel", "1; drain x"),
+        ("k8s_approve", ""),
+        ("k8s_approve", "\u0661"),
+    ],
+)
+def test_a_forged_button_value_is_refused_and_changes_nothing(
+    clusterless_bot: Bot, action_id: str, value: str
+) -> None:
+    bot = clusterless_bot
+    slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
+    card = bot.slack.wait_for("chat.postMessage")
+    history = bot.store.get("1").history
+    assert click(bot, card, action_id, "U_B", value=value) == 200
+    refusal = bot.slack.wait_for("chat.postEphemeral")
+    assert refusal.args["user"] == "U_B"
+    assert refusal.args["text"] == "That button does not name a job, so nothing was done."
+    job = bot.store.get("1")
+    assert job.state is JobState.AWAITING_APPROVAL and job.history == history
+    assert bot.slack.calls_to("chat.update") == []
+
+
+def test_a_click_from_another_workspace_is_refused(
+    one_team_bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = one_team_bot
+    slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
+    card = bot.slack.wait_for("chat.postMessage")
+    calls = len(bot.slack.calls)
+    with caplog.at_level(logging.WARNING):
+        assert click(bot, card, "k8s_approve", "U_B", team="T0ELSEWHERE") == 200
+    time.sleep(0.3)
+    assert bot.store.get("1").state is JobState.AWAITING_APPROVAL
+    assert len(bot.slack.calls) == calls  # nothing said to, or done in, either workspace
+    assert any("T0ELSEWHERE" in record.getMessage() for record in caplog.records)
+    assert click(bot, card, "k8s_approve", "U_B") == 200
+    bot.slack.wait_for("chat.update", lambda c: "approved and queued" in str(c.args))

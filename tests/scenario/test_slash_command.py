@@ -4,23 +4,31 @@ worker against the sandbox, and posted to the local Slack Web API emulator."""
 from __future__ import annotations
 
 import itertools
+import json
+import logging
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
-from slack_bot import BOT_TOKEN, SIGNING_SECRET, Bot
+from slack_bot import BOT_TOKEN, SIGNING_SECRET, Bot, serve_bot
 from slack_sdk.signature import SignatureVerifier
 
 from bot import jobs
 from bot.settings import SlackSettings, load
 from bot.slack_app import SlackNotifier, web_client
+from bot.store import JobStore
 from bot.worker import Worker
 from handlers.control import Control
 from handlers.kube import KubeClient, resource_for
+from handlers.logs_models import LogsResult
 from handlers.models import NodeTable, Request, Result
+from policies.loader import parse_policy
+from policies.model import PolicyDocument
 
 pytestmark = pytest.mark.integration
 
@@ -34,11 +42,12 @@ def slash_command(
     secret: str = SIGNING_SECRET,
     timestamp: int | None = None,
     trigger: str = "1.2.3",
+    team: str = "T0TEAM",
 ) -> tuple[int, str]:
     body = urllib.parse.urlencode(
         {
             "token": "legacy-verification-token",
-            "team_id": "T0TEAM",
+            "team_id": team,
             "team_domain": "example",
             "channel_id": channel,
             "channel_name": "ops",
@@ -243,3 +252,139 @@ def test_results_in_one_channel_are_paced_about_one_per_second(bot: Bot) -> None
     times = [c.at for c in bot.emulator.calls_to("chat.postMessage")]
     assert len(times) == 3
     assert all(later - earlier >= 0.95 for earlier, later in itertools.pairwise(times))
+
+
+APPROVALS_POLICY = """
+roles:
+  op: {verbs: [help, get, jobs, audit, logs, cordon, drain, approve, cancel]}
+bindings: [{role: op, users: [U_A, U_B]}]
+rules:
+  - name: drain-needs-one
+    verbs: [drain]
+    effect: require_approval
+    approval: {count: 1, approvers: {roles: [op]}, expires_in: 1h}
+"""
+HOSTILE = ("<!channel>", "<!here>", "<@U0EVIL>")
+
+
+@pytest.fixture
+def approvals_bot(
+    monkeypatch: pytest.MonkeyPatch, policy_file: Path, redis_url: str, store: JobStore
+) -> Iterator[Bot]:
+    yield from serve_bot(
+        monkeypatch, policy_file, redis_url, store, parse_policy(APPROVALS_POLICY, "test")
+    )
+
+
+def no_pods(request: Request, kube: KubeClient, control: Control) -> Result:
+    """What the logs handler answers when nothing matches: the summary repeats the query."""
+    return LogsResult(source=request.command_text(), lines=[])
+
+
+def ephemeral_text(body: str) -> str:
+    return str(json.loads(body)["text"])
+
+
+def test_user_text_never_mentions_anyone_in_the_bots_voice(approvals_bot: Bot) -> None:
+    bot = approvals_bot
+    answers = []
+
+    def say(text: str, user: str = "U_A") -> str:
+        status, body = slash_command(bot, text, user=user, trigger=f"t-{time.monotonic_ns()}")
+        assert status == 200
+        answers.append(ephemeral_text(body))
+        return answers[-1]
+
+    # A log query whose backtick would close the code span around it in the channel summary.
+    say("logs 'zz`<!channel> prod is down`'")
+    Worker(bot.store, None, name="w", perform=no_pods).run(burst=True)  # type: ignore[arg-type]
+    bot.notifier.poll(block_ms=100)
+    summary = bot.emulator.wait_for("chat.postMessage")
+    # A hostile pod selector is refused as a bad label value, and the refusal quotes it safely;
+    # then approval and denial reasons on two cards.
+    say("drain k8s-node1 --pod-selector='app in (x`<!here>,<@U0EVIL>)'")
+    say("drain k8s-node1 --ignore-daemonsets")
+    say("drain k8s-node2 --ignore-daemonsets")
+    bot.emulator.wait_for("chat.postMessage", lambda c: "k8s-node2" in json.dumps(c.args))
+    say("approve 2 <!here> <@U0EVIL> `ok` & go", user="U_B")
+    say("deny 3 <!channel> nope", user="U_B")
+    bot.notifier.poll(block_ms=200)  # a typed approval updates the card it belongs to
+    approved = bot.emulator.wait_for("chat.update", lambda c: "Approved by" in str(c.args))
+    # Refusals and the audit trail quote user text back.
+    say("cordon '<!channel>'")
+    say("frobnicate <@U0EVIL>")
+    say("audit")
+
+    recorded = [json.dumps(call.args, ensure_ascii=False) for call in bot.emulator.calls]
+    everything = "\n".join(recorded + answers)
+    assert [h for h in HOSTILE if h in everything] == []
+    assert "&amp;lt;" not in everything  # escaped once, not twice
+    assert "`logs 'zz\u02cb&lt;!channel&gt; prod is down\u02cb'`" in summary.args["text"]
+    assert "(x\u02cb&lt;!here&gt;,&lt;@U0EVIL&gt;)" in answers[1]
+    assert "(&lt;!here&gt; &lt;@U0EVIL&gt; `ok` &amp; go)" in json.dumps(
+        approved.args["blocks"], ensure_ascii=False
+    )
+    assert "denied by U_B (&lt;!channel&gt; nope)" in answers[5]
+    assert "`&lt;!channel&gt;` is not a valid node name" in answers[6]
+    assert "`logs 'zz\u02cb&lt;!channel&gt; prod is down\u02cb'`" in answers[8]  # the audit
+
+
+def post_signed(bot: Bot, body: str, timestamp: str) -> int:
+    """A request whose timestamp header is ``timestamp``, signed over that very value."""
+    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=timestamp, body=body)
+    request = urllib.request.Request(
+        f"{bot.url}/slack/events",
+        data=body.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+@pytest.mark.parametrize("stamp", ["soon", "", "1e9", "12.5", "9" * 5000])
+def test_a_timestamp_that_is_not_a_number_gets_401(
+    bot: Bot, redis_client: redis.Redis, stamp: str
+) -> None:
+    body = urllib.parse.urlencode(
+        {"team_id": "T0TEAM", "user_id": "U_OPS", "command": "/k8s", "text": "cordon k8s-node1"}
+    )
+    assert post_signed(bot, body, stamp) == 401
+    assert redis_client.get("k8s-chatops:job-seq") is None
+
+
+@pytest.fixture
+def one_team_bot(
+    monkeypatch: pytest.MonkeyPatch,
+    policy_file: Path,
+    redis_url: str,
+    store: JobStore,
+    policy: PolicyDocument,
+) -> Iterator[Bot]:
+    monkeypatch.setenv("SLACK_TEAM_ID", "T0TEAM")
+    yield from serve_bot(monkeypatch, policy_file, redis_url, store, policy)
+
+
+def test_a_command_from_another_workspace_is_refused(
+    one_team_bot: Bot, redis_client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = one_team_bot
+    with caplog.at_level(logging.WARNING):
+        status, answer = slash_command(bot, "cordon k8s-node1", team="T0ELSEWHERE")
+    assert status == 200
+    assert json.loads(answer) == {
+        "response_type": "ephemeral",
+        "text": "This app is not installed in that workspace.",
+    }
+    assert redis_client.get("k8s-chatops:job-seq") is None
+    assert [c.method for c in bot.emulator.calls if c.method != "auth.test"] == []
+    assert any("T0ELSEWHERE" in record.getMessage() for record in caplog.records)
+
+    status, answer = slash_command(bot, "cordon k8s-node1", trigger="t-home")
+    assert status == 200 and "Job 1 queued" in answer

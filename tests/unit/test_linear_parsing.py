@@ -25,6 +25,10 @@ ALLOWED = {
     "handlers/logs.py": (
         "the kubelet's RFC 3339 timestamp before a log line; anchored, fixed-width fields"
     ),
+    "handlers/kube.py": (
+        "the API server's own refusal messages (never typed text), to keep the worker's identity "
+        "out of chat; no nested repeats"
+    ),
     "handlers/quantity.py": (
         "resource quantities from pod specs and node status, already validated by the API "
         "server; anchored, no nested repeats"

@@ -10,6 +10,7 @@ import pytest
 
 from bot import logs
 from bot.settings import ChatSettings, SlackSettings, SlackSocketSettings, WorkerSettings, load
+from bot.slack_app import create_app
 from core.errors import ConfigurationError
 
 FAKE_TOKEN = "xoxb-" + "1234567890-abcdefghij"
@@ -24,6 +25,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "K8S_CHATOPS_REDIS_URL",
         "K8S_CHATOPS_CLUSTER",
         "KUBECONFIG",
+        "SLACK_APP_TOKEN",
+        "SLACK_TEAM_ID",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -92,3 +95,43 @@ def test_socket_mode_needs_the_app_token_not_the_signing_secret(
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-" + "1-A0-123-abc")
     settings = load(SlackSocketSettings)
     assert settings.slack_signing_secret.get_secret_value() == ""
+
+
+@pytest.mark.parametrize("secret", ["", "   "])
+def test_http_mode_refuses_to_start_without_a_signing_secret(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("K8S_CHATOPS_POLICY_FILE", "/tmp/p.yaml")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", secret)
+    with pytest.raises(ConfigurationError) as caught:
+        load(SlackSettings)
+    assert caught.value.user_message == (
+        "k8s-chatops: setting SLACK_SIGNING_SECRET is empty; "
+        "HTTP mode needs it to check that requests come from Slack."
+    )
+
+
+def test_an_app_that_checks_signatures_is_never_built_without_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Socket Mode settings allow an empty secret; asking for verification with them fails
+    at construction, not with a 500 on every request."""
+    monkeypatch.setenv("K8S_CHATOPS_POLICY_FILE", "/tmp/p.yaml")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-" + "1-A0-123-abc")
+    settings = load(SlackSocketSettings)
+    with pytest.raises(ConfigurationError, match="SLACK_SIGNING_SECRET is empty"):
+        create_app(settings, None, None, verify_requests=True)  # type: ignore[arg-type]
+
+
+def test_the_workspace_setting_is_optional_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("K8S_CHATOPS_POLICY_FILE", "/tmp/p.yaml")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s3cret-signing")
+    assert load(SlackSettings).slack_team_id is None
+    monkeypatch.setenv("SLACK_TEAM_ID", "T0TEAM")
+    assert load(SlackSettings).slack_team_id == "T0TEAM"
+    monkeypatch.setenv("SLACK_TEAM_ID", "my workspace")
+    with pytest.raises(ConfigurationError, match="setting SLACK_TEAM_ID is invalid"):
+        load(SlackSettings)
