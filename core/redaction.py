@@ -43,11 +43,9 @@ from pathlib import Path
 
 import re2  # type: ignore[import-untyped]
 
-from core.redaction_rules import (
-    BUILTIN_RULES,
+from core.redaction_rules import BUILTIN_RULES, PEM_BEGIN, PEM_END
+from core.secret_rule import (
     MAX_MATCHES_PER_LINE,
-    PEM_BEGIN,
-    PEM_END,
     BuiltinRule,
     Re2Pattern,
     compile_re2,

@@ -16,15 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from core.redaction_rules import (
-    BASE64_PEM_START,
-    JWT_PART,
-    JWT_SEPARATOR,
-    Span,
-    compile_re2,
-    decoded_prefix,
-    is_base64_private_key,
-)
+from core.redaction_rules import JWT_PART, JWT_SEPARATOR
+from core.secret_finders import BASE64_PEM_START, decoded_prefix, is_base64_private_key
+from core.secret_rule import Span, compile_re2
 
 # base64url lengths of HS256/384/512, ES256/384/512, Ed25519/Ed448 and RSA 1024 to 8192.
 COMPLETE_JWT_SIGNATURES = frozenset({43, 64, 86, 128, 152, 171, 176, 342, 512, 683, 1366})
