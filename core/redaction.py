@@ -7,15 +7,29 @@ first. Each rule masks either its whole match or, when the pattern has a named g
 was there. The rule name in the mask says which rule fired, which is what someone needs to
 judge a false positive.
 
+Two regex engines, on purpose:
+
+- The built-in rules (:mod:`core.redaction_rules`) run on RE2, whose time is linear in the
+  length of the text. Pod logs are written by whoever runs in the pod, and the worker masks
+  every line it fetches, so no line, however built, can make a rule backtrack. The built-in
+  rules run over the UTF-8 bytes of the text. Each one collects the spans it would mask; a
+  span that runs into an earlier rule's mask, or a mask already in the text, is cut short
+  where that mask begins. The masks are written in one pass at the end. Redacting twice
+  changes nothing.
+- Extra patterns from ``K8S_CHATOPS_REDACT_PATTERNS_FILE`` are compiled with Python's ``re``
+  (as they always were, so a file that works keeps working) and run after the built-in rules,
+  on the text between masks. ``re`` backtracks: a pattern such as ``(a+)+$`` can be made slow
+  by a log line, so keep them to plain literals and character classes (docs/logs.md).
+
 Rules run one after another, but each carries *anchors*: lower-case substrings of which at
 least one must occur for the rule to match at all (``xox`` for Slack tokens, ``@`` for
 credentials in URLs). Most log lines contain none of them, so the usual cost of a line is one
-``lower()`` and one search for all anchors together, not a regex scan per rule. Masks already
-in the text are left alone (rules only see the text between them), so redacting twice changes
-nothing.
+``lower()`` and one search for all anchors together, not a scan per rule.
 
-Pod logs arrive one line at a time while a PEM private key spans many; :meth:`Redactor.
-redact_lines` remembers that it is inside a key block and masks the body lines too.
+Pod logs arrive one line at a time, while a PEM private key spans many and a wrapped JWT or
+base64 key may run on into the next line. :meth:`Redactor.redact_lines` remembers the block
+or token a line left open and masks its rest on the lines that follow, for a bounded number
+of lines.
 """
 
 from __future__ import annotations
@@ -23,13 +37,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
+
+import re2  # type: ignore[import-untyped]
+
+from core.redaction_rules import BUILTIN_RULES, PEM_BEGIN, PEM_END
+from core.secret_rule import (
+    MAX_MATCHES_PER_LINE,
+    BuiltinRule,
+    Re2Pattern,
+    compile_re2,
+    is_rule_name,
+)
+from core.wrapped_tokens import WrappedToken, wrapped_token_at_end
 
 MASKED_GROUP = "secret"
 PRIVATE_KEY_RULE = "private-key"
 MASK_PATTERN = re.compile(r"\[REDACTED:[a-z0-9][a-z0-9-]*\]")
 _MASK_START = "[REDACTED:"
-_RULE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+_MASK_START_BYTES = _MASK_START.encode()
+_MASK_BYTES = compile_re2(rb"\[REDACTED:[a-z0-9][a-z0-9-]*\]")
 
 # A key body is at most ~100 lines of base64 (RSA 8192); past this many lines without an END
 # marker the block is taken to have been cut off, and ordinary redaction resumes.
@@ -38,7 +67,7 @@ MAX_KEY_BLOCK_LINES = 200
 
 @dataclass(frozen=True)
 class RedactionRule:
-    """One kind of secret: a pattern, and the name that appears in its mask.
+    """A configured pattern (Python ``re``): masks its match, or its ``secret`` group.
 
     ``anchors`` are lower-case substrings of which at least one occurs in any text the pattern
     can match; a rule without anchors is tried on every text.
@@ -49,7 +78,7 @@ class RedactionRule:
     anchors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not _RULE_NAME.fullmatch(self.name):
+        if not is_rule_name(self.name):
             raise ValueError(
                 f"redaction rule name {self.name!r} must be lower-case letters, digits and '-'"
             )
@@ -64,64 +93,90 @@ class RedactionRule:
         return f"[REDACTED:{self.name}]"
 
 
+Rule = BuiltinRule | RedactionRule
+_Stage = tuple[tuple[BuiltinRule, ...], tuple[RedactionRule, ...]]
+
+
 @dataclass(frozen=True)
 class Redactor:
     """Applies its rules in order; earlier rules win where two would mask the same text."""
 
-    rules: tuple[RedactionRule, ...]
-    _anchor_test: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    _anchor_scan: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    _rules_by_anchor: dict[str, frozenset[int]] = field(init=False, repr=False, compare=False)
-    _unanchored: frozenset[int] = field(init=False, repr=False, compare=False)
-    _always: tuple[RedactionRule, ...] = field(init=False, repr=False, compare=False)
-    _tracks_key_blocks: bool = field(init=False, repr=False, compare=False)
+    rules: tuple[Rule, ...]
+    # Consecutive rules of one engine form a stage, (built-in rules, configured rules) with one
+    # of the two empty: built-in ones share one pass over the bytes, configured ones each scan
+    # the text between masks.
+    _stages: tuple[_Stage, ...] = field(init=False, repr=False, compare=False)
+    _anchor_test: Re2Pattern | None = field(init=False, repr=False, compare=False)
+    _names: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # A plain search over all anchors rejects an ordinary line quickly; a line that has one
-        # is scanned again for every anchor (overlapping, longest first at each position). An
-        # anchor found stands for any anchor inside it too, so none is hidden by another.
-        anchors = sorted({a for rule in self.rules for a in rule.anchors}, key=len, reverse=True)
-        alternatives = "|".join(map(re.escape, anchors))
-        test = re.compile(alternatives) if anchors else None
-        scan = re.compile(f"(?=({alternatives}))") if anchors else None
-        by_anchor = {
-            found: frozenset(
-                index
-                for index, rule in enumerate(self.rules)
-                if any(anchor in found for anchor in rule.anchors)
-            )
-            for found in anchors
-        }
-        unanchored = frozenset(i for i, rule in enumerate(self.rules) if not rule.anchors)
-        tracks = any(rule.name == PRIVATE_KEY_RULE for rule in self.rules)
+        stages: list[_Stage] = []
+        for _, run in groupby(self.rules, key=lambda rule: isinstance(rule, BuiltinRule)):
+            members = list(run)
+            builtin = tuple(rule for rule in members if isinstance(rule, BuiltinRule))
+            configured = tuple(rule for rule in members if isinstance(rule, RedactionRule))
+            stages.append((builtin, configured))
+        builtin_anchors = [a for r in self.rules if isinstance(r, BuiltinRule) for a in r.anchors]
+        every_builtin_anchored = all(r.anchors for r in self.rules if isinstance(r, BuiltinRule))
+        test = None
+        if builtin_anchors and every_builtin_anchored:
+            test = compile_re2(b"|".join(re2.escape(a) for a in sorted(set(builtin_anchors))))
+        object.__setattr__(self, "_stages", tuple(stages))
         object.__setattr__(self, "_anchor_test", test)
-        object.__setattr__(self, "_anchor_scan", scan)
-        object.__setattr__(self, "_rules_by_anchor", by_anchor)
-        object.__setattr__(self, "_unanchored", unanchored)
-        object.__setattr__(self, "_always", tuple(rule for rule in self.rules if not rule.anchors))
-        object.__setattr__(self, "_tracks_key_blocks", tracks)
+        object.__setattr__(self, "_names", frozenset(rule.name for rule in self.rules))
 
     def redact(self, text: str) -> tuple[str, int]:
         """Return the text with every secret replaced by a mask, and how many were replaced."""
         total = 0
-        for rule in self._rules_that_may_match(text):
-            text, count = _apply_outside_masks(rule, text)
-            total += count
+        for builtin, configured in self._stages:
+            if builtin:
+                text, count = self._mask_builtin(builtin, text)
+                total += count
+            lowered = text.lower() if configured else ""
+            for rule in configured:
+                if not rule.anchors or any(anchor in lowered for anchor in rule.anchors):
+                    text, count = _apply_outside_masks(rule, text)
+                    total += count
         return text, total
 
-    def _rules_that_may_match(self, text: str) -> Iterable[RedactionRule]:
-        if self._anchor_test is None or self._anchor_scan is None:
-            return self.rules
-        lowered = text.lower()
-        if self._anchor_test.search(lowered) is None:
-            return self._always
-        found = set(self._anchor_scan.findall(lowered))
-        indices = self._unanchored.union(*(self._rules_by_anchor[a] for a in found))
-        return [self.rules[i] for i in sorted(indices)]
+    def _mask_builtin(self, rules: Sequence[BuiltinRule], text: str) -> tuple[str, int]:
+        data = text.encode("utf-8", "surrogatepass")
+        lowered = data.lower()
+        test = self._anchor_test
+        if test is not None and test.search(lowered) is None:
+            return text, 0
+        # (start, end, mask); a mask of None is one already in the text, kept as it is.
+        taken: list[tuple[int, int, bytes | None]] = []
+        if _MASK_START_BYTES in data:
+            taken = [(*mask.span(), None) for mask in _MASK_BYTES.finditer(data)]
+        for rule in rules:
+            if rule.anchors and not any(anchor in lowered for anchor in rule.anchors):
+                continue
+            found = _uncovered_spans(rule, data, taken)
+            if found:
+                taken = sorted(taken + found, key=itemgetter(0))
+        if not any(mask is not None for _, _, mask in taken):
+            return text, 0
+        pieces: list[bytes] = []
+        position = count = 0
+        for start, end, mask in taken:
+            if mask is not None:
+                pieces += (data[position:start], mask)
+                position = end
+                count += 1
+        pieces.append(data[position:])
+        joined = b"".join(pieces)
+        try:
+            return joined.decode("utf-8", "surrogatepass"), count
+        except UnicodeDecodeError:  # a mask cut into bytes that were never valid UTF-8
+            return joined.decode("utf-8", "replace"), count
 
     def redact_lines(self, lines: Iterable[str]) -> Iterator[tuple[str, int]]:
-        """Redact a stream of log lines, masking PEM private key blocks that span lines."""
+        """Redact a stream of log lines, masking PEM private key blocks that span lines and
+        the rest of a JWT or base64 key that a line ended in the middle of."""
+        tracks_key_blocks = PRIVATE_KEY_RULE in self._names
         body_lines = -1  # lines seen since an unfinished BEGIN marker; -1 when outside a block
+        wrapped: WrappedToken | None = None
         for line in lines:
             if body_lines >= 0:
                 end = _PEM_END.search(line)
@@ -135,10 +190,72 @@ class Redactor:
                     yield _mask_key_body(line)
                     continue
                 body_lines = -1
-            redacted, count = self.redact(line)
-            if self._tracks_key_blocks and opens_key_block(line):
-                body_lines = 0
-            yield redacted, count
+            head, rest, masked = "", line, 0
+            if wrapped is not None:
+                token = wrapped
+                span, wrapped = token.continued_on(line)
+                if span is not None:
+                    start, end = span
+                    head, rest, masked = line[:start] + token.mask, line[end:], 1
+            redacted, count = self.redact(rest)
+            if tracks_key_blocks and opens_key_block(line):
+                body_lines, wrapped = 0, None
+            elif wrapped is None:
+                wrapped = wrapped_token_at_end(rest, self._names)
+            yield head + redacted, count + masked
+
+
+def _uncovered_spans(
+    rule: BuiltinRule, data: bytes, taken: list[tuple[int, int, bytes | None]]
+) -> list[tuple[int, int, bytes | None]]:
+    """The rule's secrets, each cut short where a mask in ``taken`` (sorted) begins.
+
+    A secret that starts inside a mask was already recognised by a rule that knew it better
+    (``x-access-token:[REDACTED:github-token]@github.com``), so what follows that mask is
+    left alone, as it was when rules only saw the text between masks. A rule's matches come
+    left to right and do not overlap, so one walk along ``taken`` serves them all.
+
+    Past :data:`MAX_MATCHES_PER_LINE` matches on one line, the rest of the line is masked
+    whole instead: each match costs Python time, and a line may be built of nothing else.
+    """
+    mask = rule.mask.encode()
+    found: list[tuple[int, int, bytes | None]] = []
+    index, last = 0, len(taken)
+    position, line_end, matches = 0, -1, 0
+    restart = True
+    while restart:
+        restart = False
+        for match in rule.pattern.finditer(data, position):
+            match_start = match.span()[0]
+            if match_start > line_end:
+                line_end = _line_end(data, match_start)
+                matches = 0
+            matches += 1
+            if matches > MAX_MATCHES_PER_LINE:
+                while index < last and taken[index][1] <= match_start:
+                    index += 1
+                piece = match_start
+                while index < last and taken[index][0] < line_end:
+                    if piece < taken[index][0]:
+                        found.append((piece, taken[index][0], mask))
+                    piece = max(piece, taken[index][1])
+                    index += 1
+                if piece < line_end:
+                    found.append((piece, line_end, mask))
+                position, restart = line_end, line_end < len(data)
+                break
+            for start, end in rule.secret_spans(data, match):
+                while index < last and taken[index][1] <= start:
+                    index += 1
+                cut = taken[index][0] if index < last and taken[index][0] < end else end
+                if start < cut:
+                    found.append((start, cut, mask))
+    return found
+
+
+def _line_end(data: bytes, position: int) -> int:
+    newline = data.find(b"\n", position)
+    return len(data) if newline < 0 else newline
 
 
 def build_redactor(extra_patterns: Sequence[str] = ()) -> Redactor:
@@ -226,118 +343,10 @@ def opens_key_block(line: str) -> bool:
     """Whether the line's last BEGIN … PRIVATE KEY marker has no END marker after it."""
     if "PRIVATE KEY" not in line:
         return False
-    begins = list(_PEM_BEGIN.finditer(line))
-    return bool(begins) and _PEM_END.search(line, begins[-1].end()) is None
+    last = _LAST_PEM_BEGIN.match(line)
+    return last is not None and _PEM_END.search(line, last.end(1)) is None
 
 
-# --- The built-in rules ----------------------------------------------------------------------
-
-_PEM_LABEL = r"[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-_PEM_BEGIN = re.compile(r"-----BEGIN " + _PEM_LABEL)
-_PEM_END = re.compile(r"-----END " + _PEM_LABEL)
+_PEM_END = re2.compile(PEM_END.decode())
+_LAST_PEM_BEGIN = re2.compile("(?s:.*)(" + PEM_BEGIN.decode() + ")")
 _PRIVATE_KEY_MASK = f"[REDACTED:{PRIVATE_KEY_RULE}]"
-
-# Not part of a longer word or token on the left.
-_START = r"(?<![A-Za-z0-9_\-.+/])"
-# Not continued on the right by more token characters.
-_STOP = r"(?![A-Za-z0-9_\-])"
-
-# A labelled value: ``password=x``, ``password: x``, ``"password": "x"``, ``?password=x&``,
-# ``\"password\":\"x\"`` (JSON inside a JSON string). The quotes stay; only the value goes.
-_QUOTE = r"(?:\\?[\"'])"
-_LABEL_END = r"(?![A-Za-z0-9])"
-_VALUE_SEPARATOR = (
-    rf"(?:{_QUOTE}?[ \t]*=[ \t]*{_QUOTE}?"
-    # After a colon an unquoted lone word is prose ("invalid token: signature is invalid").
-    rf"|{_QUOTE}?[ \t]*:[ \t]*(?:{_QUOTE}|(?![A-Za-z]+[.,;:!?)]*(?:\s|$))))"
-)
-# Values that are placeholders, not secrets: null, booleans, ****, ${VAR}, {{ var }}, %s.
-_PLACEHOLDER = (
-    r"(?!(?i:null|none|nil|true|false|undefined|\*+|<nil>)(?:[\"'\s,;&}\])]|\\|$))"
-    r"(?!\$\{|\{\{|%s)"
-)
-_VALUE = (
-    rf"(?P<secret>{_PLACEHOLDER}"
-    r"(?:(?<=\")(?:[^\"\\\n]|\\[^\"\n])+"
-    r"|(?<=')(?:[^'\\\n]|\\[^'\n])+"
-    r"|(?<![\"'])[^\s\"'&,;}\]\\]+))"
-)
-
-
-def _labelled_value(keys: str) -> re.Pattern[str]:
-    """``keys`` (case-insensitive), with any prefix such as ``db_``, ``X-Auth-`` or ``client``."""
-    return re.compile(
-        rf"(?<![A-Za-z0-9_.\-])[A-Za-z0-9_.\-]*?(?i:{keys}){_LABEL_END}{_VALUE_SEPARATOR}{_VALUE}"
-    )
-
-
-def _rule(name: str, pattern: str | re.Pattern[str], *anchors: str) -> RedactionRule:
-    compiled = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
-    return RedactionRule(name, compiled, anchors)
-
-
-_BEARER_CHARS = r"[A-Za-z0-9._~+/\-]"
-_HEADER = r"(?i:authorization)[\"']?[ \t]*[:=][ \t]*[\"']?\[?"
-_TOKEN_SHAPE = (
-    rf"(?=(?:(?={_BEARER_CHARS}*[0-9])(?={_BEARER_CHARS}*[A-Za-z])|{_BEARER_CHARS}{{20}})"
-    rf"{_BEARER_CHARS}{{8}})"
-)
-
-BUILTIN_RULES: tuple[RedactionRule, ...] = (
-    # The whole block on one line, or from BEGIN to the end of the text when END is missing.
-    _rule(
-        PRIVATE_KEY_RULE, rf"{_PEM_BEGIN.pattern}(?s:.*?)(?:{_PEM_END.pattern}|\Z)", "private key"
-    ),
-    _rule("jwt", rf"{_START}eyJ[A-Za-z0-9_\-]{{8,}}\.[A-Za-z0-9_\-]{{8,}}\.[A-Za-z0-9_\-]*", "eyj"),
-    _rule("slack-token", rf"{_START}(?:xox[abeprs]|xapp)-[A-Za-z0-9\-]{{10,}}", "xox", "xapp-"),
-    _rule(
-        "slack-webhook",
-        r"hooks\.slack\.com/(?:services|workflows|triggers)/"
-        r"(?P<secret>[A-Za-z0-9]+/[A-Za-z0-9/_\-]+)",
-        "hooks.slack.com",
-    ),
-    _rule(
-        "github-token",
-        rf"{_START}(?:gh[pousr]_[A-Za-z0-9]{{20,}}|github_pat_[A-Za-z0-9_]{{20,}}){_STOP}",
-        *("ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"),
-    ),
-    _rule("aws-access-key", r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])", "akia", "asia"),
-    _rule("gcp-api-key", rf"{_START}AIza[A-Za-z0-9_\-]{{35}}{_STOP}", "aiza"),
-    _rule("google-oauth", rf"{_START}ya29\.[A-Za-z0-9_\-]{{20,}}", "ya29."),
-    _rule(
-        "aws-secret-key",
-        r"(?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)"
-        rf"{_QUOTE}?[ \t]*[:=][ \t]*{_QUOTE}?(?P<secret>[A-Za-z0-9/+=]{{16,}})",
-        "secret",
-    ),
-    _rule(
-        "azure-key",
-        r"(?i:AccountKey|SharedAccessKey)=(?P<secret>[A-Za-z0-9+/=]{16,})",
-        "accountkey",
-        "sharedaccesskey",
-    ),
-    _rule(
-        "bearer",
-        # After an Authorization header anything is the token; elsewhere only a word that looks
-        # like one (letters and digits, or 20+ characters), so "missing bearer token" survives.
-        rf"(?:{_HEADER}(?i:bearer)[ \t]+|(?<![A-Za-z0-9])(?i:bearer)[ \t]+{_TOKEN_SHAPE})"
-        rf"(?P<secret>[^\s\"'\],;]+)",
-        "bearer",
-    ),
-    _rule("basic-auth", rf"{_HEADER}(?i:basic)[ \t]+(?P<secret>[A-Za-z0-9+/]{{4,}}=*)", "basic"),
-    _rule(
-        "url-credentials",
-        r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@?#\"'<>]*:"
-        r"(?P<secret>[^\s/?#\"'<>]+)@",
-        "@",
-    ),
-    _rule(
-        "password",
-        _labelled_value(r"passw(?:or)?d|pwd(?![\"'\\]*[ \t]*[:=][ \t]*[\"'\\]*/)"),
-        "passw",
-        "pwd",
-    ),
-    _rule("token", _labelled_value("token"), "token"),
-    _rule("api-key", _labelled_value(r"api[_\-]?key"), "apikey", "api_key", "api-key"),
-    _rule("secret", _labelled_value(r"secret(?:[_\-]?key)?"), "secret"),
-)
