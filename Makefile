@@ -49,6 +49,7 @@ bench: venv sandbox-binaries
 	$(BIN)/python bench/logs_vs_stern.py
 	$(BIN)/python bench/queue_latency.py
 	$(BIN)/python bench/ack_latency.py
+	$(BIN)/python bench/adversarial.py
 
 sandbox-up: venv
 	$(BIN)/k8s-chatops sandbox up

@@ -25,6 +25,10 @@ ALLOWED = {
     "handlers/logs.py": (
         "the kubelet's RFC 3339 timestamp before a log line; anchored, fixed-width fields"
     ),
+    "core/secret_rule.py": (
+        "rule names written in the code (and custom patterns from the operator's file), never "
+        "typed text"
+    ),
     "handlers/kube.py": (
         "the API server's own refusal messages (never typed text), to keep the worker's identity "
         "out of chat; no nested repeats"
