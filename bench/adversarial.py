@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout, not another
 
-from bench.adversarial_logs import SAMPLES  # noqa: E402
-from bot import grammar  # noqa: E402
-from core.errors import CommandError  # noqa: E402
-from core.redaction import build_redactor  # noqa: E402
-from core.regex import compile_user_regex  # noqa: E402
-from core.selectors import parse_field_selector, parse_selector  # noqa: E402
-from handlers.lines import split_lines  # noqa: E402
+from bench.adversarial_logs import SAMPLES
+from bot import grammar
+from core.errors import CommandError
+from core.redaction import build_redactor
+from core.regex import compile_user_regex
+from core.selectors import parse_field_selector, parse_selector
+from handlers.lines import split_lines
 
 GOAL_MS = 50.0
 
