@@ -19,7 +19,7 @@ $(BIN)/.installed: pyproject.toml
 venv: $(BIN)/.installed
 
 sandbox-binaries: venv
-	@$(BIN)/k8s-chatops sandbox build >/dev/null
+	@$(BIN)/k8s-chatops-sandbox build >/dev/null
 
 demo: system-deps venv sandbox-binaries
 	@scripts/demo.sh
@@ -44,7 +44,7 @@ test: system-deps venv lint typecheck imports sandbox-binaries pytest
 
 # Benchmarks print ratios against the reference tools measured in the same run.
 bench: venv sandbox-binaries
-	$(BIN)/k8s-chatops sandbox up
+	$(BIN)/k8s-chatops-sandbox up
 	$(BIN)/python bench/drain_vs_kubectl.py
 	$(BIN)/python bench/logs_vs_stern.py
 	$(BIN)/python bench/queue_latency.py
@@ -52,13 +52,13 @@ bench: venv sandbox-binaries
 	$(BIN)/python bench/adversarial.py
 
 sandbox-up: venv
-	$(BIN)/k8s-chatops sandbox up
+	$(BIN)/k8s-chatops-sandbox up
 
 sandbox-down: venv
-	$(BIN)/k8s-chatops sandbox down
+	$(BIN)/k8s-chatops-sandbox down
 
 sandbox-reset: venv
-	$(BIN)/k8s-chatops sandbox reset
+	$(BIN)/k8s-chatops-sandbox reset
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

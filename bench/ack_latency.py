@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from slack_emulator import SlackEmulator
 
-from bot.dispatcher import Dispatcher
-from bot.http import make_wsgi
+from bot.commands.dispatcher import Dispatcher
+from bot.jobs.store import JobStore
 from bot.settings import SlackSettings, load
-from bot.slack_app import create_app, web_client
-from bot.store import JobStore
+from bot.surfaces.http import make_wsgi
+from bot.surfaces.slack_app import create_app, web_client
 from policies.loader import load_policy
 from sandbox.cluster import free_port
 

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout, not another
 
 from bench.adversarial_logs import SAMPLES
-from bot import grammar
+from bot.commands import grammar
 from core.errors import CommandError
 from core.redaction import build_redactor
 from core.regex import compile_user_regex

@@ -96,7 +96,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if not cluster.is_running():
-        print("start the sandbox first: k8s-chatops sandbox up", file=sys.stderr)
+        print("start the sandbox first: k8s-chatops-sandbox up", file=sys.stderr)
         return 1
     kubeconfig = str(cluster.paths().admin_kubeconfig)
     kube = KubeClient.connect(kubeconfig, pool_size=64)

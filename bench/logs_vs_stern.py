@@ -25,7 +25,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.render_logs import render_logs
+from bot.commands.render_logs import render_logs
 from handlers.control import Control, OutputCaps
 from handlers.kube import KubeClient, KubeNotFound, resource_for
 from handlers.logs import pod_logs

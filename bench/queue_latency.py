@@ -24,9 +24,9 @@ import time
 
 import redis
 
-from bot.jobs import JobState, Origin
-from bot.store import JobStore
-from bot.worker import Worker
+from bot.jobs.model import JobState, Origin
+from bot.jobs.store import JobStore
+from bot.jobs.worker import Worker
 from handlers.control import Control
 from handlers.kube import KubeClient
 from handlers.models import GetNodes, NodeTable, Request, Result

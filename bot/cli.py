@@ -1,4 +1,6 @@
-"""``k8s-chatops``: one entry point for the bot, the worker, the shell and the sandbox."""
+"""``k8s-chatops``: one entry point for the bot, the worker, the shell and policy reviews.
+
+The sandbox is ``k8s-chatops-sandbox`` (``sandbox/commands.py``), kept out of the product."""
 
 from __future__ import annotations
 
@@ -14,19 +16,18 @@ from bot.settings import ChatSettings, SlackSettings, SlackSocketSettings, Worke
 from core import messages
 from core.errors import ChatOpsError
 from policies import commands as policy_commands
-from sandbox import commands as sandbox_commands
 
 if TYPE_CHECKING:
-    from bot.dispatcher import Dispatcher
-    from bot.store import JobStore
+    from bot.commands.dispatcher import Dispatcher
+    from bot.jobs.store import JobStore
     from core.redaction import Redactor
 
 log = logging.getLogger("k8s-chatops")
 
 
 def _dispatcher(settings: ChatSettings, **options: Any) -> tuple[Dispatcher, JobStore]:
-    from bot.dispatcher import Dispatcher  # noqa: PLC0415 - keep `sandbox` start-up light
-    from bot.store import JobStore, connect  # noqa: PLC0415
+    from bot.commands.dispatcher import Dispatcher  # noqa: PLC0415 - keep `policy` start-up light
+    from bot.jobs.store import JobStore, connect  # noqa: PLC0415
     from policies.loader import PolicyWatcher  # noqa: PLC0415
 
     watcher = PolicyWatcher(settings.policy_file).start()
@@ -40,7 +41,7 @@ def _dispatcher(settings: ChatSettings, **options: Any) -> tuple[Dispatcher, Job
 
 
 def run_shell(args: argparse.Namespace) -> int:
-    from bot.shell import Shell  # noqa: PLC0415
+    from bot.surfaces.shell import Shell  # noqa: PLC0415
 
     settings = load(ChatSettings)
     logs.configure("WARNING" if settings.log_level == "INFO" else settings.log_level)
@@ -67,9 +68,9 @@ def _redactor(settings: WorkerSettings) -> Redactor:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from bot import facts  # noqa: PLC0415
-    from bot.store import JobStore, connect  # noqa: PLC0415
-    from bot.worker import Worker  # noqa: PLC0415
+    from bot.jobs import facts  # noqa: PLC0415
+    from bot.jobs.store import JobStore, connect  # noqa: PLC0415
+    from bot.jobs.worker import Worker  # noqa: PLC0415
     from handlers.control import OutputCaps  # noqa: PLC0415
     from handlers.kube import KubeClient  # noqa: PLC0415
 
@@ -108,8 +109,8 @@ def run_worker(args: argparse.Namespace) -> int:
 def run_bot(args: argparse.Namespace) -> int:
     import waitress  # noqa: PLC0415
 
-    from bot.http import make_wsgi  # noqa: PLC0415
-    from bot.slack_app import SlackGroups, SlackNotifier, create_app, web_client  # noqa: PLC0415
+    from bot.surfaces.http import make_wsgi  # noqa: PLC0415
+    from bot.surfaces.slack_app import SlackGroups, SlackNotifier, create_app, web_client  # noqa: PLC0415
 
     settings: SlackSettings = load(SlackSocketSettings if args.socket else SlackSettings)
     logs.configure(settings.log_level)
@@ -161,7 +162,6 @@ def build_parser() -> argparse.ArgumentParser:
     bot.add_argument("--port", type=int, default=3000)
     bot.set_defaults(run=run_bot)
 
-    sandbox_commands.add_parser(sub)
     policy_commands.add_parser(sub)
     return parser
 

@@ -5,7 +5,8 @@ the value would otherwise close the code span early, and whatever followed would
 the bot's own markup (in Slack, a live ``@channel``). Backticks inside a span become U+02CB
 MODIFIER LETTER GRAVE ACCENT: it looks like a backtick, so what was typed can still be read,
 but no renderer treats it as one. Escaping for a particular surface (Slack's ``&``,
-``<``, ``>``) happens where the text leaves for that surface, once: see ``bot/slack_text.py``.
+``<``, ``>``) happens where the text leaves for that surface, once: see
+``bot/surfaces/slack_text.py``.
 """
 
 from __future__ import annotations

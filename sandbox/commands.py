@@ -1,4 +1,8 @@
-"""``k8s-chatops sandbox up | down | reset | status | kubeconfig``."""
+"""``k8s-chatops-sandbox up | down | reset | status | kubeconfig | build``.
+
+Its own console script, not a subcommand of ``k8s-chatops``: the sandbox is a development
+tool, and the product (bot, worker, shell) must not import it at run time.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from handlers.kube import KubeClient, KubeError, resource_for
 from sandbox import build, cluster, seed
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "sandbox", help="local Kubernetes control plane (etcd, apiserver, kcm, scheduler, kwok)"
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="k8s-chatops-sandbox",
+        description="local Kubernetes control plane (etcd, apiserver, kcm, scheduler, kwok)",
     )
     actions = parser.add_subparsers(dest="sandbox_action", required=True)
     start = actions.add_parser("up", help="build (first time) and start; seed the scenario")
@@ -24,7 +29,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     actions.add_parser("reset", help="restore the seed scenario without restarting")
     actions.add_parser("status", help="what runs, versions, ports, node and pod counts")
     actions.add_parser("kubeconfig", help="print the admin kubeconfig path")
-    parser.set_defaults(run=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(build_parser().parse_args(argv))
 
 
 def _admin_client() -> KubeClient:
@@ -109,3 +118,7 @@ def _status() -> int:
     finally:
         kube.close()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

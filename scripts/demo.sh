@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The local demo: the sandbox cluster, a private redis-server, one worker, and the terminal
 # chat in front. Everything but the sandbox stops when the shell exits; the sandbox keeps
-# running so you can look at it with kubectl (stop it with `k8s-chatops sandbox down`).
+# running so you can look at it with kubectl (stop it with `k8s-chatops-sandbox down`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,8 +9,8 @@ bin=.venv/bin
 state="${XDG_CACHE_HOME:-$HOME/.cache}/k8s-chatops/demo"
 mkdir -p "$state"
 
-"$bin/k8s-chatops" sandbox up
-kubeconfig=$("$bin/k8s-chatops" sandbox kubeconfig)
+"$bin/k8s-chatops-sandbox" up
+kubeconfig=$("$bin/k8s-chatops-sandbox" kubeconfig)
 
 port=$("$bin/python" -c 'from sandbox.cluster import free_port; print(free_port())')
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$state" \

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.store import JobStore
+from bot.jobs.store import JobStore
 from handlers.kube import KubeClient
 from policies.loader import load_policy
 from policies.model import PolicyDocument

@@ -14,10 +14,10 @@ from slack_emulator import SlackEmulator
 from slack_sdk import WebClient
 from waitress.server import BaseWSGIServer as WSGIServer
 
-from bot.dispatcher import Dispatcher
-from bot.http import make_wsgi
+from bot.commands.dispatcher import Dispatcher
 from bot.settings import SlackSettings, load
-from bot.slack_app import create_app, web_client
+from bot.surfaces.http import make_wsgi
+from bot.surfaces.slack_app import create_app, web_client
 from handlers.kube import KubeClient, resource_for
 
 T = TypeVar("T")

@@ -11,9 +11,9 @@ import pytest
 from helpers import serve_slack_app
 from slack_emulator import SlackEmulator
 
-from bot.dispatcher import Dispatcher
-from bot.slack_app import SlackNotifier
-from bot.store import JobStore
+from bot.commands.dispatcher import Dispatcher
+from bot.jobs.store import JobStore
+from bot.surfaces.slack_app import SlackNotifier
 from policies.model import PolicyDocument
 
 SIGNING_SECRET = "test-signing-secret-0123456789"

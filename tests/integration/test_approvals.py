@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from bot import facts
-from bot.dispatcher import Dispatcher
-from bot.jobs import JobState, Origin, queue_key
-from bot.store import JobStore
-from bot.worker import Worker
+from bot.commands.dispatcher import Dispatcher
+from bot.jobs import facts
+from bot.jobs.model import JobState, Origin, queue_key
+from bot.jobs.store import JobStore
+from bot.jobs.worker import Worker
 from handlers.kube import KubeClient
 from policies.loader import parse_policy
 

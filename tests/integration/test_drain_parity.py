@@ -17,8 +17,8 @@ import pytest
 from conftest import Kubectl
 from helpers import block_hellok8s_evictions, wait_for
 
-from bot import grammar
-from bot.render import render_result
+from bot.commands import grammar
+from bot.commands.render import render_result
 from handlers.control import Control
 from handlers.drain import drain
 from handlers.drain_models import DrainNode

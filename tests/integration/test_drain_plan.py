@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from helpers import wait_for
 
-from bot.dispatcher import Dispatcher
-from bot.jobs import JobState, Origin
-from bot.render_drain import render_plan
-from bot.store import JobStore
-from bot.worker import Worker
+from bot.commands.dispatcher import Dispatcher
+from bot.commands.render_drain import render_plan
+from bot.jobs.model import JobState, Origin
+from bot.jobs.store import JobStore
+from bot.jobs.worker import Worker
 from handlers.control import Control
 from handlers.drain import drain
 from handlers.drain_models import Capacity, DrainNode, Fate, PodOutcome

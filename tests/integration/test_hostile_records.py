@@ -13,10 +13,10 @@ import json
 import pytest
 import redis
 
-from bot.dispatcher import Dispatcher
-from bot.jobs import JobState, Origin, index_key, job_key
-from bot.store import JobStore
-from bot.worker import Worker
+from bot.commands.dispatcher import Dispatcher
+from bot.jobs.model import JobState, Origin, index_key, job_key
+from bot.jobs.store import JobStore
+from bot.jobs.worker import Worker
 from core.errors import ConfigurationError
 from handlers.drain_models import DrainNode
 from handlers.kube import KubeClient

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from bot.dispatcher import Dispatcher
-from bot.jobs import JobState, Origin
-from bot.store import JobStore
-from bot.worker import Worker
+from bot.commands.dispatcher import Dispatcher
+from bot.jobs.model import JobState, Origin
+from bot.jobs.store import JobStore
+from bot.jobs.worker import Worker
 from handlers.kube import KubeClient, resource_for
 from policies.model import PolicyDocument
 

@@ -13,12 +13,12 @@ import pytest
 import redis
 from conftest import Kubectl
 
-from bot.dispatcher import Dispatcher
-from bot.jobs import WORKER_GROUP, JobState, Origin, queue_key
-from bot.queue import read_group
-from bot.render import render_job
-from bot.store import JobStore, connect
-from bot.worker import Worker
+from bot.commands.dispatcher import Dispatcher
+from bot.commands.render import render_job
+from bot.jobs.model import WORKER_GROUP, JobState, Origin, queue_key
+from bot.jobs.queue import read_group
+from bot.jobs.store import JobStore, connect
+from bot.jobs.worker import Worker
 from handlers.kube import KubeClient, resource_for
 from policies.model import PolicyDocument
 
@@ -190,8 +190,8 @@ def test_scripted_shell_with_a_separate_worker_process(
 def test_shell_as_prefix_lets_a_second_person_approve(
     store: JobStore, pristine: KubeClient, tmp_path: Path
 ) -> None:
-    from bot import facts  # noqa: PLC0415
-    from bot.shell import Shell  # noqa: PLC0415
+    from bot.jobs import facts  # noqa: PLC0415
+    from bot.surfaces.shell import Shell  # noqa: PLC0415
     from policies.loader import parse_policy  # noqa: PLC0415
 
     policy = parse_policy(

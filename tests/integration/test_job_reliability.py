@@ -17,10 +17,10 @@ import pytest
 import redis
 from helpers import block_hellok8s_evictions, wait_for
 
-from bot.dispatcher import Dispatcher
-from bot.jobs import NOTIFY_STREAM, Job, JobState, Origin, queue_key
-from bot.store import JobStore
-from bot.worker import Worker
+from bot.commands.dispatcher import Dispatcher
+from bot.jobs.model import NOTIFY_STREAM, Job, JobState, Origin, queue_key
+from bot.jobs.store import JobStore
+from bot.jobs.worker import Worker
 from handlers.drain_models import DrainNode
 from handlers.kube import KubeClient, resource_for
 from handlers.models import CordonNode

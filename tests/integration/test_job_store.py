@@ -7,11 +7,11 @@ import threading
 import pytest
 import redis
 
-from bot.dispatcher import Dispatcher
-from bot.jobs import JobState, Origin, job_key, queue_key
-from bot.locks import Locks
-from bot.store import JobStore
-from bot.worker import Worker
+from bot.commands.dispatcher import Dispatcher
+from bot.jobs.locks import Locks
+from bot.jobs.model import JobState, Origin, job_key, queue_key
+from bot.jobs.store import JobStore
+from bot.jobs.worker import Worker
 from handlers.control import Control
 from handlers.kube import KubeClient
 from handlers.models import GetNodes, NodeTable, Request, Result

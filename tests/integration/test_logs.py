@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from logs_helpers import Scenario, build_scenario, give_corpus
 
-from bot import grammar
-from bot.render_logs import body, summary
+from bot.commands import grammar
+from bot.commands.render_logs import body, summary
 from core.errors import ChatOpsError
 from handlers.control import Control, OutputCaps
 from handlers.kube import KubeClient, resource_for

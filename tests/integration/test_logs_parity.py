@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from logs_helpers import Scenario, build_scenario
 
-from bot import grammar
+from bot.commands import grammar
 from handlers.control import Control
 from handlers.kube import KubeClient
 from handlers.logs import pod_logs

@@ -190,7 +190,7 @@ def test_node_leases_are_renewed(kube: KubeClient) -> None:
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "sandbox", *args],
+        [sys.executable, "-m", "sandbox.commands", *args],
         capture_output=True,
         text=True,
         timeout=300,

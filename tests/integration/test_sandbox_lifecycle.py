@@ -37,7 +37,7 @@ def sandbox_processes(run_dir: Path) -> list[int]:
 def cli(run_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, K8S_CHATOPS_SANDBOX_RUN_DIR=str(run_dir))
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "sandbox", *args],
+        [sys.executable, "-m", "sandbox.commands", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from slack_bot import Bot, serve_bot
 
-from bot.store import JobStore
+from bot.jobs.store import JobStore
 from policies.model import PolicyDocument
 
 

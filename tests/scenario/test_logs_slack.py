@@ -12,15 +12,15 @@ from logs_helpers import build_scenario, give_corpus
 from slack_bot import Bot
 from test_slash_command import slash_command
 
-from bot import jobs
-from bot.worker import Worker
+from bot.jobs import model as jobs
+from bot.jobs.worker import Worker
 from handlers.kube import KubeClient
 
 pytestmark = pytest.mark.integration
 
 
 def run(bot: Bot, kube: KubeClient) -> None:
-    assert Worker(bot.store, kube, name="w").run(burst=True) == 1
+    assert Worker(bot.jobs.store, kube, name="w").run(burst=True) == 1
     deadline = time.monotonic() + 10
     while bot.notifier.poll(block_ms=100) == 0 and time.monotonic() < deadline:
         pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_emulator import SlackEmulator
 from slack_sdk import WebClient
 
-from bot.slack_app import SlackGroups
+from bot.surfaces.slack_app import SlackGroups
 from policies.engine import evaluate, roles_of
 from policies.loader import parse_policy
 from policies.model import Action, Subject

@@ -16,7 +16,7 @@ import shlex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import grammar
+from bot.commands import grammar
 from core import limits
 from core.errors import CommandError
 

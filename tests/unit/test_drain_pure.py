@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import grammar
-from bot.flags import MAX_DURATION_SECONDS, parse_duration
+from bot.commands import grammar
+from bot.commands.flags import MAX_DURATION_SECONDS, parse_duration
 from core.errors import CommandError
 from core.selectors import matches, parse_selector
 from handlers import drain_filters as filters

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import grammar
+from bot.commands import grammar
 from core.errors import CommandError
 from handlers.models import CordonNode, GetNodes, UncordonNode
 

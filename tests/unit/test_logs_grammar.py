@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import grammar
+from bot.commands import grammar
 from core.errors import CommandError
 from core.regex import compile_user_regex
 from handlers.logs_models import DEFAULT_SINCE_SECONDS, NodeLogs, PodLogs

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import grammar
-from bot.dispatcher import Dispatcher
+from bot.commands import grammar
+from bot.commands.dispatcher import Dispatcher
 from core.errors import ConfigurationError
 from handlers.logs_models import PodLogs
 from policies.engine import evaluate

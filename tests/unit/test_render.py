@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.render import human_duration, render_result, table
+from bot.commands.render import human_duration, render_result, table
 from handlers.models import NodeChange, NodeRow, NodeTable
 from handlers.nodes import node_roles, node_status
 

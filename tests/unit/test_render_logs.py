@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.render_logs import body, file_name, render_logs, summary
+from bot.commands.render_logs import body, file_name, render_logs, summary
 from handlers.logs_models import LogLine, LogsResult
 
 STAMP = "2026-11-25T21:29:38.123456789Z"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import grammar
+from bot.commands import grammar
 from core.errors import CommandError
 from core.selectors import (
     MAX_SELECTOR_LENGTH,

@@ -10,7 +10,7 @@ import pytest
 
 from bot import logs
 from bot.settings import ChatSettings, SlackSettings, SlackSocketSettings, WorkerSettings, load
-from bot.slack_app import create_app
+from bot.surfaces.slack_app import create_app
 from core.errors import ConfigurationError
 
 FAKE_TOKEN = "xoxb-" + "1234567890-abcdefghij"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.slack_text import code_block, code_span, escape, fit
+from bot.surfaces.slack_text import code_block, code_span, escape, fit
 from core import messages
 from core.text import BACKTICK_STAND_IN, code
 

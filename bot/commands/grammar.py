@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.flags import Flag, parse_flags, parse_integer
+from bot.commands.flags import Flag, parse_flags, parse_integer
 from core import limits, messages
 from core.errors import CommandError
 from core.names import dns1123_label_problem, dns1123_subdomain_problem

@@ -21,7 +21,7 @@ from typing import Any, cast
 import redis
 from pydantic import ValidationError
 
-from bot.jobs import (
+from bot.jobs.model import (
     AUDIT_STREAM,
     NOTIFY_GROUP,
     NOTIFY_STREAM,

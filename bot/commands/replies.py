@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.jobs import Job
+from bot.jobs.model import Job
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Built with ``slack_sdk.models.blocks`` so Slack's size limits are checked when the card is
 serialised. The same card is re-rendered as the job moves (approved, queued, finished) and
 loses its buttons when nothing more can be done. Everything on it that a person typed or the
-cluster said is escaped (``bot.slack_text``); only the bot's own markup stays live.
+cluster said is escaped (``bot.surfaces.slack_text``); only the bot's own markup stays live.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.jobs import Job, JobState
-from bot.slack_text import code_span, escape, fit, shorten
+from bot.jobs.model import Job, JobState
+from bot.surfaces.slack_text import code_span, escape, fit, shorten
 from handlers.drain_models import DrainPlan, Fate
 
 APPROVE = "k8s_approve"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.grammar import ApproveRequest
-from bot.jobs import Approval, Job, JobState
-from bot.replies import Reply
-from bot.store import JobStore
+from bot.commands.grammar import ApproveRequest
+from bot.commands.replies import Reply
+from bot.jobs.model import Approval, Job, JobState
+from bot.jobs.store import JobStore
 from core import messages
 from core.errors import PolicyDenied
 from core.text import code

@@ -24,10 +24,10 @@ from typing import Any, Literal
 
 import redis
 
-from bot.jobs import WORKER_GROUP, Job, JobState, queue_key
-from bot.locks import Locks
-from bot.queue import keep_claim, read_group
-from bot.store import JobStore
+from bot.jobs.locks import Locks
+from bot.jobs.model import WORKER_GROUP, Job, JobState, queue_key
+from bot.jobs.queue import keep_claim, read_group
+from bot.jobs.store import JobStore
 from core import messages
 from core.errors import ChatOpsError, JobNotFound, JobUnreadable
 from core.redaction import Redactor, build_redactor

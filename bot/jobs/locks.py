@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import redis
 
-from bot.jobs import disrupted_key, lock_key
+from bot.jobs.model import disrupted_key, lock_key
 
 _ACQUIRE = """
 local holder = redis.call('GET', KEYS[1])

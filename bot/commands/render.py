@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.jobs import Job, JobState
-from bot.render_drain import render_drain
-from bot.render_logs import render_logs
+from bot.commands.render_drain import render_drain
+from bot.commands.render_logs import render_logs
+from bot.jobs.model import Job, JobState
 from core import messages
 from core.text import code
 from handlers.drain_models import DrainResult

@@ -11,10 +11,10 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot.dispatcher import Dispatcher
-from bot.jobs import JobState, Origin
-from bot.render import render_job
-from bot.store import JobStore
+from bot.commands.dispatcher import Dispatcher
+from bot.commands.render import render_job
+from bot.jobs.model import JobState, Origin
+from bot.jobs.store import JobStore
 from core import messages
 
 PROMPT = "k8s> "

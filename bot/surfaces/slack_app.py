@@ -6,8 +6,9 @@ typed the command. Results are posted by :class:`SlackNotifier`, which reads fin
 from a Redis consumer group, so any number of bot replicas can run and each result is posted
 by exactly one of them.
 
-Everything sent to Slack passes ``bot.slack_text`` on the way out: the dispatcher's replies and
-the rendered results are plain text for any surface, so they are escaped here, as a whole.
+Everything sent to Slack passes ``bot.surfaces.slack_text`` on the way out: the dispatcher's
+replies and the rendered results are plain text for any surface, so they are escaped here, as
+a whole.
 """
 
 from __future__ import annotations
@@ -31,15 +32,15 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot import render_logs
-from bot import slack_cards as cards
-from bot.dispatcher import Dispatcher
-from bot.jobs import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobState, Origin, job_key
-from bot.queue import read_group
-from bot.render import is_tabular, render_job
+from bot.commands import render_logs
+from bot.commands.dispatcher import Dispatcher
+from bot.commands.render import is_tabular, render_job
+from bot.jobs.model import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobState, Origin, job_key
+from bot.jobs.queue import read_group
+from bot.jobs.store import JobStore
 from bot.settings import SlackSettings
-from bot.slack_text import code_block, code_span, escape, fit
-from bot.store import JobStore
+from bot.surfaces import slack_cards as cards
+from bot.surfaces.slack_text import code_block, code_span, escape, fit
 from core import messages
 from core.errors import ConfigurationError, JobNotFound
 from handlers.logs_models import LogsResult

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 
 import redis
 
-from bot import facts, grammar
-from bot.approvals import Approvals
-from bot.jobs import ApprovalState, Job, JobState, Origin
-from bot.render import render_audit, render_jobs
-from bot.replies import Reply
-from bot.store import JobStore
+from bot.commands import grammar
+from bot.commands.approvals import Approvals
+from bot.commands.render import render_audit, render_jobs
+from bot.commands.replies import Reply
+from bot.jobs import facts
+from bot.jobs.model import ApprovalState, Job, JobState, Origin
+from bot.jobs.store import JobStore
 from core import messages
 from core.errors import ChatOpsError, JobNotFound, PolicyDenied, QueueUnavailable
 from core.text import code

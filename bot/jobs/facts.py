@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import redis
 
-from bot.jobs import node_facts_key
+from bot.jobs.model import node_facts_key
 from handlers.kube import KubeClient, KubeError, resource_for
 
 log = logging.getLogger(__name__)
