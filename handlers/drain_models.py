@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from core import limits
+from handlers.base import RequestBase, ResultBase
 from core.names import NodeName
 
 DryRun = Literal["none", "client", "server"]
 
 
-class DrainNode(BaseModel):
+class DrainNode(RequestBase):
     """``kubectl drain NODE`` with the same flags and defaults."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["drain"] = "drain"
     node: NodeName
+    plans_for_approval: ClassVar[bool] = True
     ignore_daemonsets: bool = False
     force: bool = False
     delete_emptydir_data: bool = False
@@ -158,19 +160,6 @@ class PodOutcome(StrEnum):
     DRY_RUN = "dry run"
     FAILED = "failed"
     PENDING = "pending"
-
-
-class ResultBase(BaseModel):
-    """What every handler result tells the worker about how the job ended."""
-
-    @property
-    def failure(self) -> str | None:
-        """Why the operation did not do what was asked (None when it did)."""
-        return None
-
-    @property
-    def was_cancelled(self) -> bool:
-        return False
 
 
 class DrainResult(ResultBase):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core import limits, messages
 from core.names import NodeName
-from handlers.drain_models import ResultBase
+from handlers.base import RequestBase, ResultBase
 
 OutputFormat = Literal["default", "raw", "json"]
 ContainerState = Literal["running", "waiting", "terminated", "all"]
@@ -52,7 +52,7 @@ def _duration_text(seconds: int) -> str:
     return f"{seconds}s"
 
 
-class _LogsBase(BaseModel):
+class _LogsBase(RequestBase):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     since_seconds: int | None = Field(

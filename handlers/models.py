@@ -1,7 +1,7 @@
-"""Typed requests and results that travel between the bot, the queue and the handlers.
+"""The node requests and results: ``get nodes``, ``cordon``, ``uncordon``.
 
-Requests are a discriminated union on ``kind`` so a job record in Redis parses back into the
-exact request type; every request knows its policy verb and its target.
+Every request knows its policy verb and its target; its ``kind`` lets a job record in Redis
+parse back into the exact type (:mod:`handlers.base`).
 """
 
 from __future__ import annotations
@@ -12,46 +12,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.names import NodeName
-from handlers.drain_models import DrainNode, DrainResult, ResultBase
-from handlers.logs_models import LogsResult, NodeLogs, PodLogs
+from handlers.base import RequestBase, ResultBase
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    @property
-    def verb(self) -> str:
-        raise NotImplementedError
-
-    @property
-    def target(self) -> str:
-        """What the request acts on, as ``kind/name`` (``nodes`` for a list)."""
-        raise NotImplementedError
-
-    @property
-    def mutating(self) -> bool:
-        return False
-
-    @property
-    def disrupts(self) -> str | None:
-        """The node this request takes out of service (counted against the cap), if any."""
-        return None
-
-    @property
-    def restores(self) -> str | None:
-        """The node this request puts back into service, if any."""
-        return None
-
-    @property
-    def flags(self) -> frozenset[str]:
-        """The kubectl-style flags used, for policy rules that single them out."""
-        return frozenset()
-
-    def command_text(self) -> str:
-        raise NotImplementedError
-
-
-class GetNodes(_Request):
+class GetNodes(RequestBase):
     kind: Literal["get_nodes"] = "get_nodes"
 
     @property
@@ -66,7 +30,7 @@ class GetNodes(_Request):
         return "get nodes"
 
 
-class CordonNode(_Request):
+class CordonNode(RequestBase):
     kind: Literal["cordon"] = "cordon"
     node: NodeName
 
@@ -109,11 +73,6 @@ class UncordonNode(CordonNode):
         return f"uncordon {self.node}"
 
 
-Request = Annotated[
-    GetNodes | CordonNode | UncordonNode | DrainNode | PodLogs | NodeLogs,
-    Field(discriminator="kind"),
-]
-
 
 class NodeRow(BaseModel):
     """One line of ``kubectl get nodes``; the age is rendered when shown."""
@@ -139,10 +98,4 @@ class NodeChange(ResultBase):
     message: str
 
 
-Result = Annotated[NodeTable | NodeChange | DrainResult | LogsResult, Field(discriminator="kind")]
 
-
-class Progress(BaseModel):
-    """A step a handler reports while it works."""
-
-    message: str

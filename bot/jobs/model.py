@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny
 
-from handlers.models import Request, Result
+from handlers.base import RequestBase, ResultBase, as_request, as_result
 from policies.model import Requirement
 
 PREFIX = "k8s-chatops"
@@ -117,7 +117,7 @@ class ApprovalState(BaseModel):
 class Job(BaseModel):
     id: str
     cluster: str
-    request: Request
+    request: Annotated[SerializeAsAny[RequestBase], BeforeValidator(as_request)]
     requester: str
     origin: Origin
     state: JobState = JobState.QUEUED
@@ -130,7 +130,7 @@ class Job(BaseModel):
     finished_at: datetime | None = None
     worker: str | None = None
     attempts: int = 0
-    result: Result | None = None
+    result: Annotated[SerializeAsAny[ResultBase] | None, BeforeValidator(as_result)] = None
     error: str | None = None
     history: list[Transition] = Field(default_factory=list)
     approval: ApprovalState | None = None

@@ -103,13 +103,13 @@ def bot(clusterless_bot: Bot, kube: KubeClient) -> Bot:
 
 def carded_cordon(bot: Bot) -> Job:
     """A Slack cordon job whose card is already posted, for tests that run it themselves."""
-    job, _ = bot.jobs.store.submit(
+    job, _ = bot.store.submit(
         CordonNode(node="n1"),
         requester="U_A",
         origin=Origin(surface="slack", channel="C0OPS"),
         decision="test",
     )
-    post_card(bot.notifier.client, bot.jobs.store, job)
+    post_card(bot.notifier.client, bot.store, job)
     return job
 
 
@@ -217,8 +217,8 @@ def test_card_buttons_approve_and_the_result_goes_in_its_thread(
     )
 
     # A worker plans the drain for the approvers; the card shows the plan.
-    assert Worker(bot.jobs.store, pristine, name="planner").run(burst=True) == 1
-    assert bot.jobs.store.get(job_id).state is JobState.AWAITING_APPROVAL
+    assert Worker(bot.store, pristine, name="planner").run(burst=True) == 1
+    assert bot.store.get(job_id).state is JobState.AWAITING_APPROVAL
     bot.notifier.poll(block_ms=100)
     planned = json.dumps(bot.slack.wait_for("chat.update").args["blocks"])
     assert "*Plan:* evict 4" in planned and "ignored 2" in planned
@@ -229,27 +229,27 @@ def test_card_buttons_approve_and_the_result_goes_in_its_thread(
     refusal = bot.slack.wait_for("chat.postEphemeral")
     assert refusal.args["user"] == "U_A"
     assert "someone else has to approve it" in refusal.args["text"]
-    assert bot.jobs.store.get(job_id).state is JobState.AWAITING_APPROVAL
+    assert bot.store.get(job_id).state is JobState.AWAITING_APPROVAL
 
     assert click(bot, card, "k8s_approve", "U_B") == 200
     updated = bot.slack.wait_for("chat.update", lambda c: "approved and queued" in str(c.args))
-    stored = json.loads(str(bot.jobs.store.redis.hget(f"k8s-chatops:job:{job_id}", "card")))
+    stored = json.loads(str(bot.store.redis.hget(f"k8s-chatops:job:{job_id}", "card")))
     assert (updated.args["channel"], updated.args["ts"]) == ("C0OPS", stored["ts"])
     assert "approved and queued" in json.dumps(updated.args["blocks"])
     assert re.search(
         r"Approved by\* <@U_B> at \d\d:\d\d UTC \(1/1\)", json.dumps(updated.args["blocks"])
     )
-    queued = bot.jobs.store.get(job_id)
+    queued = bot.store.get(job_id)
     assert queued.state is JobState.QUEUED
     assert queued.request.expected_plan is not None  # type: ignore[union-attr]
 
-    Worker(bot.jobs.store, pristine, name="w").run(burst=True)
-    done = bot.jobs.store.get(job_id)
+    Worker(bot.store, pristine, name="w").run(burst=True)
+    done = bot.store.get(job_id)
     assert done.result is not None and done.result.changes_since_plan == []  # type: ignore[union-attr]
     bot.notifier.poll(block_ms=100)
     result = bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("thread_ts") is not None)
     first_post = bot.slack.calls_to("chat.postMessage")[0]
-    card_ts = bot.jobs.store.redis.hget(f"k8s-chatops:job:{job_id}", "card")
+    card_ts = bot.store.redis.hget(f"k8s-chatops:job:{job_id}", "card")
     assert card_ts is not None and json.loads(card_ts)["ts"] == result.args["thread_ts"]
     assert "node/k8s-node1 drained" in json.dumps(result.args["blocks"])
     final = bot.slack.calls_to("chat.update")[-1]
@@ -282,7 +282,7 @@ def test_card_shows_progress_while_the_job_runs(clusterless_bot: Bot) -> None:
         release.wait(10)
         return NodeChange(node="n1", changed=True, message="node/n1 cordoned")
 
-    worker = Worker(bot.jobs.store, None, name="w", perform=slow)  # type: ignore[arg-type]
+    worker = Worker(bot.store, None, name="w", perform=slow)  # type: ignore[arg-type]
     thread = threading.Thread(target=worker.run, kwargs={"burst": True}, daemon=True)
     thread.start()
     try:
@@ -316,8 +316,8 @@ def test_cancel_button_and_expiry_update_the_card(clusterless_bot: Bot) -> None:
     job_id = next(
         e["value"] for b in second.args["blocks"] if b["type"] == "actions" for e in b["elements"]
     )
-    later = bot.jobs.store.get(job_id).approval.expires_at  # type: ignore[union-attr]
-    assert bot.jobs.store.expire_overdue(now=later)[0].state is JobState.EXPIRED
+    later = bot.store.get(job_id).approval.expires_at  # type: ignore[union-attr]
+    assert bot.store.expire_overdue(now=later)[0].state is JobState.EXPIRED
     bot.notifier.poll(block_ms=100)
     expired = bot.slack.wait_for("chat.update", lambda c: "expired" in json.dumps(c.args))
     assert not any(b["type"] == "actions" for b in expired.args["blocks"])
@@ -334,10 +334,10 @@ def test_long_output_goes_into_the_thread_as_a_file(clusterless_bot: Bot) -> Non
     def verbose(request: Request, kube: KubeClient, control: Control) -> Result:
         return NodeChange(node="n1", changed=True, message=long_text)
 
-    Worker(bot.jobs.store, None, name="w", perform=verbose).run(burst=True)  # type: ignore[arg-type]
+    Worker(bot.store, None, name="w", perform=verbose).run(burst=True)  # type: ignore[arg-type]
     bot.notifier.poll(block_ms=100)
     done = bot.slack.wait_for("files.completeUploadExternal")
-    stored = json.loads(str(bot.jobs.store.redis.hget(f"k8s-chatops:job:{job.id}", "card")))
+    stored = json.loads(str(bot.store.redis.hget(f"k8s-chatops:job:{job.id}", "card")))
     assert done.args["thread_ts"] == stored["ts"] and done.args["channel_id"] == "C0OPS"
     upload = bot.slack.wait_for("upload")
     assert upload.args["text"] == long_text
@@ -348,7 +348,7 @@ def test_slack_429_during_progress_still_delivers_the_result_once(clusterless_bo
     bot = clusterless_bot
     carded_cordon(bot)
     notifier = SlackNotifier(
-        bot.jobs.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="no-wait"
+        bot.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="no-wait"
     )
     bot.slack.fail_next("chat.update", 429, times=5, retry_after=1)
 
@@ -356,7 +356,7 @@ def test_slack_429_during_progress_still_delivers_the_result_once(clusterless_bo
         control.progress("step 1")
         return NodeChange(node="n1", changed=True, message="node/n1 cordoned")
 
-    Worker(bot.jobs.store, None, name="w", perform=chatty).run(burst=True)  # type: ignore[arg-type]
+    Worker(bot.store, None, name="w", perform=chatty).run(burst=True)  # type: ignore[arg-type]
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not [
         c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")
@@ -395,7 +395,7 @@ def test_a_typed_approval_updates_the_card_instead_of_posting_another(bot: Bot) 
     assert slash(bot, f"approve {job_id}", "U_B") == 200
     bot.notifier.poll(block_ms=200)
     updated = bot.slack.wait_for("chat.update", lambda c: "approved and queued" in str(c.args))
-    stored = json.loads(str(bot.jobs.store.redis.hget(f"k8s-chatops:job:{job_id}", "card")))
+    stored = json.loads(str(bot.store.redis.hget(f"k8s-chatops:job:{job_id}", "card")))
     assert (updated.args["channel"], updated.args["ts"]) == ("C0OPS", stored["ts"])
     assert not _has_approval_buttons(updated)
     assert len(bot.slack.calls_to("chat.postMessage")) == 1  # still the one card
@@ -406,7 +406,7 @@ def test_the_shell_and_a_typed_cancel_update_the_card_too(bot: Bot) -> None:
     card = bot.slack.wait_for("chat.postMessage")
     job_id = _card_job_id(card)
     # The shell is another door to the same job.
-    shell = Dispatcher(parse_policy(POLICY, "test"), bot.jobs.store)
+    shell = Dispatcher(parse_policy(POLICY, "test"), bot.store)
     assert shell.submit(f"approve {job_id}", user="U_B", origin=Origin(surface="shell")).ok
     bot.notifier.poll(block_ms=200)
     approved = bot.slack.wait_for("chat.update", lambda c: "approved and queued" in str(c.args))
@@ -436,7 +436,7 @@ def test_jobs_are_answered_and_listed_only_in_their_own_channel(bot: Bot) -> Non
         status, body = slash_reply(bot, text, user, channel="C0ELSEWHERE")
         assert status == 200
         assert f"There is no job {job_id} in this channel" in body
-        assert bot.jobs.store.get(job_id).state is JobState.AWAITING_APPROVAL
+        assert bot.store.get(job_id).state is JobState.AWAITING_APPROVAL
     elsewhere = slash_reply(bot, "jobs", "U_B", channel="C0ELSEWHERE")[1]
     here = slash_reply(bot, "jobs", "U_B", channel="C0OPS")[1]
     assert "drain k8s-node1" not in elsewhere
@@ -460,12 +460,12 @@ def test_a_forged_button_value_is_refused_and_changes_nothing(
     bot = clusterless_bot
     slash(bot, "drain k8s-node1 --ignore-daemonsets", "U_A")
     card = bot.slack.wait_for("chat.postMessage")
-    history = bot.jobs.store.get("1").history
+    history = bot.store.get("1").history
     assert click(bot, card, action_id, "U_B", value=value) == 200
     refusal = bot.slack.wait_for("chat.postEphemeral")
     assert refusal.args["user"] == "U_B"
     assert refusal.args["text"] == "That button does not name a job, so nothing was done."
-    job = bot.jobs.store.get("1")
+    job = bot.store.get("1")
     assert job.state is JobState.AWAITING_APPROVAL and job.history == history
     assert bot.slack.calls_to("chat.update") == []
 
@@ -480,7 +480,7 @@ def test_a_click_from_another_workspace_is_refused(
     with caplog.at_level(logging.WARNING):
         assert click(bot, card, "k8s_approve", "U_B", team="T0ELSEWHERE") == 200
     time.sleep(0.3)
-    assert bot.jobs.store.get("1").state is JobState.AWAITING_APPROVAL
+    assert bot.store.get("1").state is JobState.AWAITING_APPROVAL
     assert len(bot.slack.calls) == calls  # nothing said to, or done in, either workspace
     assert any("T0ELSEWHERE" in record.getMessage() for record in caplog.records)
     assert click(bot, card, "k8s_approve", "U_B") == 200

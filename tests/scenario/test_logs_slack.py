@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 def run(bot: Bot, kube: KubeClient) -> None:
-    assert Worker(bot.jobs.store, kube, name="w").run(burst=True) == 1
+    assert Worker(bot.store, kube, name="w").run(burst=True) == 1
     deadline = time.monotonic() + 10
     while bot.notifier.poll(block_ms=100) == 0 and time.monotonic() < deadline:
         pass

@@ -90,7 +90,7 @@ def test_slash_command_runs_on_a_worker_and_posts_to_the_channel(
 
     card = bot.emulator.wait_for("chat.postMessage")  # the change's team-visible card
     assert "<@U_OPS> asks: `cordon k8s-node1`" in str(card.args["blocks"])
-    assert Worker(bot.jobs.store, pristine, name="w").run(burst=True) == 1
+    assert Worker(bot.store, pristine, name="w").run(burst=True) == 1
     # Two notifications: the card's "running" and the result.
     assert bot.notifier.poll(block_ms=100) == 2
     posted = bot.emulator.wait_for("chat.postMessage", lambda c: bool(c.args.get("thread_ts")))
@@ -109,7 +109,7 @@ def test_slash_command_runs_on_a_worker_and_posts_to_the_channel(
 def test_table_results_are_posted_as_a_code_block(bot: Bot, kube: KubeClient) -> None:
     status, _ = slash_command(bot, "get nodes", user="U_SOMEONE", channel="C0READ")
     assert status == 200
-    Worker(bot.jobs.store, kube, name="w").run(burst=True)
+    Worker(bot.store, kube, name="w").run(burst=True)
     bot.notifier.poll(block_ms=100)
     posted = bot.emulator.wait_for("chat.postMessage")
     section = posted.args["blocks"][0]["text"]["text"]
@@ -140,7 +140,7 @@ def test_denied_command_is_ephemeral_and_queues_nothing(
 def test_rate_limited_post_is_retried_after_retry_after(bot: Bot, kube: KubeClient) -> None:
     bot.emulator.fail_next("chat.postMessage", 429, retry_after=1)
     slash_command(bot, "get nodes")
-    Worker(bot.jobs.store, kube, name="w").run(burst=True)
+    Worker(bot.store, kube, name="w").run(burst=True)
     bot.notifier.poll(block_ms=100)
     delivered = [c for c in bot.emulator.calls_to("chat.postMessage") if c.status == 200]
     refused = [c for c in bot.emulator.calls_to("chat.postMessage") if c.status == 429]
@@ -160,7 +160,7 @@ def test_drain_from_slack_posts_kubectls_lines_and_the_plan(bot: Bot, pristine: 
     assert status == 200 and "You (U_OPS) may not `drain`" in body
     status, body = slash_command(bot, "drain k8s-node1 --ignore-daemonsets --force", user="U_ADMIN")
     assert status == 200 and "queued: `drain k8s-node1 --ignore-daemonsets --force`" in body
-    Worker(bot.jobs.store, pristine, name="w").run(burst=True)
+    Worker(bot.store, pristine, name="w").run(burst=True)
     bot.notifier.poll(block_ms=100)
     posted = bot.emulator.wait_for("chat.postMessage", lambda c: bool(c.args.get("thread_ts")))
     section = posted.args["blocks"][0]["text"]["text"]
@@ -210,11 +210,11 @@ def test_rate_limited_channel_does_not_hold_up_other_channels(
     bot: Bot, kube: KubeClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notifier = SlackNotifier(
-        bot.jobs.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="pacing"
+        bot.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="pacing"
     )
     slash_command(bot, "get nodes", channel="C0BUSY", trigger="t-busy")
     slash_command(bot, "get nodes", channel="C0CALM", trigger="t-calm")
-    Worker(bot.jobs.store, kube, name="w").run(burst=True)
+    Worker(bot.store, kube, name="w").run(burst=True)
     bot.emulator.fail_next("chat.postMessage", 429, retry_after=1)
     started = time.monotonic()
     deadline = started + 10
@@ -237,7 +237,7 @@ def test_rate_limited_channel_does_not_hold_up_other_channels(
 
 def test_results_in_one_channel_are_paced_about_one_per_second(bot: Bot) -> None:
     notifier = SlackNotifier(
-        bot.jobs.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="pacing"
+        bot.store, web_client(load(SlackSettings), wait_on_rate_limit=False), name="pacing"
     )
     for index in range(3):
         slash_command(bot, "get nodes", channel="C0BUSY", trigger=f"t-{index}")
@@ -245,7 +245,7 @@ def test_results_in_one_channel_are_paced_about_one_per_second(bot: Bot) -> None
     def instant(request: Request, kube: KubeClient, control: Control) -> Result:
         return NodeTable(rows=[])
 
-    Worker(bot.jobs.store, None, name="w", perform=instant).run(burst=True)  # type: ignore[arg-type]
+    Worker(bot.store, None, name="w", perform=instant).run(burst=True)  # type: ignore[arg-type]
     deadline = time.monotonic() + 10
     while len(bot.emulator.calls_to("chat.postMessage")) < 3 and time.monotonic() < deadline:
         notifier.poll(block_ms=100)
@@ -297,7 +297,7 @@ def test_user_text_never_mentions_anyone_in_the_bots_voice(approvals_bot: Bot) -
 
     # A log query whose backtick would close the code span around it in the channel summary.
     say("logs 'zz`<!channel> prod is down`'")
-    Worker(bot.jobs.store, None, name="w", perform=no_pods).run(burst=True)  # type: ignore[arg-type]
+    Worker(bot.store, None, name="w", perform=no_pods).run(burst=True)  # type: ignore[arg-type]
     bot.notifier.poll(block_ms=100)
     summary = bot.emulator.wait_for("chat.postMessage")
     # A hostile pod selector is refused as a bad label value, and the refusal quotes it safely;
