@@ -15,7 +15,6 @@ from bot import logs
 from bot.settings import ChatSettings, SlackSettings, SlackSocketSettings, WorkerSettings, load
 from core import messages
 from core.errors import ChatOpsError
-from policies import commands as policy_commands
 
 if TYPE_CHECKING:
     from bot.commands.dispatcher import Dispatcher
@@ -27,10 +26,11 @@ log = logging.getLogger("k8s-chatops")
 
 def _dispatcher(settings: ChatSettings, **options: Any) -> tuple[Dispatcher, JobStore]:
     from bot.commands.dispatcher import Dispatcher  # noqa: PLC0415 - keep `policy` start-up light
+    from bot.commands.registry import registry  # noqa: PLC0415
     from bot.jobs.store import JobStore, connect  # noqa: PLC0415
     from policies.loader import PolicyWatcher  # noqa: PLC0415
 
-    watcher = PolicyWatcher(settings.policy_file).start()
+    watcher = PolicyWatcher(settings.policy_file, vocabulary=registry().vocabulary()).start()
     store = JobStore(
         connect(settings.redis_url),
         settings.cluster,
@@ -68,6 +68,7 @@ def _redactor(settings: WorkerSettings) -> Redactor:
 
 
 def run_worker(args: argparse.Namespace) -> int:
+    from bot.commands.registry import registry  # noqa: PLC0415
     from bot.jobs import facts  # noqa: PLC0415
     from bot.jobs.store import JobStore, connect  # noqa: PLC0415
     from bot.jobs.worker import Worker  # noqa: PLC0415
@@ -83,9 +84,12 @@ def run_worker(args: argparse.Namespace) -> int:
         retention_seconds=settings.job_retention_seconds,
         audit_retention_seconds=settings.audit_retention_seconds,
     )
+    commands = registry()
     worker = Worker(
         store,
         kube,
+        perform=commands.perform,
+        planner=commands.plan,
         name=settings.worker_name,
         reclaim_idle_seconds=settings.reclaim_idle_seconds,
         max_disrupted_nodes=settings.max_disrupted_nodes,
@@ -162,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     bot.add_argument("--port", type=int, default=3000)
     bot.set_defaults(run=run_bot)
 
-    policy_commands.add_parser(sub)
+    from bot.commands import policy_check  # noqa: PLC0415
+
+    policy_check.add_parser(sub)
     return parser
 
 

@@ -8,8 +8,8 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from core import limits
-from handlers.base import RequestBase, ResultBase
 from core.names import NodeName
+from handlers.base import RequestBase, ResultBase
 
 DryRun = Literal["none", "client", "server"]
 

@@ -7,9 +7,9 @@ parse back into the exact type (:mod:`handlers.base`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from core.names import NodeName
 from handlers.base import RequestBase, ResultBase
@@ -73,7 +73,6 @@ class UncordonNode(CordonNode):
         return f"uncordon {self.node}"
 
 
-
 class NodeRow(BaseModel):
     """One line of ``kubectl get nodes``; the age is rendered when shown."""
 
@@ -96,6 +95,3 @@ class NodeChange(ResultBase):
     node: str
     changed: bool
     message: str
-
-
-

@@ -25,8 +25,6 @@ from core import messages
 from core.selectors import matches, parse_selector
 from core.text import code
 from policies.model import (
-    VERBS,
-    Access,
     Action,
     ApprovalSpec,
     Approvers,
@@ -38,6 +36,7 @@ from policies.model import (
     Rule,
     RuleSubjects,
     Subject,
+    Vocabulary,
     parse_duration,
 )
 
@@ -146,7 +145,7 @@ def unschedulable_limit(policy: PolicyDocument, total_nodes: int | None) -> int 
 def _limits(
     policy: PolicyDocument, action: Action, facts: Facts, roles: tuple[str, ...]
 ) -> Decision | None:
-    if VERBS.get(action.verb) is not Access.WRITE:
+    if action.read_only:
         return None
     if not _within_windows(policy, facts.now):
         windows = "; ".join(w.describe() for w in policy.limits.change_windows)
@@ -219,7 +218,7 @@ def evaluate(
     specs = [
         (r.name, r.approval) for r in matching if r.effect == "require_approval" and r.approval
     ]
-    if VERBS.get(action.verb) is Access.WRITE and _protected(policy, action):
+    if not action.read_only and _protected(policy, action):
         guard = policy.protected.approval
         if guard is not None:
             specs.append(("protected target", guard))
@@ -254,11 +253,11 @@ def may_approve(
     return False, messages.APPROVE_NOT_ELIGIBLE.format(needed=requirement.describe())
 
 
-def permitted_verbs(policy: PolicyDocument, subject: Subject) -> list[str]:
+def permitted_verbs(policy: PolicyDocument, subject: Subject, vocabulary: Vocabulary) -> list[str]:
     """Verbs the subject may use on some target (what ``help`` and ``whoami`` show)."""
     roles = roles_of(policy, subject)
     verbs = set()
-    for verb in VERBS:
+    for verb in vocabulary.verbs:
         if any(policy.roles[r].allows(verb) for r in roles):
             verbs.add(verb)
     for rule in policy.rules:
@@ -271,5 +270,5 @@ def permitted_verbs(policy: PolicyDocument, subject: Subject) -> list[str]:
                 Action(verb=rule.verbs[0], target=""),
             )
         ):
-            verbs |= set(VERBS) if "*" in rule.verbs else set(rule.verbs)
+            verbs |= set(vocabulary.verbs) if "*" in rule.verbs else set(rule.verbs)
     return sorted(verbs)

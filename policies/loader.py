@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from core import messages
 from core.errors import ConfigurationError
-from policies.model import PolicyDocument
+from policies.model import PolicyDocument, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,9 @@ def _line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
     return line
 
 
-def parse_policy(text: str, source: str) -> PolicyDocument:
+def parse_policy(text: str, source: str, vocabulary: Vocabulary | None = None) -> PolicyDocument:
+    """The document in ``text``; with ``vocabulary`` (the bot's commands), rules and roles
+    naming a verb or flag no command has are refused."""
     try:
         raw = yaml.safe_load(text)
         tree = yaml.compose(text)
@@ -58,10 +60,10 @@ def parse_policy(text: str, source: str) -> PolicyDocument:
             messages.POLICY_FILE_INVALID.format(path=source, detail=type(error).__name__)
         ) from None
     try:
-        return PolicyDocument.model_validate(raw)
+        return PolicyDocument.model_validate(raw, context={"vocabulary": vocabulary})
     except ValidationError as error:
         first = error.errors()[0]
-        loc = tuple(part for part in first["loc"] if part != "function-after[_check_verbs()]")
+        loc = tuple(part for part in first["loc"] if not str(part).startswith("function-"))
         field = ".".join(str(part) for part in loc) or "top level"
         line = _line_of(tree, loc)
         where = f"line {line}, {field}" if line else field
@@ -71,7 +73,7 @@ def parse_policy(text: str, source: str) -> PolicyDocument:
         ) from None
 
 
-def load_policy(path: Path) -> PolicyDocument:
+def load_policy(path: Path, vocabulary: Vocabulary | None = None) -> PolicyDocument:
     try:
         text = path.read_text()
     except FileNotFoundError:
@@ -80,7 +82,7 @@ def load_policy(path: Path) -> PolicyDocument:
         raise ConfigurationError(
             messages.POLICY_FILE_INVALID.format(path=path, detail=type(error).__name__)
         ) from error
-    return parse_policy(text, str(path))
+    return parse_policy(text, str(path), vocabulary)
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -94,10 +96,13 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
 class PolicyWatcher:
     """The current policy, reloaded when the file changes; a bad file keeps the old one."""
 
-    def __init__(self, path: Path, *, interval: float = 2.0) -> None:
+    def __init__(
+        self, path: Path, *, interval: float = 2.0, vocabulary: Vocabulary | None = None
+    ) -> None:
         self.path = path
         self.interval = interval
-        self._policy = load_policy(path)
+        self.vocabulary = vocabulary
+        self._policy = load_policy(path, vocabulary)
         self._stamp = _stamp(path)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -113,7 +118,7 @@ class PolicyWatcher:
             return False
         self._stamp = stamp
         try:
-            self._policy = load_policy(self.path)
+            self._policy = load_policy(self.path, self.vocabulary)
         except ConfigurationError as error:
             log.error(
                 "policy file changed but was not loaded, keeping the previous one: %s",

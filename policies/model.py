@@ -10,12 +10,21 @@ Everything is validated when the file is loaded; :mod:`policies.engine` decides.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.selectors import parse_selector
 
@@ -25,33 +34,44 @@ class Access(StrEnum):
     WRITE = "write"
 
 
-#: Every verb the bot understands, and whether it changes anything.
-VERBS: dict[str, Access] = {
-    "help": Access.READ,
-    "whoami": Access.READ,
-    "get": Access.READ,
-    "logs": Access.READ,
-    "node-logs": Access.READ,
-    "jobs": Access.READ,
-    "audit": Access.READ,
-    "cordon": Access.WRITE,
-    "uncordon": Access.WRITE,
-    "drain": Access.WRITE,
-    "cancel": Access.WRITE,
-    "approve": Access.WRITE,
-}
+@dataclass(frozen=True)
+class Vocabulary:
+    """The verbs and flags the policy may name, and whether each verb changes anything.
+
+    Policies are pure and know no commands; the bot hands in its command registry's
+    vocabulary when it loads a file (``policies.loader``), so a rule naming a verb or a flag
+    no command has (a typo that would silently never match) is refused with its line.
+    """
+
+    verbs: Mapping[str, Access]
+    #: Flag names (without dashes) each verb's command accepts.
+    flags: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def flags_of(self, verbs: list[str]) -> frozenset[str]:
+        chosen = self.verbs if ALL in verbs else verbs
+        return frozenset(name for verb in chosen for name in self.flags.get(verb, frozenset()))
+
+
+def _vocabulary(info: ValidationInfo) -> Vocabulary | None:
+    context = info.context
+    found = context.get("vocabulary") if isinstance(context, dict) else None
+    return found if isinstance(found, Vocabulary) else None
+
+
 ALL = "*"
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DIGITS = frozenset("0123456789")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _check_verbs(verbs: list[str]) -> list[str]:
-    unknown = sorted(set(verbs) - set(VERBS) - {ALL})
+def _check_verbs(verbs: list[str], info: ValidationInfo) -> list[str]:
+    vocabulary = _vocabulary(info)
+    if vocabulary is None:
+        return verbs
+    unknown = sorted(set(verbs) - set(vocabulary.verbs) - {ALL})
     if unknown:
-        raise ValueError(
-            f"unknown verb(s) {', '.join(unknown)}; known verbs: {', '.join(sorted(VERBS))}"
-        )
+        known = ", ".join(sorted(vocabulary.verbs))
+        raise ValueError(f"unknown verb(s) {', '.join(unknown)}; known verbs: {known}")
     return verbs
 
 
@@ -100,6 +120,9 @@ class Action(BaseModel):
     namespace: str | None = None
     flags: frozenset[str] = frozenset()
     disrupts: bool = False
+    #: Reads only: change windows, rate limits and protected targets do not apply. Defaults
+    #: to a change, so an action built without saying is held to every limit.
+    read_only: bool = False
 
 
 class Group(_Strict):
@@ -196,6 +219,22 @@ class Rule(_Strict):
     reason: str = ""
 
     _verbs_known = field_validator("verbs")(_check_verbs)
+
+    @field_validator("flags")
+    @classmethod
+    def _flags_known(cls, flags: list[str], info: ValidationInfo) -> list[str]:
+        vocabulary = _vocabulary(info)
+        verbs = info.data.get("verbs")
+        if vocabulary is None or not isinstance(verbs, list):
+            return flags
+        known = vocabulary.flags_of(verbs)
+        unknown = sorted(set(flags) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown flag(s) {', '.join(unknown)} for verb(s) {', '.join(verbs)}; "
+                f"known: {', '.join(sorted(known)) or 'none'} (write them without dashes)"
+            )
+        return flags
 
     @model_validator(mode="after")
     def _approval_present(self) -> Rule:

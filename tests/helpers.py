@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import waitress
@@ -15,6 +15,9 @@ from slack_sdk import WebClient
 from waitress.server import BaseWSGIServer as WSGIServer
 
 from bot.commands.dispatcher import Dispatcher
+from bot.commands.registry import registry
+from bot.jobs.store import JobStore
+from bot.jobs.worker import Worker
 from bot.settings import SlackSettings, load
 from bot.surfaces.http import make_wsgi
 from bot.surfaces.slack_app import create_app, web_client
@@ -76,3 +79,11 @@ def serve_slack_app(
     )
     threading.Thread(target=server.run, daemon=True).start()
     return server, client
+
+
+def make_worker(store: JobStore, kube: KubeClient, **options: Any) -> Worker:
+    """A worker that runs the registry's handlers and plans, as ``k8s-chatops worker`` does."""
+    commands = registry()
+    options.setdefault("perform", commands.perform)
+    options.setdefault("planner", commands.plan)
+    return Worker(store, kube, **options)

@@ -10,18 +10,34 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.commands.grammar import ApproveRequest
+from pydantic import BaseModel
+
 from bot.commands.replies import Reply
 from bot.jobs.model import Approval, Job, JobState
 from bot.jobs.store import JobStore
 from core import messages
 from core.errors import PolicyDenied
 from core.text import code
-from handlers.drain_models import DrainNode
 from policies.engine import may_approve
 from policies.model import PolicyDocument, Subject
 
 _ATTEMPTS = 5
+
+
+class ApproveRequest(BaseModel):
+    """``approve JOB [reason]`` or ``deny JOB [reason]``."""
+
+    job_id: str
+    approve: bool
+    reason: str = ""
+
+    @property
+    def verb(self) -> str:
+        return "approve"
+
+    @property
+    def target(self) -> str:
+        return f"job/{self.job_id}"
 
 
 class Approvals:
@@ -101,7 +117,7 @@ class Approvals:
             names = ", ".join(a.by for a in approval.approvals)
             to_run = job.request
             shown = self.store.plan(job.id)
-            if shown is not None and isinstance(to_run, DrainNode):
+            if shown is not None and to_run.plans_for_approval:
                 # Run as planned: the result will say what changed since the approvers looked.
                 to_run = to_run.model_copy(update={"expected_plan": shown})
             moved = self.store.transition(

@@ -1,4 +1,5 @@
-"""Turning results into text people read: kubectl-style tables and one-line outcomes.
+"""What every command's rendering shares: kubectl's table layout and age format, and the
+``jobs`` and ``audit`` listings. Each command renders its own result (its ``render``).
 
 Plain text is the common form; Slack wraps tables in a code block. Ages are computed when a
 reply is rendered, like kubectl does when it prints.
@@ -10,14 +11,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.commands.render_drain import render_drain
-from bot.commands.render_logs import render_logs
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import Job
 from core import messages
 from core.text import code
-from handlers.drain_models import DrainResult
-from handlers.logs_models import LogsResult
-from handlers.models import NodeChange, NodeTable, Result
 
 # kubectl prints with text/tabwriter: minwidth 6, padding 3, no padding after the last column.
 _MIN_WIDTH = 6
@@ -69,33 +65,6 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def render_result(result: Result, *, now: datetime | None = None) -> str:
-    if isinstance(result, NodeTable):
-        if not result.rows:
-            return messages.NO_NODES
-        moment = now or datetime.now(UTC)
-        return table(
-            ("NAME", "STATUS", "ROLES", "AGE", "VERSION"),
-            [
-                (
-                    r.name,
-                    r.status,
-                    r.roles,
-                    human_duration((moment - r.created).total_seconds()),
-                    r.version,
-                )
-                for r in result.rows
-            ],
-        )
-    if isinstance(result, NodeChange):
-        return result.message
-    if isinstance(result, DrainResult):
-        return render_drain(result)
-    if isinstance(result, LogsResult):
-        return render_logs(result)
-    raise TypeError(f"no renderer for {type(result).__name__}")
-
-
 def render_jobs(jobs: list[Job], *, now: datetime | None = None) -> str:
     """``/k8s jobs``: newest first, kubectl-style columns."""
     if not jobs:
@@ -131,17 +100,3 @@ def render_audit(entries: list[dict[str, Any]]) -> str:
             + (f"  ({why})" if why else "")
         )
     return "\n".join(lines)
-
-
-def render_job(job: Job) -> str:
-    """The final reply for a finished job."""
-    if job.result is not None:
-        return render_result(job.result)
-    if job.state is JobState.CANCELLED:
-        return messages.JOB_CANCELLED.format(job_id=job.id, reason=job.error or "")
-    return messages.JOB_FAILED.format(job_id=job.id, reason=job.error or job.state.value)
-
-
-def is_tabular(job: Job) -> bool:
-    """Output that reads best in a fixed-width block (tables, kubectl's lines)."""
-    return isinstance(job.result, NodeTable | DrainResult)

@@ -45,8 +45,8 @@ from bot.jobs.model import (
 )
 from core import messages
 from core.errors import JobNotFound, JobUnreadable, QueueUnavailable
-from handlers.drain_models import DrainNode, DrainPlan
-from handlers.models import Request
+from handlers.base import RequestBase
+from handlers.drain_models import DrainPlan
 
 log = logging.getLogger("k8s-chatops.audit")
 store_log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def _queue_entry(job: Job) -> str:
     nothing (waiting for approval with nothing to plan)."""
     if job.state is JobState.QUEUED:
         return "1"
-    if job.state is JobState.AWAITING_APPROVAL and isinstance(job.request, DrainNode):
+    if job.state is JobState.AWAITING_APPROVAL and job.request.plans_for_approval:
         return "plan"
     return "0"
 
@@ -177,7 +177,7 @@ class JobStore:
 
     def submit(
         self,
-        request: Request,
+        request: RequestBase,
         *,
         requester: str,
         origin: Origin,

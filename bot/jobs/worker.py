@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Any, Literal
 
 import redis
+from pydantic import BaseModel
 
 from bot.jobs.locks import Locks
 from bot.jobs.model import WORKER_GROUP, Job, JobState, queue_key
@@ -31,16 +32,16 @@ from bot.jobs.store import JobStore
 from core import messages
 from core.errors import ChatOpsError, JobNotFound, JobUnreadable
 from core.redaction import Redactor, build_redactor
+from handlers.base import RequestBase, ResultBase
 from handlers.control import Control, OutputCaps
-from handlers.drain_models import DrainNode
-from handlers.drain_plan import make_plan
+from handlers.drain_models import DrainPlan
 from handlers.kube import KubeClient, KubeNotFound, resource_for
-from handlers.models import Request, Result
-from handlers.registry import perform
 
 log = logging.getLogger(__name__)
 
-Perform = Callable[[Request, KubeClient, Control], Result]
+Perform = Callable[[RequestBase, KubeClient, Control], ResultBase]
+#: The plan approvers see (None: the command has none).
+Planner = Callable[[KubeClient, RequestBase], BaseModel | None]
 Impersonation = Literal["none", "user", "user-and-roles"]
 USER_PREFIX = "slack:"
 GROUP_PREFIX = "k8s-chatops:"
@@ -109,10 +110,11 @@ class Worker:
         store: JobStore,
         kube: KubeClient,
         *,
+        perform: Perform,
+        planner: Planner | None = None,
         name: str | None = None,
         reclaim_idle_seconds: float = 30.0,
         max_disrupted_nodes: int = 1,
-        perform: Perform = perform,
         impersonate: Impersonation = "none",
         redactor: Redactor | None = None,
         caps: OutputCaps | None = None,
@@ -124,6 +126,7 @@ class Worker:
         self.reclaim_idle_ms = int(reclaim_idle_seconds * 1000)
         self.max_disrupted_nodes = max_disrupted_nodes
         self.perform = perform
+        self.planner = planner
         self.impersonate = impersonate
         #: Masks secrets in whatever a handler reads (logs) before it is stored or posted.
         self.redactor = redactor or build_redactor()
@@ -209,14 +212,19 @@ class Worker:
             job = self.store.get(job_id)
         except JobNotFound:
             return
-        if job.state is not JobState.AWAITING_APPROVAL or not isinstance(job.request, DrainNode):
+        if (
+            job.state is not JobState.AWAITING_APPROVAL
+            or not job.request.plans_for_approval
+            or self.planner is None
+        ):
             return
         try:
-            plan = make_plan(self.kube_for(job), job.request)
+            plan = self.planner(self.kube_for(job), job.request)
         except ChatOpsError as error:
             log.warning("planning job %s failed: %s", job_id, error.user_message)
             return
-        self.store.save_plan(job_id, plan)
+        if isinstance(plan, DrainPlan):
+            self.store.save_plan(job_id, plan)
 
     def _process(self, entry_id: str, job_id: str) -> None:
         try:

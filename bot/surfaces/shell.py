@@ -12,7 +12,7 @@ import sys
 from typing import TextIO
 
 from bot.commands.dispatcher import Dispatcher
-from bot.commands.render import render_job
+from bot.commands.registry import registry
 from bot.jobs.model import JobState, Origin
 from bot.jobs.store import JobStore
 from core import messages
@@ -57,8 +57,8 @@ class Shell:
         if finished is None:
             return messages.JOB_TIMED_OUT.format(job_id=reply.job.id, seconds=int(self.job_timeout))
         if reply.job.requester != user:  # an approval that queued someone else's job
-            return f"{reply.text}\n{render_job(finished)}"
-        return render_job(finished)
+            return f"{reply.text}\n{registry().render_job(finished)}"
+        return registry().render_job(finished)
 
     def run(self, source: TextIO = sys.stdin) -> int:
         interactive = source.isatty()

@@ -32,9 +32,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.commands import render_logs
 from bot.commands.dispatcher import Dispatcher
-from bot.commands.render import is_tabular, render_job
+from bot.commands.registry import ThreadParts, registry
 from bot.jobs.model import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobState, Origin, job_key
 from bot.jobs.queue import read_group
 from bot.jobs.store import JobStore
@@ -43,7 +42,6 @@ from bot.surfaces import slack_cards as cards
 from bot.surfaces.slack_text import code_block, code_span, escape, fit
 from core import messages
 from core.errors import ConfigurationError, JobNotFound
-from handlers.logs_models import LogsResult
 from policies.model import PolicyDocument
 
 log = logging.getLogger(__name__)
@@ -265,7 +263,7 @@ def job_caption(job: Job) -> str:
 
 def result_body(job: Job, text: str) -> str:
     """A result as Slack section text: escaped, and tables in a fixed-width block."""
-    return code_block(text) if is_tabular(job) else escape(text)
+    return code_block(text) if registry().is_tabular(job) else escape(text)
 
 
 def result_blocks(job: Job, body: str) -> list[dict[str, Any]]:
@@ -369,7 +367,7 @@ class SlackNotifier:
         # Whoever sets the flag posts; a failed post clears it so a retry can post later.
         if not self.store.redis.hsetnx(job_key(job_id), "notified", self.name):
             return True
-        text = render_job(job)
+        text = registry().render_job(job)
         channel = job.origin.channel
         posts_message = job.result is not None or card_location(self.store, job_id) is None
         wait = self._channel_free_at.get(channel, 0.0) - time.monotonic()
@@ -397,14 +395,16 @@ class SlackNotifier:
             return False
         return True
 
-    def _post_logs(self, job: Job, result: LogsResult, channel: str, thread_ts: str | None) -> None:
+    def _post_in_parts(
+        self, job: Job, parts: ThreadParts, channel: str, thread_ts: str | None
+    ) -> None:
         """The summary as a message, and the lines in its thread: a code block when short, a
-        ``.log`` / ``.jsonl`` file when long (phones open files; walls of text bury a thread)."""
-        head = fit(render_logs.summary(result), _SECTION_LIMIT)
+        file when long."""
+        head = fit(parts.summary, _SECTION_LIMIT)
         posted = self.client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, text=head, blocks=result_blocks(job, head)
         )
-        lines = render_logs.body(result)
+        lines = parts.body
         if not lines:
             return
         thread = thread_ts or str(posted["ts"])
@@ -415,7 +415,7 @@ class SlackNotifier:
             channel=channel,
             thread_ts=thread,
             content=lines,
-            filename=render_logs.file_name(job.id, result),
+            filename=parts.file_name,
             title=fit(job.request.command_text(), 200),
         )
 
@@ -430,8 +430,9 @@ class SlackNotifier:
             refresh_card(self.client, self.store, job.id, summary=_summary(job))
         if job.result is None and where:
             return False  # denied, expired or cancelled before running: the card says it all
-        if isinstance(job.result, LogsResult):
-            self._post_logs(job, job.result, channel, thread_ts)
+        parts = registry().thread_parts(job)
+        if parts is not None:
+            self._post_in_parts(job, parts, channel, thread_ts)
             return True
         body = result_body(job, text)
         if len(body) > _SECTION_LIMIT:

@@ -6,12 +6,12 @@ import threading
 import time
 
 import pytest
+from helpers import make_worker
 
 from bot.commands.dispatcher import Dispatcher
 from bot.jobs import facts
 from bot.jobs.model import JobState, Origin, queue_key
 from bot.jobs.store import JobStore
-from bot.jobs.worker import Worker
 from handlers.kube import KubeClient
 from policies.loader import parse_policy
 
@@ -83,7 +83,7 @@ def test_second_person_approves_and_the_job_runs(store: JobStore, pristine: Kube
     assert [a.by for a in job.approval.approvals] == ["U_B"]
     assert runnable(store) == 1
 
-    Worker(store, pristine, name="w").run(burst=True)
+    make_worker(store, pristine, name="w").run(burst=True)
     assert store.get(job_id).state is JobState.SUCCEEDED
     events = [e["event"] for e in store.audit_tail(20)]
     assert events.count("approval refused") == 2

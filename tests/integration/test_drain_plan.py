@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from helpers import wait_for
+from helpers import make_worker, wait_for
 
 from bot.commands.dispatcher import Dispatcher
 from bot.commands.render_drain import render_plan
 from bot.jobs.model import JobState, Origin
 from bot.jobs.store import JobStore
-from bot.jobs.worker import Worker
 from handlers.control import Control
 from handlers.drain import drain
 from handlers.drain_models import Capacity, DrainNode, Fate, PodOutcome
@@ -221,7 +220,7 @@ def test_drain_through_the_queue(
         origin=Origin(surface="shell"),
     )
     assert reply.job is not None, reply.text
-    Worker(store, pristine, name="w").run(burst=True)
+    make_worker(store, pristine, name="w").run(burst=True)
     job = store.get(reply.job.id)
     assert job.state is JobState.SUCCEEDED
     assert job.result is not None and job.result.kind == "drain_result"

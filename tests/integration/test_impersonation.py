@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import make_worker
 
 from bot.commands.dispatcher import Dispatcher
 from bot.jobs.model import JobState, Origin
 from bot.jobs.store import JobStore
-from bot.jobs.worker import Worker
 from handlers.kube import KubeClient, resource_for
 from policies.model import PolicyDocument
 
@@ -68,7 +68,7 @@ def drain_as(store: JobStore, policy: PolicyDocument, kube: KubeClient, imperson
         origin=Origin(surface="shell"),
     )
     assert reply.job is not None, reply.text
-    Worker(store, kube, name="w", impersonate=impersonate).run(burst=True)  # type: ignore[arg-type]
+    make_worker(store, kube, name="w", impersonate=impersonate).run(burst=True)  # type: ignore[arg-type]
     return store.get(reply.job.id)
 
 
@@ -105,7 +105,7 @@ def test_forbidden_cordon_names_the_missing_permission(
         "cordon k8s-node1", user="U_OPS", origin=Origin(surface="shell")
     )
     assert reply.job is not None
-    Worker(store, pristine, name="w", impersonate="user").run(burst=True)
+    make_worker(store, pristine, name="w", impersonate="user").run(burst=True)
     job = store.get(reply.job.id)
     assert job.state is JobState.FAILED
     assert job.error is not None

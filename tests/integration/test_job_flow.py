@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import redis
 from conftest import Kubectl
+from helpers import make_worker
 
 from bot.commands.dispatcher import Dispatcher
 from bot.commands.render import render_job
 from bot.jobs.model import WORKER_GROUP, JobState, Origin, queue_key
 from bot.jobs.queue import read_group
 from bot.jobs.store import JobStore, connect
-from bot.jobs.worker import Worker
 from handlers.kube import KubeClient, resource_for
 from policies.model import PolicyDocument
 
@@ -34,7 +34,7 @@ def node_unschedulable(kube: KubeClient, name: str) -> bool:
 def run_one(store: JobStore, kube: KubeClient, text: str, user: str, policy: PolicyDocument):  # type: ignore[no-untyped-def]
     reply = Dispatcher(policy, store).submit(text, user=user, origin=SHELL)
     assert reply.job is not None, reply.text
-    assert Worker(store, kube, name="test-worker").run(burst=True) == 1
+    assert make_worker(store, kube, name="test-worker").run(burst=True) == 1
     return store.get(reply.job.id)
 
 
@@ -123,7 +123,7 @@ def test_job_abandoned_by_a_dead_worker_is_finished_by_another(
     )
     assert [fields["job_id"] for _, fields in taken] == [reply.job.id]
     time.sleep(0.3)
-    rescuer = Worker(store, pristine, name="rescuer", reclaim_idle_seconds=0.2)
+    rescuer = make_worker(store, pristine, name="rescuer", reclaim_idle_seconds=0.2)
     assert rescuer.run(burst=True) == 1
     job = store.get(reply.job.id)
     assert job.state is JobState.SUCCEEDED and job.worker == "rescuer"
@@ -203,7 +203,7 @@ def test_shell_as_prefix_lets_a_second_person_approve(
     )
     facts.publish(pristine, store.redis, "sandbox")
     shell = Shell(Dispatcher(policy, store), store, user="U1", job_timeout=30)
-    worker = Worker(store, pristine, name="w")
+    worker = make_worker(store, pristine, name="w")
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from helpers import block_hellok8s_evictions, wait_for
+from helpers import block_hellok8s_evictions, make_worker, wait_for
 
 from bot.commands.dispatcher import Dispatcher
 from bot.jobs.model import NOTIFY_STREAM, Job, JobState, Origin, queue_key
@@ -170,7 +170,7 @@ def test_queued_jobs_survive_a_redis_crash(
     assert len(ids) == 5
     crash_and_restart()
     restarted = JobStore(redis.Redis.from_url(url, decode_responses=True), "sandbox")
-    assert Worker(restarted, pristine, name="after-crash").run(burst=True) == 5
+    assert make_worker(restarted, pristine, name="after-crash").run(burst=True) == 5
     assert [restarted.get(job_id).state for job_id in ids] == [JobState.SUCCEEDED] * 5
 
 
@@ -184,7 +184,7 @@ def test_one_job_per_target_at_a_time(
     )
     second = dispatcher.submit(f"uncordon {NODE}", user="U_OPS", origin=SHELL)
     assert first.job and second.job
-    workers = [Worker(store, pristine, name=f"w{i}") for i in range(2)]
+    workers = [make_worker(store, pristine, name=f"w{i}") for i in range(2)]
     # The drain must hold the node before the second worker starts (else the order is a race).
     threads = [in_thread(workers[0])]
     wait_for(lambda: store.redis.get(f"k8s-chatops:sandbox:lock:node/{NODE}") == first.job.id)
@@ -227,7 +227,7 @@ def test_disruption_cap_lets_one_of_two_drains_run(store: JobStore, pristine: Ku
         )[0]
         for name in (NODE, other)
     ]
-    workers = [Worker(store, pristine, name=f"w{i}", max_disrupted_nodes=1) for i in range(2)]
+    workers = [make_worker(store, pristine, name=f"w{i}", max_disrupted_nodes=1) for i in range(2)]
     threads = [in_thread(w) for w in workers]
     try:
         results = [store.wait_finished(job.id, timeout=30) for job in jobs]
@@ -246,7 +246,7 @@ def test_disruption_cap_lets_one_of_two_drains_run(store: JobStore, pristine: Ku
     assert untouched is not None
     node = pristine.get(resource_for("Node").path(name=untouched))
     assert not node["spec"].get("unschedulable")
-    assert list(Worker(store, pristine).locks.disrupted()) != [untouched]
+    assert list(make_worker(store, pristine).locks.disrupted()) != [untouched]
 
 
 def test_cancel_a_running_drain(
@@ -258,7 +258,7 @@ def test_cancel_a_running_drain(
         f"drain {NODE} --ignore-daemonsets --force", user="U_ADMIN", origin=SHELL
     )
     assert reply.job is not None
-    worker = Worker(store, pristine, name="w")
+    worker = make_worker(store, pristine, name="w")
     thread = in_thread(worker)
     try:
         wait_for(lambda: any("will retry" in e.message for e in store.events(reply.job.id)))
@@ -278,7 +278,7 @@ def test_cancel_a_running_drain(
 
 def test_worker_survives_redis_going_away(kube: KubeClient) -> None:
     dead = JobStore(redis.Redis(port=1, socket_connect_timeout=0.2), "sandbox")
-    worker = Worker(dead, kube, name="w")
+    worker = make_worker(dead, kube, name="w")
     thread = in_thread(worker)
     time.sleep(1.5)
     assert thread.is_alive()
@@ -290,7 +290,7 @@ def test_worker_survives_redis_going_away(kube: KubeClient) -> None:
 def test_cordon_job_is_idempotent_when_run_twice(store: JobStore, pristine: KubeClient) -> None:
     job, _ = store.submit(CordonNode(node=NODE), requester="U1", origin=SHELL, decision="t")
     store.redis.xadd(queue_key("sandbox"), {"job_id": job.id})  # delivered twice
-    assert Worker(store, pristine, name="w").run(burst=True) == 2
+    assert make_worker(store, pristine, name="w").run(burst=True) == 2
     finished = store.get(job.id)
     assert finished.state is JobState.SUCCEEDED and finished.attempts == 1
     assert notifications_for(store.redis, job.id) == 1

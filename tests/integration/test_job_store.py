@@ -6,6 +6,7 @@ import threading
 
 import pytest
 import redis
+from helpers import make_worker
 
 from bot.commands.dispatcher import Dispatcher
 from bot.jobs.locks import Locks
@@ -92,7 +93,7 @@ def test_cancel_a_queued_job(store: JobStore, policy: PolicyDocument, kube: Kube
     assert not stranger.ok and "is U_OPS's" in stranger.text
     reply = dispatcher.submit(f"cancel #{queued.job.id}", user="U_OPS", origin=SHELL)
     assert reply.text == f"Job {queued.job.id} cancelled before it started; nothing was changed."
-    assert Worker(store, kube, name="w").run(burst=True) == 1  # acknowledged, not run
+    assert make_worker(store, kube, name="w").run(burst=True) == 1  # acknowledged, not run
     job = store.get(queued.job.id)
     assert job.state is JobState.CANCELLED and job.attempts == 0
     again = dispatcher.submit(f"cancel {queued.job.id}", user="U_OPS", origin=SHELL)

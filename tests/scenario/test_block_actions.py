@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import serve_slack_app
+from helpers import make_worker, serve_slack_app
 from slack_emulator import RecordedCall, SlackEmulator
 from slack_sdk.signature import SignatureVerifier
 
@@ -217,7 +217,7 @@ def test_card_buttons_approve_and_the_result_goes_in_its_thread(
     )
 
     # A worker plans the drain for the approvers; the card shows the plan.
-    assert Worker(bot.store, pristine, name="planner").run(burst=True) == 1
+    assert make_worker(bot.store, pristine, name="planner").run(burst=True) == 1
     assert bot.store.get(job_id).state is JobState.AWAITING_APPROVAL
     bot.notifier.poll(block_ms=100)
     planned = json.dumps(bot.slack.wait_for("chat.update").args["blocks"])
@@ -243,7 +243,7 @@ def test_card_buttons_approve_and_the_result_goes_in_its_thread(
     assert queued.state is JobState.QUEUED
     assert queued.request.expected_plan is not None  # type: ignore[union-attr]
 
-    Worker(bot.store, pristine, name="w").run(burst=True)
+    make_worker(bot.store, pristine, name="w").run(burst=True)
     done = bot.store.get(job_id)
     assert done.result is not None and done.result.changes_since_plan == []  # type: ignore[union-attr]
     bot.notifier.poll(block_ms=100)

@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 import redis
+from helpers import make_worker
 from logs_helpers import build_scenario, give_corpus
 from slack_bot import Bot
 from test_slash_command import slash_command
 
 from bot.jobs import model as jobs
-from bot.jobs.worker import Worker
 from handlers.kube import KubeClient
 
 pytestmark = pytest.mark.integration
 
 
 def run(bot: Bot, kube: KubeClient) -> None:
-    assert Worker(bot.store, kube, name="w").run(burst=True) == 1
+    assert make_worker(bot.store, kube, name="w").run(burst=True) == 1
     deadline = time.monotonic() + 10
     while bot.notifier.poll(block_ms=100) == 0 and time.monotonic() < deadline:
         pass

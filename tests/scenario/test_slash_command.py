@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from helpers import make_worker
 from slack_bot import BOT_TOKEN, SIGNING_SECRET, Bot, serve_bot
 from slack_sdk.signature import SignatureVerifier
 
@@ -90,7 +91,7 @@ def test_slash_command_runs_on_a_worker_and_posts_to_the_channel(
 
     card = bot.emulator.wait_for("chat.postMessage")  # the change's team-visible card
     assert "<@U_OPS> asks: `cordon k8s-node1`" in str(card.args["blocks"])
-    assert Worker(bot.store, pristine, name="w").run(burst=True) == 1
+    assert make_worker(bot.store, pristine, name="w").run(burst=True) == 1
     # Two notifications: the card's "running" and the result.
     assert bot.notifier.poll(block_ms=100) == 2
     posted = bot.emulator.wait_for("chat.postMessage", lambda c: bool(c.args.get("thread_ts")))
@@ -109,7 +110,7 @@ def test_slash_command_runs_on_a_worker_and_posts_to_the_channel(
 def test_table_results_are_posted_as_a_code_block(bot: Bot, kube: KubeClient) -> None:
     status, _ = slash_command(bot, "get nodes", user="U_SOMEONE", channel="C0READ")
     assert status == 200
-    Worker(bot.store, kube, name="w").run(burst=True)
+    make_worker(bot.store, kube, name="w").run(burst=True)
     bot.notifier.poll(block_ms=100)
     posted = bot.emulator.wait_for("chat.postMessage")
     section = posted.args["blocks"][0]["text"]["text"]
@@ -140,7 +141,7 @@ def test_denied_command_is_ephemeral_and_queues_nothing(
 def test_rate_limited_post_is_retried_after_retry_after(bot: Bot, kube: KubeClient) -> None:
     bot.emulator.fail_next("chat.postMessage", 429, retry_after=1)
     slash_command(bot, "get nodes")
-    Worker(bot.store, kube, name="w").run(burst=True)
+    make_worker(bot.store, kube, name="w").run(burst=True)
     bot.notifier.poll(block_ms=100)
     delivered = [c for c in bot.emulator.calls_to("chat.postMessage") if c.status == 200]
     refused = [c for c in bot.emulator.calls_to("chat.postMessage") if c.status == 429]
@@ -160,7 +161,7 @@ def test_drain_from_slack_posts_kubectls_lines_and_the_plan(bot: Bot, pristine: 
     assert status == 200 and "You (U_OPS) may not `drain`" in body
     status, body = slash_command(bot, "drain k8s-node1 --ignore-daemonsets --force", user="U_ADMIN")
     assert status == 200 and "queued: `drain k8s-node1 --ignore-daemonsets --force`" in body
-    Worker(bot.store, pristine, name="w").run(burst=True)
+    make_worker(bot.store, pristine, name="w").run(burst=True)
     bot.notifier.poll(block_ms=100)
     posted = bot.emulator.wait_for("chat.postMessage", lambda c: bool(c.args.get("thread_ts")))
     section = posted.args["blocks"][0]["text"]["text"]
@@ -214,7 +215,7 @@ def test_rate_limited_channel_does_not_hold_up_other_channels(
     )
     slash_command(bot, "get nodes", channel="C0BUSY", trigger="t-busy")
     slash_command(bot, "get nodes", channel="C0CALM", trigger="t-calm")
-    Worker(bot.store, kube, name="w").run(burst=True)
+    make_worker(bot.store, kube, name="w").run(burst=True)
     bot.emulator.fail_next("chat.postMessage", 429, retry_after=1)
     started = time.monotonic()
     deadline = started + 10

@@ -17,14 +17,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.commands import grammar
+from bot.commands.registry import registry
 from core import limits
 from core.errors import CommandError
 
+_COMMANDS = registry().commands
 _FLAGS = sorted(
-    {f"--{flag.name}" for flag in (*grammar.DRAIN_FLAGS, *grammar.LOGS_FLAGS)}
-    | {f"-{flag.short}" for flag in grammar.LOGS_FLAGS if flag.short}
+    {f"--{flag.name}" for command in _COMMANDS for flag in command.flags}
+    | {f"-{flag.short}" for command in _COMMANDS for flag in command.flags if flag.short}
 )
-_VERBS = [*sorted(grammar.COMMANDS), "/k8s", "nodes", "node/k8s-node1", "deploy/web"]
+_VERBS = [
+    *sorted(word for command in _COMMANDS for word in (command.verb, *command.aliases)),
+    "/k8s",
+    "nodes",
+    "node/k8s-node1",
+    "deploy/web",
+]
 
 _numbers = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30).map(str),

@@ -10,10 +10,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.commands.registry import registry
 from core.errors import ConfigurationError
 from policies.engine import Facts, evaluate, may_approve, permitted_verbs, roles_of
 from policies.loader import PolicyWatcher, load_policy, parse_policy
-from policies.model import VERBS, Action, Outcome, PolicyDocument, Subject
+from policies.model import Access, Action, Outcome, PolicyDocument, Subject
+
+VOCABULARY = registry().vocabulary()
 
 REPO = Path(__file__).resolve().parents[2]
 MASTER_LABELS = {"node-role.kubernetes.io/control-plane": "", "kubernetes.io/hostname": "m"}
@@ -22,7 +25,7 @@ WORKER_LABELS = {"kubernetes.io/hostname": "w"}
 
 @pytest.fixture(scope="module")
 def default() -> PolicyDocument:
-    return load_policy(REPO / "policies" / "default.yaml")
+    return load_policy(REPO / "policies" / "default.yaml", VOCABULARY)
 
 
 def act(
@@ -38,6 +41,7 @@ def act(
         node_labels=labels,
         flags=frozenset(flags),
         disrupts=verb in ("cordon", "drain"),
+        read_only=VOCABULARY.verbs.get(verb) is not Access.WRITE,
     )
 
 
@@ -168,7 +172,7 @@ def test_channel_bindings_and_allow_rules() -> None:
     team = Subject(user_id="U2")
     assert evaluate(policy, team, act("drain", "team-a-3")).allowed
     assert evaluate(policy, team, act("drain", "team-b-3")).outcome is Outcome.DENY
-    assert "drain" in permitted_verbs(policy, team)
+    assert "drain" in permitted_verbs(policy, team, VOCABULARY)
 
 
 def test_approvers(default: PolicyDocument) -> None:
@@ -184,7 +188,7 @@ def test_approvers(default: PolicyDocument) -> None:
 
 # --- Properties ----------------------------------------------------------------------------
 
-verbs = st.sampled_from(sorted(VERBS))
+verbs = st.sampled_from(sorted(VOCABULARY.verbs))
 users = st.sampled_from(["U1", "U2", "U3", "U4"])
 group_names = st.sampled_from(["g1", "g2"])
 nodes = st.sampled_from(["n1", "n2", "cp-1"])
@@ -348,7 +352,7 @@ def test_shipped_policy_files_load() -> None:
 )
 def test_invalid_files_name_the_line_and_field(text: str, fragment: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
-        parse_policy(text, "policy.yaml")
+        parse_policy(text, "policy.yaml", VOCABULARY)
     assert fragment in caught.value.user_message
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT = str(REPO / "policies" / "default.yaml")
+#: What the default policy's limits need to know (the bot reads them from its workers).
+FACTS = ("--unschedulable", "0", "--nodes", "3", "--recent", "0")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -41,6 +43,7 @@ def test_check_names_the_rule() -> None:
         "drain k8s-master --ignore-daemonsets",
         "--node-labels",
         "node-role.kubernetes.io/control-plane=",
+        *FACTS,
     )
     assert result.returncode == 0
     assert result.stdout.splitlines()[:2] == [
@@ -57,5 +60,26 @@ def test_check_names_the_rule() -> None:
         "drain k8s-node1 --disable-eviction",
         "--node-labels",
         "a=b",
+        *FACTS,
     )
     assert "rule:     disable-eviction-is-for-admins" in denied.stdout
+
+
+def test_check_names_the_flag_for_a_fact_it_needs() -> None:
+    result = cli("check", "--file", DEFAULT, "--user", "U0ONCALL01", "--command", "drain k8s-node1")
+    assert result.returncode == 2
+    assert "--node-labels" in result.stderr
+    assert "--unschedulable" in result.stderr
+    assert "--recent" in result.stderr
+
+
+def test_check_refuses_a_rule_naming_a_flag_no_command_has(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(
+        "roles: {a: {verbs: [drain]}}\n"
+        "rules:\n"
+        "  - {name: no-force, verbs: [drain], flags: [--force], effect: deny}\n"
+    )
+    refused = cli("validate", str(typo))
+    assert refused.returncode == 1
+    assert "unknown flag(s) --force for verb(s) drain" in refused.stderr

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from policy_probe import Probe
 
 from bot.commands import grammar
-from bot.commands.dispatcher import Dispatcher
 from core.errors import ConfigurationError
 from handlers.logs_models import PodLogs
 from policies.engine import evaluate
@@ -36,12 +36,12 @@ def default() -> PolicyDocument:
 
 
 @pytest.fixture(scope="module")
-def dispatcher(default: PolicyDocument) -> Dispatcher:
+def dispatcher(default: PolicyDocument) -> Probe:
     def slack_groups(user: str, policy: PolicyDocument) -> frozenset[str]:
         del policy
         return frozenset({"oncall"}) if user == ONCALL_GROUP_MEMBER else frozenset()
 
-    return Dispatcher(default, store=None, resolve_groups=slack_groups)  # type: ignore[arg-type]
+    return Probe(default, resolve_groups=slack_groups)
 
 
 def logs(text: str) -> PodLogs:
@@ -50,7 +50,7 @@ def logs(text: str) -> PodLogs:
     return parsed
 
 
-def decide(dispatcher: Dispatcher, user: str, text: str) -> tuple[Outcome, str, str]:
+def decide(dispatcher: Probe, user: str, text: str) -> tuple[Outcome, str, str]:
     decision = dispatcher.decide(dispatcher.subject(user, None), logs(text))
     return decision.outcome, decision.rule, decision.reason
 
@@ -58,7 +58,7 @@ def decide(dispatcher: Dispatcher, user: str, text: str) -> tuple[Outcome, str, 
 # --- The default policy, through the dispatcher ----------------------------------------------
 
 
-def test_member_may_read_logs_in_an_ordinary_namespace(dispatcher: Dispatcher) -> None:
+def test_member_may_read_logs_in_an_ordinary_namespace(dispatcher: Probe) -> None:
     assert decide(dispatcher, MEMBER, "logs web -n shop") == (
         Outcome.ALLOW,
         "role member",
@@ -66,7 +66,7 @@ def test_member_may_read_logs_in_an_ordinary_namespace(dispatcher: Dispatcher) -
     )
 
 
-def test_member_may_not_read_kube_system_logs(dispatcher: Dispatcher) -> None:
+def test_member_may_not_read_kube_system_logs(dispatcher: Probe) -> None:
     assert decide(dispatcher, MEMBER, "logs coredns -n kube-system") == (
         Outcome.DENY,
         "kube-system-logs-are-for-operators",
@@ -75,7 +75,7 @@ def test_member_may_not_read_kube_system_logs(dispatcher: Dispatcher) -> None:
 
 
 @pytest.mark.parametrize("user", [OPERATOR, ADMIN, ONCALL_GROUP_MEMBER])
-def test_operators_and_admins_may_read_kube_system_logs(dispatcher: Dispatcher, user: str) -> None:
+def test_operators_and_admins_may_read_kube_system_logs(dispatcher: Probe, user: str) -> None:
     subject = dispatcher.subject(user, None)
     decision = dispatcher.decide(subject, logs("logs coredns -n kube-system"))
     assert decision.outcome is Outcome.ALLOW
@@ -91,7 +91,7 @@ def test_operators_and_admins_may_read_kube_system_logs(dispatcher: Dispatcher, 
     ],
 )
 def test_one_restricted_namespace_among_several_refuses_and_is_named(
-    dispatcher: Dispatcher, text: str
+    dispatcher: Probe, text: str
 ) -> None:
     outcome, rule, reason = decide(dispatcher, MEMBER, text)
     assert (outcome, rule, reason) == (
@@ -101,11 +101,11 @@ def test_one_restricted_namespace_among_several_refuses_and_is_named(
     )
 
 
-def test_all_namespaces_is_allowed_for_a_member(dispatcher: Dispatcher) -> None:
+def test_all_namespaces_is_allowed_for_a_member(dispatcher: Probe) -> None:
     assert decide(dispatcher, MEMBER, "logs web -A")[0] is Outcome.ALLOW
 
 
-def test_all_namespaces_leaves_kube_system_out_for_a_member(dispatcher: Dispatcher) -> None:
+def test_all_namespaces_leaves_kube_system_out_for_a_member(dispatcher: Probe) -> None:
     subject = dispatcher.subject(MEMBER, None)
     fetched = dispatcher._logs_exclusions(subject, logs("logs web -A"))
     assert fetched.excluded_namespaces == ("kube-system",)
@@ -113,12 +113,12 @@ def test_all_namespaces_leaves_kube_system_out_for_a_member(dispatcher: Dispatch
 
 
 @pytest.mark.parametrize("user", [OPERATOR, ADMIN, ONCALL_GROUP_MEMBER])
-def test_all_namespaces_leaves_nothing_out_for_operators(dispatcher: Dispatcher, user: str) -> None:
+def test_all_namespaces_leaves_nothing_out_for_operators(dispatcher: Probe, user: str) -> None:
     subject = dispatcher.subject(user, None)
     assert dispatcher._logs_exclusions(subject, logs("logs web -A")).excluded_namespaces == ()
 
 
-def test_named_namespaces_are_never_rewritten(dispatcher: Dispatcher) -> None:
+def test_named_namespaces_are_never_rewritten(dispatcher: Probe) -> None:
     request = logs("logs web -n shop")
     assert dispatcher._logs_exclusions(dispatcher.subject(MEMBER, None), request) is request
 
@@ -128,7 +128,9 @@ def test_named_namespaces_are_never_rewritten(dispatcher: Dispatcher) -> None:
 
 def node_logs_decision(policy: PolicyDocument, subject: Subject) -> tuple[Outcome, str]:
     decision = evaluate(
-        policy, subject, Action(verb="node-logs", target="node/k8s-node1", node="k8s-node1")
+        policy,
+        subject,
+        Action(verb="node-logs", target="node/k8s-node1", node="k8s-node1", read_only=True),
     )
     return decision.outcome, decision.rule
 
@@ -136,7 +138,9 @@ def node_logs_decision(policy: PolicyDocument, subject: Subject) -> tuple[Outcom
 def test_member_may_not_read_node_logs(default: PolicyDocument) -> None:
     subject = Subject(user_id=MEMBER)
     assert node_logs_decision(default, subject) == (Outcome.DENY, "default deny")
-    reason = evaluate(default, subject, Action(verb="node-logs", target="node/n1")).reason
+    reason = evaluate(
+        default, subject, Action(verb="node-logs", target="node/n1", read_only=True)
+    ).reason
     assert "none of your roles (member) allows `node-logs`" in reason
 
 
@@ -188,7 +192,9 @@ def unless_policy() -> PolicyDocument:
 
 
 def outcome(policy: PolicyDocument, subject: Subject, verb: str, namespace: str | None) -> Outcome:
-    return evaluate(policy, subject, Action(verb=verb, target="x", namespace=namespace)).outcome
+    return evaluate(
+        policy, subject, Action(verb=verb, target="x", namespace=namespace, read_only=True)
+    ).outcome
 
 
 @pytest.mark.parametrize(
@@ -225,7 +231,7 @@ def test_unless_on_an_allow_rule_withholds_the_grant(unless_policy: PolicyDocume
 
 
 def test_all_namespaces_leaves_out_each_closed_namespace(unless_policy: PolicyDocument) -> None:
-    dispatcher = Dispatcher(unless_policy, store=None)  # type: ignore[arg-type]
+    dispatcher = Probe(unless_policy)
     temp = Subject(user_id="U_TEMP", groups=frozenset({"contractors"}))
     assert dispatcher._logs_exclusions(temp, logs("logs web -A")).excluded_namespaces == (
         "shop",
@@ -238,9 +244,7 @@ def test_all_namespaces_is_refused_when_no_role_allows_logs_anywhere() -> None:
         "version: 1\nroles: {viewer: {verbs: [get]}}\nbindings: [{role: viewer, everyone: true}]\n",
         "viewer.yaml",
     )
-    decision = Dispatcher(policy, store=None).decide(  # type: ignore[arg-type]
-        Subject(user_id="U1"), logs("logs web -A")
-    )
+    decision = Probe(policy).decide(Subject(user_id="U1"), logs("logs web -A"))
     assert decision.outcome is Outcome.DENY
     assert decision.reason.startswith("in every namespace: none of your roles (viewer)")
 

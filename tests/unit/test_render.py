@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.commands.render import human_duration, render_result, table
+from bot.commands.render import human_duration, table
+from bot.commands.verbs.nodes import render_node_change, render_node_table
 from handlers.models import NodeChange, NodeRow, NodeTable
 from handlers.nodes import node_roles, node_status
 
@@ -101,11 +102,11 @@ def test_node_table_and_change_rendering() -> None:
             version="v1.37.2",
         ),
     ]
-    assert render_result(NodeTable(rows=rows), now=now).splitlines() == [
+    assert render_node_table(NodeTable(rows=rows), now=now).splitlines() == [
         "NAME         STATUS                     ROLES           AGE   VERSION",
         "k8s-master   Ready                      control-plane   16d   v1.37.2",
         "k8s-node1    Ready,SchedulingDisabled   <none>          15d   v1.37.2",
     ]
-    assert render_result(NodeTable(rows=[])) == "No resources found"
+    assert render_node_table(NodeTable(rows=[])) == "No resources found"
     change = NodeChange(node="n", changed=False, message="node/n already cordoned")
-    assert render_result(change) == "node/n already cordoned"
+    assert render_node_change(change) == "node/n already cordoned"

@@ -1,0 +1,159 @@
+"""``jobs``, ``cancel JOB`` and ``audit [N]``: answered from Redis by the bot itself."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from bot.commands.flags import parse_integer
+from bot.commands.parsing import checked_job_id, no_arguments, reject_flags
+from bot.commands.registry import Command, Context
+from bot.commands.render import render_audit, render_jobs
+from bot.commands.replies import Reply
+from bot.jobs.model import JobState
+from core import limits, messages
+from core.errors import CommandError
+from core.text import code
+from policies.model import Access
+
+
+class JobsRequest(BaseModel):
+    """``jobs``: active and recent jobs, answered from Redis by the bot."""
+
+    @property
+    def verb(self) -> str:
+        return "jobs"
+
+    @property
+    def target(self) -> str:
+        return "jobs"
+
+
+class AuditRequest(BaseModel):
+    count: int = 20
+
+    @property
+    def verb(self) -> str:
+        return "audit"
+
+    @property
+    def target(self) -> str:
+        return "audit"
+
+
+class CancelRequest(BaseModel):
+    job_id: str
+
+    @property
+    def verb(self) -> str:
+        return "cancel"
+
+    @property
+    def target(self) -> str:
+        return f"job/{self.job_id}"
+
+    @property
+    def job_id_named(self) -> str:
+        return self.job_id
+
+
+def parse_jobs(args: list[str]) -> JobsRequest:
+    no_arguments("jobs", args)
+    return JobsRequest()
+
+
+def parse_audit(args: list[str]) -> AuditRequest:
+    reject_flags("audit [N]", args)
+    if len(args) > 1:
+        raise CommandError(
+            messages.TOO_MANY_ARGUMENTS.format(
+                usage=code("audit [N]"), extra=code(" ".join(args[1:]))
+            )
+        )
+    if not args:
+        return AuditRequest()
+    try:
+        count = parse_integer(args[0])
+    except ValueError:
+        count = 0
+    if not 1 <= count <= limits.MAX_AUDIT_ENTRIES:
+        raise CommandError(
+            messages.BAD_COUNT.format(value=code(args[0][:20]), limit=limits.MAX_AUDIT_ENTRIES)
+        )
+    return AuditRequest(count=count)
+
+
+def parse_cancel(args: list[str]) -> CancelRequest:
+    reject_flags("cancel JOB", args)
+    if not args:
+        raise CommandError(messages.MISSING_ARGUMENT.format(usage=code("cancel JOB"), what="JOB"))
+    if len(args) > 1:
+        raise CommandError(
+            messages.TOO_MANY_ARGUMENTS.format(
+                usage=code("cancel JOB"), extra=code(" ".join(args[1:]))
+            )
+        )
+    return CancelRequest(job_id=checked_job_id(args[0]))
+
+
+def list_jobs(context: Context, request: JobsRequest) -> Reply:
+    context.store.expire_overdue()
+    jobs = context.store.recent(20, where=lambda job: context.reaches(job.origin.channel))
+    return Reply(render_jobs(jobs))
+
+
+def show_audit(context: Context, request: AuditRequest) -> Reply:
+    entries = context.store.audit_tail(
+        request.count, where=lambda entry: context.reaches(entry.get("channel"))
+    )
+    return Reply(render_audit(entries))
+
+
+def cancel(context: Context, request: CancelRequest) -> Reply:
+    """The policy has allowed it: someone else's job needs a role or rule that grants
+    ``cancel``; one's own job only needs nothing to refuse it (``owner_may``)."""
+    job_id = request.job_id
+    store, subject = context.store, context.subject
+    job = store.get(job_id)
+    if job.state.finished:
+        return Reply(messages.CANCEL_FINISHED.format(job_id=job_id, state=job.state.value))
+    after = store.request_cancel(job_id, by=subject.user_id)
+    if after.state is JobState.CANCELLED:
+        return Reply(messages.CANCEL_QUEUED.format(job_id=job_id))
+    if after.state.finished:
+        return Reply(messages.CANCEL_FINISHED.format(job_id=job_id, state=after.state.value))
+    return Reply(messages.CANCEL_RUNNING.format(job_id=job_id))
+
+
+COMMANDS = (
+    Command(
+        verb="jobs",
+        usage="jobs",
+        summary="active and recent jobs: state, requester, target, age",
+        documentation="active and recent jobs of this channel: id, state, requester, target, "
+        "command, age",
+        parse=parse_jobs,
+        policy_verbs={"jobs": Access.READ},
+        answer=list_jobs,
+    ),
+    Command(
+        verb="cancel",
+        usage="cancel JOB",
+        summary="stop a queued or running job at a safe point",
+        documentation="cancels a queued job, or stops a running one at its next safe point (your "
+        "own jobs; others' need `cancel`)",
+        parse=parse_cancel,
+        policy_verbs={"cancel": Access.WRITE},
+        answer=cancel,
+        names_a_job=True,
+        owner_may=True,
+    ),
+    Command(
+        verb="audit",
+        usage="audit [N]",
+        summary="the last N entries of the audit trail (default 20)",
+        documentation="the last N audit entries of this channel (default 20, at most 100)",
+        parse=parse_audit,
+        policy_verbs={"audit": Access.READ},
+        answer=show_audit,
+    ),
+)
