@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: bench demo test lint typecheck imports unit pytest sandbox-binaries sandbox-up sandbox-down \
+.PHONY: docs bench demo test lint typecheck imports unit pytest sandbox-binaries sandbox-up sandbox-down \
 	sandbox-reset system-deps venv clean
 
 system-deps:
@@ -41,6 +41,10 @@ pytest: venv
 	$(BIN)/pytest -q
 
 test: system-deps venv lint typecheck imports sandbox-binaries pytest
+
+# The README's command table and docs/commands.md, from the command registry.
+docs: venv
+	$(BIN)/python -m bot.commands.docs
 
 # Benchmarks print ratios against the reference tools measured in the same run.
 bench: venv sandbox-binaries

@@ -27,13 +27,14 @@ import redis
 from bot.jobs.model import JobState, Origin
 from bot.jobs.store import JobStore
 from bot.jobs.worker import Worker
+from handlers.base import RequestBase, ResultBase
 from handlers.control import Control
 from handlers.kube import KubeClient
-from handlers.models import GetNodes, NodeTable, Request, Result
+from handlers.models import GetNodes, NodeTable
 from sandbox.cluster import free_port
 
 
-def noop(request: Request, kube: KubeClient, control: Control) -> Result:
+def noop(request: RequestBase, kube: KubeClient, control: Control) -> ResultBase:
     return NodeTable(rows=[])
 
 

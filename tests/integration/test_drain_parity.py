@@ -18,7 +18,7 @@ from conftest import Kubectl
 from helpers import block_hellok8s_evictions, wait_for
 
 from bot.commands import grammar
-from bot.commands.render import render_result
+from bot.commands.render_drain import render_drain
 from handlers.control import Control
 from handlers.drain import drain
 from handlers.drain_models import DrainNode
@@ -110,7 +110,7 @@ def compare(kube: KubeClient, kubectl: Kubectl, setup: Setup, flags: str) -> Out
     def ours() -> list[str]:
         request = grammar.parse(f"drain {NODE} {flags}")
         assert isinstance(request, DrainNode)
-        text = render_result(drain(request, kube, Control()))
+        text = render_drain(drain(request, kube, Control()))
         return text.split("\n\n", 1)[0].splitlines()
 
     reference = run_case(kube, setup, theirs)

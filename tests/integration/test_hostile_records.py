@@ -18,9 +18,10 @@ from bot.jobs.model import JobState, Origin, index_key, job_key
 from bot.jobs.store import JobStore
 from bot.jobs.worker import Worker
 from core.errors import ConfigurationError
+from handlers.base import RequestBase, ResultBase
 from handlers.drain_models import DrainNode
 from handlers.kube import KubeClient
-from handlers.models import GetNodes, NodeTable, Request, Result
+from handlers.models import GetNodes, NodeTable
 from policies.loader import parse_policy
 from policies.model import PolicyDocument
 
@@ -85,7 +86,9 @@ def test_a_worker_survives_an_unreadable_record_and_runs_the_next_job(
     store.redis.xadd("k8s-chatops:sandbox:queue", {"job_id": bad})
     good, _ = store.submit(GetNodes(), requester="U_OPS", origin=SHELL, decision="ok")
 
-    def perform(request: Request, kube: KubeClient, *args: object, **kwargs: object) -> Result:
+    def perform(
+        request: RequestBase, kube: KubeClient, *args: object, **kwargs: object
+    ) -> ResultBase:
         del request, kube, args, kwargs
         return NodeTable(rows=[])
 

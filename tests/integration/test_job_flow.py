@@ -15,7 +15,7 @@ from conftest import Kubectl
 from helpers import make_worker
 
 from bot.commands.dispatcher import Dispatcher
-from bot.commands.render import render_job
+from bot.commands.registry import registry
 from bot.jobs.model import WORKER_GROUP, JobState, Origin, queue_key
 from bot.jobs.queue import read_group
 from bot.jobs.store import JobStore, connect
@@ -43,17 +43,17 @@ def test_cordon_and_uncordon_through_the_queue(
 ) -> None:
     job = run_one(store, pristine, "/k8s cordon k8s-node1", "U_OPS", policy)
     assert job.state is JobState.SUCCEEDED
-    assert render_job(job) == "node/k8s-node1 cordoned"
+    assert registry().render_job(job) == "node/k8s-node1 cordoned"
     assert job.worker == "test-worker" and job.attempts == 1
     assert node_unschedulable(pristine, "k8s-node1")
     line = next(ln for ln in kubectl("get", "nodes").stdout.splitlines() if "k8s-node1" in ln)
     assert "Ready,SchedulingDisabled" in line
 
     again = run_one(store, pristine, "cordon k8s-node1", "U_OPS", policy)
-    assert render_job(again) == "node/k8s-node1 already cordoned"
+    assert registry().render_job(again) == "node/k8s-node1 already cordoned"
 
     back = run_one(store, pristine, "uncordon k8s-node1", "U_OPS", policy)
-    assert render_job(back) == "node/k8s-node1 uncordoned"
+    assert registry().render_job(back) == "node/k8s-node1 uncordoned"
     assert not node_unschedulable(pristine, "k8s-node1")
 
 
@@ -64,7 +64,7 @@ def test_get_nodes_matches_kubectl(
         resource_for("Node").path(name="k8s-node1"), {"spec": {"unschedulable": True}}
     )
     job = run_one(store, pristine, "get nodes", "U_NOBODY", policy)
-    ours = [line.split() for line in render_job(job).splitlines()]
+    ours = [line.split() for line in registry().render_job(job).splitlines()]
     theirs = [line.split() for line in kubectl("get", "nodes").stdout.splitlines()]
     assert ours[0] == theirs[0] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
     # Every column but AGE is identical; AGE is rendered a moment apart.
@@ -77,7 +77,7 @@ def test_missing_node_fails_with_kubectls_message(
 ) -> None:
     job = run_one(store, kube, "cordon no-such-node", "U_OPS", policy)
     assert job.state is JobState.FAILED
-    assert render_job(job) == (
+    assert registry().render_job(job) == (
         f'Job {job.id} failed: Error from server (NotFound): nodes "no-such-node" not found'
     )
 

@@ -13,9 +13,10 @@ from bot.jobs.locks import Locks
 from bot.jobs.model import JobState, Origin, job_key, queue_key
 from bot.jobs.store import JobStore
 from bot.jobs.worker import Worker
+from handlers.base import RequestBase, ResultBase
 from handlers.control import Control
 from handlers.kube import KubeClient
-from handlers.models import GetNodes, NodeTable, Request, Result
+from handlers.models import GetNodes, NodeTable
 from policies.model import PolicyDocument
 
 pytestmark = pytest.mark.integration
@@ -118,7 +119,7 @@ def test_jobs_and_audit_commands(store: JobStore, policy: PolicyDocument) -> Non
 
 
 def test_progress_is_coalesced(store: JobStore, kube: KubeClient) -> None:
-    def chatty(request: Request, kube: KubeClient, control: Control) -> Result:
+    def chatty(request: RequestBase, kube: KubeClient, control: Control) -> ResultBase:
         for index in range(500):
             control.progress(f"step {index}")
         return NodeTable(rows=[])

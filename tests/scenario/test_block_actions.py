@@ -26,9 +26,10 @@ from bot.jobs.store import JobStore
 from bot.jobs.worker import Worker
 from bot.settings import SlackSettings, load
 from bot.surfaces.slack_app import SlackNotifier, post_card, web_client
+from handlers.base import RequestBase, ResultBase
 from handlers.control import Control
 from handlers.kube import KubeClient
-from handlers.models import CordonNode, NodeChange, Request, Result
+from handlers.models import CordonNode, NodeChange
 from policies.loader import parse_policy
 
 pytestmark = pytest.mark.integration
@@ -125,7 +126,7 @@ def post(bot: Bot, body: str) -> tuple[int, str]:
         data=body.encode(),
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-RequestBase-Timestamp": stamp,
             "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
                 timestamp=stamp, body=body
             ),
@@ -277,7 +278,7 @@ def test_card_shows_progress_while_the_job_runs(clusterless_bot: Bot) -> None:
     carded_cordon(bot)
     release = threading.Event()
 
-    def slow(request: Request, kube: KubeClient, control: Control) -> Result:
+    def slow(request: RequestBase, kube: KubeClient, control: Control) -> ResultBase:
         control.progress("evicting pod default/web-1")
         release.wait(10)
         return NodeChange(node="n1", changed=True, message="node/n1 cordoned")
@@ -331,7 +332,7 @@ def test_long_output_goes_into_the_thread_as_a_file(clusterless_bot: Bot) -> Non
     job = carded_cordon(bot)
     long_text = "\n".join(f"line {i:04d} " + "x" * 60 for i in range(200))
 
-    def verbose(request: Request, kube: KubeClient, control: Control) -> Result:
+    def verbose(request: RequestBase, kube: KubeClient, control: Control) -> ResultBase:
         return NodeChange(node="n1", changed=True, message=long_text)
 
     Worker(bot.store, None, name="w", perform=verbose).run(burst=True)  # type: ignore[arg-type]
@@ -352,7 +353,7 @@ def test_slack_429_during_progress_still_delivers_the_result_once(clusterless_bo
     )
     bot.slack.fail_next("chat.update", 429, times=5, retry_after=1)
 
-    def chatty(request: Request, kube: KubeClient, control: Control) -> Result:
+    def chatty(request: RequestBase, kube: KubeClient, control: Control) -> ResultBase:
         control.progress("step 1")
         return NodeChange(node="n1", changed=True, message="node/n1 cordoned")
 

@@ -24,10 +24,11 @@ from bot.jobs.store import JobStore
 from bot.jobs.worker import Worker
 from bot.settings import SlackSettings, load
 from bot.surfaces.slack_app import SlackNotifier, web_client
+from handlers.base import RequestBase, ResultBase
 from handlers.control import Control
 from handlers.kube import KubeClient, resource_for
 from handlers.logs_models import LogsResult
-from handlers.models import NodeTable, Request, Result
+from handlers.models import NodeTable
 from policies.loader import parse_policy
 from policies.model import PolicyDocument
 
@@ -68,7 +69,7 @@ def slash_command(
         data=body.encode(),
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-RequestBase-Timestamp": stamp,
             "X-Slack-Signature": signature,
         },
     )
@@ -187,7 +188,7 @@ def test_retried_delivery_creates_one_job(bot: Bot, redis_client: redis.Redis) -
         stamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-RequestBase-Timestamp": stamp,
             "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
                 timestamp=stamp, body=body
             ),
@@ -243,7 +244,7 @@ def test_results_in_one_channel_are_paced_about_one_per_second(bot: Bot) -> None
     for index in range(3):
         slash_command(bot, "get nodes", channel="C0BUSY", trigger=f"t-{index}")
 
-    def instant(request: Request, kube: KubeClient, control: Control) -> Result:
+    def instant(request: RequestBase, kube: KubeClient, control: Control) -> ResultBase:
         return NodeTable(rows=[])
 
     Worker(bot.store, None, name="w", perform=instant).run(burst=True)  # type: ignore[arg-type]
@@ -277,7 +278,7 @@ def approvals_bot(
     )
 
 
-def no_pods(request: Request, kube: KubeClient, control: Control) -> Result:
+def no_pods(request: RequestBase, kube: KubeClient, control: Control) -> ResultBase:
     """What the logs handler answers when nothing matches: the summary repeats the query."""
     return LogsResult(source=request.command_text(), lines=[])
 
@@ -338,7 +339,7 @@ def post_signed(bot: Bot, body: str, timestamp: str) -> int:
         data=body.encode(),
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-RequestBase-Timestamp": timestamp,
             "X-Slack-Signature": signature,
         },
     )
