@@ -140,6 +140,8 @@ KUBECONFIG_MISSING = (
 )
 KUBECONFIG_INVALID = "Kubeconfig {path} could not be loaded."
 NODE_NOT_FOUND = 'Error from server (NotFound): nodes "{name}" not found'
+#: ``kubectl version``'s server line, with the platform the server reports.
+SERVER_VERSION = "Server Version: {version} ({platform})"
 NODE_CORDONED = "node/{name} cordoned"
 NODE_ALREADY_CORDONED = "node/{name} already cordoned"
 NODE_UNCORDONED = "node/{name} uncordoned"

@@ -116,6 +116,8 @@ class Command:
     names_a_job: bool = False
     #: A line for the README's command table: what it does, beyond the summary.
     documentation: str = ""
+    #: Where it stands in ``help`` and the README (lower first; ties by module name).
+    rank: int = 100
 
     def __post_init__(self) -> None:
         if (self.answer is None) == (self.perform is None):
@@ -252,32 +254,14 @@ def suggest(word: str, choices: Sequence[str]) -> str:
 
 
 def discover() -> Registry:
-    """Every ``COMMANDS`` tuple in the modules of :mod:`bot.commands.verbs`, in module order."""
+    """Every ``COMMANDS`` tuple in the modules of :mod:`bot.commands.verbs`, by ``rank``."""
     package = importlib.import_module("bot.commands.verbs")
     found: list[Command] = []
     for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"bot.commands.verbs.{module_info.name}")
         found.extend(getattr(module, "COMMANDS", ()))
-    order = {verb: i for i, verb in enumerate(HELP_ORDER)}
-    found.sort(key=lambda c: order.get(c.verb, len(order)))
+    found.sort(key=lambda c: c.rank)
     return Registry(tuple(found))
-
-
-#: The order of ``help`` and the README (anything not named comes after, by module).
-HELP_ORDER = (
-    "help",
-    "get",
-    "cordon",
-    "uncordon",
-    "jobs",
-    "cancel",
-    "approve",
-    "deny",
-    "whoami",
-    "audit",
-    "logs",
-    "drain",
-)
 
 
 @functools.cache

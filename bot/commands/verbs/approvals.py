@@ -31,6 +31,7 @@ def answer(context: Context, request: ApproveRequest) -> Reply:
 COMMANDS = (
     Command(
         verb="approve",
+        rank=40,
         usage="approve JOB [REASON]",
         summary="approve a change someone else asked for",
         documentation="approve a change that waits for a second person (never your own)",
@@ -41,6 +42,7 @@ COMMANDS = (
     ),
     Command(
         verb="deny",
+        rank=41,
         usage="deny JOB [REASON]",
         summary="refuse a change that waits for approval",
         documentation="refuse it (or withdraw your own); decided under the policy verb `approve`",

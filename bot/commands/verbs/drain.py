@@ -53,6 +53,7 @@ def parse_drain(args: list[str]) -> DrainNode:
 COMMANDS = (
     Command(
         verb="drain",
+        rank=80,
         usage=DRAIN_USAGE,
         summary="cordon, then evict every pod like `kubectl drain` (same flags)",
         documentation="cordons and evicts like `kubectl drain`, with kubectl's messages, and shows "

@@ -69,6 +69,7 @@ def whoami(context: Context, request: WhoamiRequest) -> Reply:
 COMMANDS = (
     Command(
         verb="help",
+        rank=0,
         usage="help [COMMAND]",
         summary="list commands, or explain one",
         documentation="lists the commands you may run, or explains one",
@@ -78,6 +79,7 @@ COMMANDS = (
     ),
     Command(
         verb="whoami",
+        rank=50,
         usage="whoami",
         summary="your roles, groups, and what you may do",
         documentation="your roles, groups and what you may do (`help` lists only that)",

@@ -127,6 +127,7 @@ def cancel(context: Context, request: CancelRequest) -> Reply:
 COMMANDS = (
     Command(
         verb="jobs",
+        rank=30,
         usage="jobs",
         summary="active and recent jobs: state, requester, target, age",
         documentation="active and recent jobs of this channel: id, state, requester, target, "
@@ -137,6 +138,7 @@ COMMANDS = (
     ),
     Command(
         verb="cancel",
+        rank=31,
         usage="cancel JOB",
         summary="stop a queued or running job at a safe point",
         documentation="cancels a queued job, or stops a running one at its next safe point (your "
@@ -149,6 +151,7 @@ COMMANDS = (
     ),
     Command(
         verb="audit",
+        rank=60,
         usage="audit [N]",
         summary="the last N entries of the audit trail (default 20)",
         documentation="the last N audit entries of this channel (default 20, at most 100)",

@@ -177,6 +177,7 @@ def actions(request: PodLogs | NodeLogs) -> list[Action]:
     return [
         Action(
             verb="logs",
+            rank=70,
             target=request.target,
             namespace=namespace,
             flags=request.flags,
@@ -207,6 +208,7 @@ def leave_out_refused(context: Context, request: PodLogs | NodeLogs) -> PodLogs 
             context.subject,
             Action(
                 verb="logs",
+                rank=70,
                 target=request.target,
                 namespace=ns,
                 flags=request.flags,
@@ -237,6 +239,7 @@ def perform(request: PodLogs | NodeLogs, kube: KubeClient, control: Control) -> 
 COMMANDS = (
     Command(
         verb="logs",
+        rank=70,
         usage=messages.LOGS_USAGE,
         summary="recent log lines of pods, stern's query; `help logs` for the flags",
         details=messages.LOGS_HELP,

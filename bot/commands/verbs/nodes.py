@@ -64,6 +64,7 @@ def render_node_change(result: NodeChange) -> str:
 COMMANDS = (
     Command(
         verb="get",
+        rank=10,
         usage="get nodes",
         summary="list nodes like `kubectl get nodes`",
         documentation="`kubectl get nodes` columns: NAME, STATUS (incl. `SchedulingDisabled`), "
@@ -77,6 +78,7 @@ COMMANDS = (
     ),
     Command(
         verb="cordon",
+        rank=20,
         usage="cordon NODE",
         summary="mark a node unschedulable",
         documentation="marks the node unschedulable (`already cordoned` if it was)",
@@ -88,6 +90,7 @@ COMMANDS = (
     ),
     Command(
         verb="uncordon",
+        rank=21,
         usage="uncordon NODE",
         summary="mark a node schedulable again",
         documentation="marks it schedulable again",
