@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 #: The rule a decision names when only being the job's own requester allowed it.
 OWN_JOB = "own job"
-_DEFAULT_DENY = "default deny"
+#: The rule of a denial because no role or rule grants the verb at all.
+DEFAULT_DENY = "default deny"
 
 
 class FactsSource(Protocol):
@@ -112,7 +113,7 @@ class Decider:
             and job is not None
             and job.requester == subject.user_id
             and decision.outcome is Outcome.DENY
-            and decision.rule == _DEFAULT_DENY
+            and decision.rule == DEFAULT_DENY
         ):
             return Decision(
                 outcome=Outcome.ALLOW, reason="your own job", rule=OWN_JOB, roles=decision.roles

@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from bot.commands import grammar
-from bot.commands.decider import Decider, FactsSource
+from bot.commands.decider import DEFAULT_DENY, Decider, FactsSource
 from bot.commands.registry import Context, Parsed, Registry, registry
 from bot.commands.replies import Reply
 from bot.jobs import facts
@@ -108,6 +108,19 @@ class Dispatcher:
 
     def _allowed(self, subject: Subject, parsed: Parsed, job: Job | None) -> Decision:
         decision = self.decide(subject, parsed, job=job)
+        if (
+            decision.outcome is Outcome.DENY
+            and decision.rule == DEFAULT_DENY
+            and parsed.command.owner_may
+            and job is not None
+            and job.requester != subject.user_id
+        ):
+            # Only the requester may do this without the verb: say whose job it is.
+            raise PolicyDenied(
+                messages.NOT_YOUR_JOB.format(
+                    job_id=job.id, requester=job.requester, verb=code(parsed.command.verb)
+                )
+            )
         if decision.outcome is Outcome.DENY:
             raise PolicyDenied(
                 messages.DENIED.format(
