@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
@@ -55,16 +54,10 @@ def in_thread(worker: Worker) -> threading.Thread:
 
 @pytest.mark.slow
 def test_worker_killed_at_random_points_during_a_drain(
-    redis_url: str, redis_client: redis.Redis, sandbox: Path, kube: KubeClient
+    worker_env: dict[str, str], redis_client: redis.Redis, kube: KubeClient
 ) -> None:
     rng = random.Random(20261125)
-    env = dict(
-        os.environ,
-        K8S_CHATOPS_REDIS_URL=redis_url,
-        K8S_CHATOPS_CLUSTER="sandbox",
-        KUBECONFIG=str(sandbox),
-        K8S_CHATOPS_RECLAIM_IDLE_SECONDS="1",
-    )
+    env = {**worker_env, "K8S_CHATOPS_RECLAIM_IDLE_SECONDS": "1"}
     store = JobStore(redis_client, "sandbox")
     for run in range(20):
         seed.reset(kube)
