@@ -68,6 +68,12 @@ def _go(args: list[str], module: Path) -> str:
     return result.stdout
 
 
+def _go_build(module: str, output: str, *packages: str, ldflags: str = "-s -w") -> None:
+    """``go build`` in ``sandbox/go/<module>``: stripped, without local paths, into ``output``
+    (a file, or a directory when it ends with ``/``)."""
+    _go(["build", "-trimpath", "-ldflags", ldflags, "-o", output, *packages], GO_DIR / module)
+
+
 def build(*, force: bool = False) -> Path:
     """Build every binary that is missing into the version-keyed cache; return its directory."""
     target = versions.bin_dir()
@@ -78,34 +84,9 @@ def build(*, force: bool = False) -> Path:
     with tempfile.TemporaryDirectory(dir=target.parent) as staging:
         out = Path(staging)
         kube_packages = [f"k8s.io/kubernetes/cmd/{name}" for name in versions.COMPONENTS]
-        _go(
-            ["build", "-trimpath", "-ldflags", _version_ldflags(), "-o", f"{out}/", *kube_packages],
-            GO_DIR / "kube",
-        )
-        _go(
-            [
-                "build",
-                "-trimpath",
-                "-ldflags",
-                "-s -w",
-                "-o",
-                str(out / "etcd"),
-                "go.etcd.io/etcd/server/v3",
-            ],
-            GO_DIR / "kube",
-        )
-        _go(
-            [
-                "build",
-                "-trimpath",
-                "-ldflags",
-                "-s -w",
-                "-o",
-                str(out / "kwok"),
-                "sigs.k8s.io/kwok/cmd/kwok",
-            ],
-            GO_DIR / "kwok",
-        )
+        _go_build("kube", f"{out}/", *kube_packages, ldflags=_version_ldflags())
+        _go_build("kube", str(out / "etcd"), "go.etcd.io/etcd/server/v3")
+        _go_build("kwok", str(out / "kwok"), "sigs.k8s.io/kwok/cmd/kwok")
         for name in versions.BINARIES:
             os.replace(out / name, target / name)
     kwok_source = Path(
@@ -126,9 +107,6 @@ def build_stern(*, force: bool = False) -> Path:
     print(messages.SANDBOX_BUILDING.format(target=target.parent), file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as staging:
         built = Path(staging) / "stern"
-        _go(
-            ["build", "-trimpath", "-ldflags", "-s -w", "-o", str(built), "github.com/stern/stern"],
-            GO_DIR / "stern",
-        )
+        _go_build("stern", str(built), "github.com/stern/stern")
         os.replace(built, target)
     return target

@@ -143,6 +143,19 @@ def pristine(kube: KubeClient) -> KubeClient:
     return kube
 
 
+@pytest.fixture
+def worker_env(redis_url: str, policy_file: Path, sandbox: Path) -> dict[str, str]:
+    """The environment of a ``k8s-chatops worker`` or ``shell`` run as a subprocess: this
+    session's Redis, policy and sandbox. Add a test's own settings with ``{**worker_env, …}``."""
+    return dict(
+        os.environ,
+        K8S_CHATOPS_REDIS_URL=redis_url,
+        K8S_CHATOPS_POLICY_FILE=str(policy_file),
+        K8S_CHATOPS_CLUSTER="sandbox",
+        KUBECONFIG=str(sandbox),
+    )
+
+
 Kubectl = Callable[..., "subprocess.CompletedProcess[str]"]
 
 

@@ -15,9 +15,10 @@ in ``history`` with who made it, when and why.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny
 
@@ -140,13 +141,82 @@ class Job(BaseModel):
         return self.request.target
 
 
+class EventType(StrEnum):
+    """The kinds of entry on a job's own event stream (``k8s-chatops:job:{id}:events``)."""
+
+    PROGRESS = "progress"
+    FINISHED = "finished"
+
+
 class JobEvent(BaseModel):
     """One entry of a job's event stream: coalesced progress lines, or the final state."""
 
-    type: Literal["progress", "finished"]
+    type: EventType
     job_id: str
     message: str = ""
     state: JobState | None = None
+
+
+class QueueKind(StrEnum):
+    """What a queue entry asks a worker for. ``RUN`` is written without a ``kind`` field."""
+
+    RUN = "run"
+    PLAN = "plan"
+
+
+class NotifyKind(StrEnum):
+    """What a ``k8s-chatops:notify`` entry asks the Slack notifier for.
+
+    ``RESULT`` (a finished job's result, posted once) is written without a ``kind`` field;
+    the others refresh the job's card and may be dropped.
+    """
+
+    RESULT = "result"
+    PROGRESS = "progress"
+    PLAN = "plan"
+    STATE = "state"
+
+
+class Notification(BaseModel, frozen=True):
+    """One entry of the notify stream, parsed: a kind the notifier does not know is refused
+    here rather than mistaken for a result."""
+
+    entry_id: str
+    job_id: str
+    kind: NotifyKind = NotifyKind.RESULT
+    #: The last progress line, for ``PROGRESS``.
+    line: str = ""
+
+
+class CardLocation(BaseModel, frozen=True):
+    """Where a job's Slack card was posted: its thread and the message to update."""
+
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a worker's run of a job ended: the final state and what to store with it."""
+
+    state: JobState
+    result: ResultBase | None = None
+    error: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """What the history says about the final step."""
+        return self.error or "done"
+
+    def changes(self) -> dict[str, Any]:
+        """The job fields this outcome sets, as ``JobStore.transition``'s keyword arguments (a
+        field it leaves unset is not touched)."""
+        fields: dict[str, Any] = {}
+        if self.result is not None:
+            fields["result"] = self.result
+        if self.error is not None:
+            fields["error"] = self.error
+        return fields
 
 
 def job_key(job_id: str) -> str:

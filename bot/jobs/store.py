@@ -29,10 +29,15 @@ from bot.jobs.model import (
     TRANSITIONS,
     WORKER_GROUP,
     ApprovalState,
+    CardLocation,
+    EventType,
     Job,
     JobEvent,
     JobState,
+    Notification,
+    NotifyKind,
     Origin,
+    QueueKind,
     Transition,
     cancel_key,
     events_key,
@@ -43,6 +48,7 @@ from bot.jobs.model import (
     rate_key,
     refusal_count_key,
 )
+from bot.jobs.queue import read_group
 from core import messages
 from core.errors import JobNotFound, JobUnreadable, QueueUnavailable
 from handlers.base import RequestBase
@@ -56,13 +62,18 @@ DAY = 24 * 3600
 #: typing in a loop cannot fill the 90-day audit trail.
 REFUSAL_AUDITS_PER_MINUTE = 10
 EVENTS_MAXLEN = 1000
+#: The notify stream is trimmed to about this many entries (also in ``_TRANSITION``).
+NOTIFY_MAXLEN = 100_000
 #: How far back ``jobs`` and ``audit`` look for entries a filter accepts (one channel's).
 SCAN_LIMIT = 2000
 
-# KEYS: idempotency, job, queue, index, audit. ARGV: id, doc, state, enqueue(0/1/plan), score,
-# idempotency ttl, audit entry, audit min id, queue min id, index min score. Returns the id of
-# the job (an earlier one if the idempotency key was already used). Queue entries and index
-# entries older than the job retention are trimmed here, so neither grows without bound.
+# KEYS[1] idempotency key ('' for none), [2] job, [3] queue, [4] index, [5] audit.
+# ARGV[1] job id, [2] job doc, [3] state, [4] enqueue ('1' or '0'), [5] index score (created
+# at), [6] idempotency ttl, [7] audit entry, [8] audit min id, [9] queue min id, [10] index min
+# score, [11] the queue entry's kind ('' for a job to run, whose entry has no kind; or
+# QueueKind.PLAN). Returns the id of the job (an earlier one if the idempotency key was already
+# used). Queue entries and index entries older than the job retention are trimmed here, so
+# neither grows without bound.
 _CREATE = """
 if KEYS[1] ~= '' then
   local existing = redis.call('GET', KEYS[1])
@@ -70,11 +81,10 @@ if KEYS[1] ~= '' then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[6])
 end
 redis.call('HSET', KEYS[2], 'state', ARGV[3], 'doc', ARGV[2], 'version', '1')
-if ARGV[4] == '1' then
+if ARGV[4] == '1' and ARGV[11] == '' then
   redis.call('XADD', KEYS[3], 'MINID', ARGV[9], '*', 'job_id', ARGV[1])
-end
-if ARGV[4] == 'plan' then
-  redis.call('XADD', KEYS[3], 'MINID', ARGV[9], '*', 'job_id', ARGV[1], 'kind', 'plan')
+elseif ARGV[4] == '1' then
+  redis.call('XADD', KEYS[3], 'MINID', ARGV[9], '*', 'job_id', ARGV[1], 'kind', ARGV[11])
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[10])
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
@@ -82,11 +92,14 @@ redis.call('XADD', KEYS[5], 'MINID', '~', ARGV[8], '*', 'entry', ARGV[7])
 return ARGV[1]
 """
 
-# KEYS: job, events, notify, audit, queue. ARGV: expected version, state, doc, final(0/1),
-# retention, final event, audit entry, job id, audit min id, enqueue(0/1), queue min id.
+# KEYS[1] job, [2] its events, [3] notify, [4] audit, [5] queue.
+# ARGV[1] expected version, [2] state, [3] job doc, [4] final ('1' or '0'), [5] retention of a
+# finished job, [6] the final event, [7] audit entry, [8] job id, [9] audit min id, [10] enqueue
+# ('1' or '0'), [11] queue min id, [12] NotifyKind.STATE.
 # Returns 1 if applied, 0 if the job had moved. Every change of a job that has a card tells the
-# notifier (a final one as its result, others as ``state``), whichever door it came through —
-# a button, a typed command, the shell, expiry — so its one card is always current.
+# notifier (a final one as its result, with no kind; others as ``state``), whichever door it
+# came through — a button, a typed command, the shell, expiry — so its one card is always
+# current.
 _TRANSITION = """
 if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'doc', ARGV[3],
@@ -98,7 +111,7 @@ if ARGV[4] == '1' then
   redis.call('EXPIRE', KEYS[2], ARGV[5])
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'job_id', ARGV[8])
 elseif redis.call('HEXISTS', KEYS[1], 'card') == 1 then
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'job_id', ARGV[8], 'kind', 'state')
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'job_id', ARGV[8], 'kind', ARGV[12])
 end
 if ARGV[10] == '1' then
   redis.call('XADD', KEYS[5], 'MINID', ARGV[11], '*', 'job_id', ARGV[8])
@@ -130,14 +143,14 @@ def audit_entry(event: str, *, by: str, **fields: Any) -> str:
     return text
 
 
-def _queue_entry(job: Job) -> str:
+def _queue_entry(job: Job) -> QueueKind | None:
     """What goes on the queue with a new job: the job itself, a plan for the approvers, or
     nothing (waiting for approval with nothing to plan)."""
     if job.state is JobState.QUEUED:
-        return "1"
+        return QueueKind.RUN
     if job.state is JobState.AWAITING_APPROVAL and job.request.plans_for_approval:
-        return "plan"
-    return "0"
+        return QueueKind.PLAN
+    return None
 
 
 class JobStore:
@@ -213,6 +226,7 @@ class JobStore:
                 cluster=self.cluster,
                 channel=origin.channel,
             )
+            queued = _queue_entry(job)
             created = self._create(
                 keys=[
                     idempotency_key(self.cluster, idempotency) if idempotency else "",
@@ -225,13 +239,14 @@ class JobStore:
                     job_id,
                     job.model_dump_json(),
                     state.value,
-                    _queue_entry(job),
+                    "0" if queued is None else "1",
                     job.created_at.timestamp(),
                     DAY,
                     entry,
                     self._audit_min_id(),
                     str(int(self._job_horizon() * 1000)),
                     self._job_horizon(),
+                    "" if queued in (None, QueueKind.RUN) else queued.value,
                 ],
             )
             if str(created) != job_id:
@@ -295,7 +310,7 @@ class JobStore:
             }
         )
         final = state.finished
-        event = JobEvent(type="finished", job_id=job.id, state=state).model_dump_json()
+        event = JobEvent(type=EventType.FINISHED, job_id=job.id, state=state).model_dump_json()
         outcome = {"error": updated.error} if updated.error else {}
         entry = audit_entry(
             audit_event or state.value,
@@ -327,6 +342,7 @@ class JobStore:
                 self._audit_min_id(),
                 "1" if enqueue else "0",
                 str(int(self._job_horizon() * 1000)),
+                NotifyKind.STATE.value,
             ],
         )
         return updated if moved == 1 else None
@@ -336,7 +352,10 @@ class JobStore:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(job_key(job_id), "plan", plan.model_dump_json())
         pipe.xadd(
-            NOTIFY_STREAM, {"job_id": job_id, "kind": "plan"}, maxlen=100_000, approximate=True
+            NOTIFY_STREAM,
+            {"job_id": job_id, "kind": NotifyKind.PLAN.value},
+            maxlen=NOTIFY_MAXLEN,
+            approximate=True,
         )
         pipe.execute()
 
@@ -350,19 +369,70 @@ class JobStore:
         text = "\n".join(lines)
         if not text:
             return
-        event = JobEvent(type="progress", job_id=job_id, message=text)
+        event = JobEvent(type=EventType.PROGRESS, job_id=job_id, message=text)
         key = events_key(job_id)
         pipe = self.redis.pipeline(transaction=True)
         pipe.xadd(key, {"event": event.model_dump_json()}, maxlen=EVENTS_MAXLEN, approximate=True)
         pipe.expire(key, self.retention_seconds)
         if notify:
+            line = text.splitlines()[-1][:200]
             pipe.xadd(
                 NOTIFY_STREAM,
-                {"job_id": job_id, "kind": "progress", "line": text.splitlines()[-1][:200]},
-                maxlen=100_000,
+                {"job_id": job_id, "kind": NotifyKind.PROGRESS.value, "line": line},
+                maxlen=NOTIFY_MAXLEN,
                 approximate=True,
             )
         pipe.execute()
+
+    def read_notifications(
+        self, consumer: str, *, count: int, block_ms: int | None, reclaim_idle_ms: int
+    ) -> list[Notification]:
+        """The next notify entries for ``consumer`` (abandoned ones first), parsed.
+
+        An entry this version cannot read is logged with an incident id and left pending, like
+        any entry the notifier fails on: it is offered again after ``reclaim_idle_ms``.
+        """
+        entries = read_group(
+            self.redis,
+            NOTIFY_STREAM,
+            NOTIFY_GROUP,
+            consumer,
+            count=count,
+            block_ms=block_ms,
+            reclaim_idle_ms=reclaim_idle_ms,
+        )
+        notifications = []
+        for entry_id, fields in entries:
+            try:
+                notifications.append(Notification.model_validate({**fields, "entry_id": entry_id}))
+            except ValidationError as error:
+                store_log.error(
+                    "notify entry %s is unreadable (incident %s): %d validation errors",
+                    entry_id,
+                    uuid.uuid4().hex[:8],
+                    error.error_count(),
+                )
+        return notifications
+
+    def ack_notification(self, entry_id: str) -> None:
+        self.redis.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
+
+    def save_card(self, job_id: str, card: CardLocation) -> None:
+        """Remember where the job's card is; from now on every change of the job refreshes it
+        (``_TRANSITION``)."""
+        self.redis.hset(job_key(job_id), "card", card.model_dump_json())
+
+    def card(self, job_id: str) -> CardLocation | None:
+        raw = self.redis.hget(job_key(job_id), "card")
+        return CardLocation.model_validate_json(str(raw)) if raw else None
+
+    def claim_notification(self, job_id: str, *, by: str) -> bool:
+        """Whether ``by`` is the one to post the job's result (HSETNX: the first caller is)."""
+        return bool(self.redis.hsetnx(job_key(job_id), "notified", by))
+
+    def release_notification(self, job_id: str) -> None:
+        """Give up the claim after a post that did not happen, so a retry may post."""
+        self.redis.hdel(job_key(job_id), "notified")
 
     def events(self, job_id: str) -> list[JobEvent]:
         return [
@@ -380,7 +450,8 @@ class JobStore:
             for _stream, items in entries or []:
                 for entry_id, fields in items:
                     last_id = entry_id
-                    if JobEvent.model_validate_json(fields["event"]).type == "finished":
+                    event = JobEvent.model_validate_json(fields["event"])
+                    if event.type is EventType.FINISHED:
                         return self.get(job_id)
         return None
 

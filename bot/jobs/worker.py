@@ -20,13 +20,13 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Any, Literal
+from typing import Literal
 
 import redis
 from pydantic import BaseModel
 
 from bot.jobs.locks import Locks
-from bot.jobs.model import WORKER_GROUP, Job, JobState, queue_key
+from bot.jobs.model import WORKER_GROUP, Job, JobState, Outcome, QueueKind, queue_key
 from bot.jobs.queue import keep_claim, read_group
 from bot.jobs.store import JobStore
 from core import messages
@@ -192,7 +192,7 @@ class Worker:
         """
         job_id = fields.get("job_id", "")
         try:
-            if fields.get("kind") == "plan":
+            if fields.get("kind") == QueueKind.PLAN:
                 self._plan(job_id)
             else:
                 self._process(entry_id, job_id)
@@ -242,12 +242,12 @@ class Worker:
         lease = _Lease(self, entry_id, started, self.reclaim_idle_ms)
         lease.start()
         try:
-            state, changes = self._guarded_execute(started, lease)
+            outcome = self._guarded_execute(started, lease)
         finally:
             lease.done.set()
             if lease.locked:
                 self.locks.release(lease.locked, started.id)
-        self._finish(started, state, changes)
+        self._finish(started, outcome)
 
     def _start(self, job: Job) -> Job | None:
         previous = job.worker
@@ -266,7 +266,7 @@ class Worker:
             started_at=job.started_at or datetime.now(UTC),
         )
 
-    def _guarded_execute(self, job: Job, lease: _Lease) -> tuple[JobState, dict[str, Any]]:
+    def _guarded_execute(self, job: Job, lease: _Lease) -> Outcome:
         progress = _Progress(self.store, job.id)
         control = Control(
             progress=progress,
@@ -281,9 +281,9 @@ class Worker:
                     return waiting
             refusal = self._check_cap(job)
             if refusal is not None:
-                return JobState.FAILED, {"error": refusal}
+                return Outcome(JobState.FAILED, error=refusal)
             if control.cancelled():
-                return JobState.CANCELLED, {"error": messages.JOB_CANCELLED_BEFORE_START}
+                return Outcome(JobState.CANCELLED, error=messages.JOB_CANCELLED_BEFORE_START)
             return self._execute(job, control)
         finally:
             progress.flush()
@@ -302,9 +302,7 @@ class Worker:
 
         return cancelled
 
-    def _take_target(
-        self, job: Job, lease: _Lease, control: Control
-    ) -> tuple[JobState, dict[str, Any]] | None:
+    def _take_target(self, job: Job, lease: _Lease, control: Control) -> Outcome | None:
         """Wait for the target lock; say once who holds it. None once it is ours."""
         announced = False
         while True:
@@ -318,7 +316,7 @@ class Worker:
                 )
                 announced = True
             if control.cancelled() or self.stopping.is_set():
-                return JobState.CANCELLED, {"error": messages.JOB_CANCELLED_BEFORE_START}
+                return Outcome(JobState.CANCELLED, error=messages.JOB_CANCELLED_BEFORE_START)
             time.sleep(0.2)
 
     def _check_cap(self, job: Job) -> str | None:
@@ -362,37 +360,40 @@ class Worker:
         )
         return self.kube.impersonating(f"{USER_PREFIX}{job.requester}", groups)
 
-    def _execute(self, job: Job, control: Control) -> tuple[JobState, dict[str, Any]]:
+    def _execute(self, job: Job, control: Control) -> Outcome:
         try:
             result = self.perform(job.request, self.kube_for(job), control)
         except ChatOpsError as error:
-            return JobState.FAILED, {"error": error.user_message}
+            return Outcome(JobState.FAILED, error=error.user_message)
         except Exception:
             incident = uuid.uuid4().hex[:8]
             log.exception("job %s crashed (incident %s)", job.id, incident)
-            return JobState.FAILED, {
-                "error": messages.JOB_CRASHED.format(job_id=job.id, incident=incident)
-            }
+            crashed = messages.JOB_CRASHED.format(job_id=job.id, incident=incident)
+            return Outcome(JobState.FAILED, error=crashed)
         if job.request.restores:
             self.locks.end_disruption(job.request.restores)
         if result.was_cancelled:
-            return JobState.CANCELLED, {"result": result}
+            return Outcome(JobState.CANCELLED, result=result)
         if result.failure:
-            return JobState.FAILED, {"result": result, "error": result.failure}
-        return JobState.SUCCEEDED, {"result": result}
+            return Outcome(JobState.FAILED, result=result, error=result.failure)
+        return Outcome(JobState.SUCCEEDED, result=result)
 
-    def _finish(self, job: Job, state: JobState, changes: dict[str, Any]) -> None:
+    def _finish(self, job: Job, outcome: Outcome) -> None:
         finished = self.store.transition(
             job,
-            state,
+            outcome.state,
             by=self.name,
-            reason=str(changes.get("error") or "done"),
+            reason=outcome.reason,
             finished_at=datetime.now(UTC),
-            **changes,
+            **outcome.changes(),
         )
         if finished is None:
             log.warning("job %s was changed by someone else while it ran", job.id)
             return
         log.info(
-            "job %s %s for %s: %s", job.id, state.value, job.requester, job.request.command_text()
+            "job %s %s for %s: %s",
+            job.id,
+            outcome.state.value,
+            job.requester,
+            job.request.command_text(),
         )

@@ -19,7 +19,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, assert_never
 
 import redis
 from slack_bolt import Ack, App, BoltContext, BoltResponse
@@ -34,8 +35,7 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlo
 
 from bot.commands.dispatcher import Dispatcher
 from bot.commands.registry import ThreadParts, registry
-from bot.jobs.model import NOTIFY_GROUP, NOTIFY_STREAM, Job, JobState, Origin, job_key
-from bot.jobs.queue import read_group
+from bot.jobs.model import CardLocation, Job, JobState, Notification, NotifyKind, Origin
 from bot.jobs.store import JobStore
 from bot.settings import SlackSettings
 from bot.surfaces import slack_cards as cards
@@ -228,21 +228,11 @@ def post_card(client: WebClient, store: JobStore, job: Job) -> None:
     except SlackApiError as error:
         log.error("posting the card of job %s failed: %s", job.id, error.response.get("error"))
         return
-    store.redis.hset(
-        job_key(job.id), "card", json.dumps({"channel": posted["channel"], "ts": posted["ts"]})
-    )
-
-
-def card_location(store: JobStore, job_id: str) -> tuple[str, str] | None:
-    raw = store.redis.hget(job_key(job_id), "card")
-    if not raw:
-        return None
-    where = json.loads(str(raw))
-    return str(where["channel"]), str(where["ts"])
+    store.save_card(job.id, CardLocation(channel=str(posted["channel"]), ts=str(posted["ts"])))
 
 
 def refresh_card(client: WebClient, store: JobStore, job_id: str, summary: str = "") -> None:
-    where = card_location(store, job_id)
+    where = store.card(job_id)
     if where is None:
         return
     try:
@@ -251,7 +241,7 @@ def refresh_card(client: WebClient, store: JobStore, job_id: str, summary: str =
         return  # expired, or unreadable (the store logged it): nothing to show
     text, blocks = cards.card(job, summary, store.plan(job_id))
     try:
-        client.chat_update(channel=where[0], ts=where[1], text=text, blocks=blocks)
+        client.chat_update(channel=where.channel, ts=where.ts, text=text, blocks=blocks)
     except SlackApiError as error:
         log.error("updating the card of job %s failed: %s", job_id, error.response.get("error"))
 
@@ -275,6 +265,29 @@ def result_blocks(job: Job, body: str) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """The result was posted, or there is nothing to post: acknowledge the entry."""
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """Posting failed: leave the entry pending; it is offered again after the reclaim
+    interval (to this replica or another)."""
+
+
+@dataclass(frozen=True)
+class WaitFor:
+    """The channel is rate-limited: keep the entry here and try again in ``seconds``, while
+    other channels' results go out."""
+
+    seconds: float
+
+
+#: What one attempt to post a job's result came to.
+Delivery = Delivered | RetryLater | WaitFor
+
+
 class SlackNotifier:
     """Posts each finished Slack job's result once, from whichever bot replica reads it."""
 
@@ -286,8 +299,8 @@ class SlackNotifier:
         self.name = name
         self.reclaim_idle_ms = reclaim_idle_ms
         self.stopping = threading.Event()
-        #: Entries waiting for their channel's rate limit to pass: id → (when, fields).
-        self._deferred: dict[str, tuple[float, dict[str, str]]] = {}
+        #: Results waiting for their channel's rate limit to pass: entry id → (when, entry).
+        self._deferred: dict[str, tuple[float, Notification]] = {}
         self._channel_free_at: dict[str, float] = {}
 
     def run(self) -> None:
@@ -300,50 +313,52 @@ class SlackNotifier:
                 self.stopping.wait(2.0)
 
     def poll(self, *, block_ms: int) -> int:
-        r = self.store.redis
         now = time.monotonic()
-        due = [(k, f) for k, (at, f) in self._deferred.items() if at <= now]
-        for key, _ in due:
-            del self._deferred[key]
+        due = [entry for at, entry in self._deferred.values() if at <= now]
+        for entry in due:
+            del self._deferred[entry.entry_id]
         if self._deferred and not due:
             next_due = min(at for at, _ in self._deferred.values())
             block_ms = max(1, min(block_ms, int((next_due - now) * 1000)))
-        entries = due + read_group(
-            r,
-            NOTIFY_STREAM,
-            NOTIFY_GROUP,
+        entries = due + self.store.read_notifications(
             self.name,
             count=10,
             block_ms=None if due else block_ms,
             reclaim_idle_ms=self.reclaim_idle_ms,
         )
-        for entry_id, fields in entries:
+        for entry in entries:
             try:
-                self._handle(entry_id, fields)
+                self._handle(entry)
             except redis.ConnectionError:
                 raise
             except Exception:
                 # One bad entry must not stop the loop that posts everyone's results; it stays
                 # pending and is tried again after the reclaim interval.
                 incident = uuid.uuid4().hex[:8]
-                log.exception("notifier: entry %s failed (incident %s)", entry_id, incident)
+                log.exception("notifier: entry %s failed (incident %s)", entry.entry_id, incident)
         return len(entries)
 
-    def _handle(self, entry_id: str, fields: dict[str, str]) -> None:
+    def _handle(self, entry: Notification) -> None:
         """What one notify entry asks for: a card refresh or a result."""
-        r = self.store.redis
-        if fields.get("kind") == "progress":
-            self.show_progress(fields["job_id"], fields.get("line", ""))
-            r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)  # best effort: never retried
-        elif fields.get("kind") in ("plan", "state"):
-            refresh_card(self.client, self.store, fields["job_id"])
-            r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
-        else:
-            outcome = self.deliver(fields["job_id"])
-            if outcome is True:
-                r.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)
-            elif outcome is not False:  # rate limited: try again when the channel is free
-                self._deferred[entry_id] = (time.monotonic() + outcome, fields)
+        match entry.kind:
+            case NotifyKind.PROGRESS:
+                self.show_progress(entry.job_id, entry.line)
+                self.store.ack_notification(entry.entry_id)  # best effort: never retried
+            case NotifyKind.PLAN | NotifyKind.STATE:
+                refresh_card(self.client, self.store, entry.job_id)
+                self.store.ack_notification(entry.entry_id)
+            case NotifyKind.RESULT:
+                match self.deliver(entry.job_id):
+                    case Delivered():
+                        self.store.ack_notification(entry.entry_id)
+                    case WaitFor(seconds):
+                        self._deferred[entry.entry_id] = (time.monotonic() + seconds, entry)
+                    case RetryLater():
+                        pass  # left pending
+                    case never:
+                        assert_never(never)
+            case never:
+                assert_never(never)
 
     def show_progress(self, job_id: str, line: str) -> None:
         """The card's progress line, while the job runs (skipped once it has ended)."""
@@ -354,26 +369,30 @@ class SlackNotifier:
             return
         refresh_card(self.client, self.store, job_id, summary=line)
 
-    def deliver(self, job_id: str) -> bool | float:
-        """Post the result: True when done (or nothing to do); False to retry much later (the
-        entry stays pending); a number of seconds to wait for the channel's rate limit."""
+    def deliver(self, job_id: str) -> Delivery:
+        """Post the job's result once.
+
+        A job that is gone (expired, or unreadable — the store logged that with an incident
+        id) has nothing to post. Any other error reading it propagates, and the entry stays
+        pending: a result is never acknowledged unless it was posted.
+        """
         try:
             job = self.store.get(job_id)
-        except Exception:
+        except JobNotFound:
             log.warning("notifier: job %s is gone; nothing to post", job_id)
-            return True
+            return Delivered()
         if job.origin.surface != "slack" or not job.origin.channel:
-            return True
-        # Whoever sets the flag posts; a failed post clears it so a retry can post later.
-        if not self.store.redis.hsetnx(job_key(job_id), "notified", self.name):
-            return True
+            return Delivered()
+        # Whoever claims the job posts; a failed post releases it so a retry can post later.
+        if not self.store.claim_notification(job_id, by=self.name):
+            return Delivered()
         text = registry().render_job(job)
         channel = job.origin.channel
-        posts_message = job.result is not None or card_location(self.store, job_id) is None
+        posts_message = job.result is not None or self.store.card(job_id) is None
         wait = self._channel_free_at.get(channel, 0.0) - time.monotonic()
         if posts_message and wait > 0:
-            self.store.redis.hdel(job_key(job_id), "notified")
-            return wait
+            self.store.release_notification(job_id)
+            return WaitFor(wait)
         try:
             if self._post(job, text):
                 # Slack allows about one message per second per channel: pace the next one.
@@ -388,12 +407,12 @@ class SlackNotifier:
                     delay,
                     job_id,
                 )
-                self.store.redis.hdel(job_key(job_id), "notified")
-                return delay
+                self.store.release_notification(job_id)
+                return WaitFor(delay)
             log.error("notifier: posting job %s failed: %s", job_id, error.response.get("error"))
-            self.store.redis.hdel(job_key(job_id), "notified")
-            return False
-        return True
+            self.store.release_notification(job_id)
+            return RetryLater()
+        return Delivered()
 
     def _post_in_parts(
         self, job: Job, parts: ThreadParts, channel: str, thread_ts: str | None
@@ -423,10 +442,10 @@ class SlackNotifier:
         """Update the card and post the result; False when only the card changed."""
         channel = job.origin.channel
         assert channel is not None
-        where = card_location(self.store, job.id)
-        thread_ts = where[1] if where else job.origin.thread_ts
+        where = self.store.card(job.id)
+        thread_ts = where.ts if where else job.origin.thread_ts
         if where:
-            channel = where[0]
+            channel = where.channel
             refresh_card(self.client, self.store, job.id, summary=_summary(job))
         if job.result is None and where:
             return False  # denied, expired or cancelled before running: the card says it all

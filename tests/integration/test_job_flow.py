@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -141,20 +140,12 @@ def test_help_is_answered_without_a_job(store: JobStore, policy: PolicyDocument)
 
 
 def test_scripted_shell_with_a_separate_worker_process(
-    redis_url: str,
+    worker_env: dict[str, str],
     redis_client: redis.Redis,
-    policy_file: Path,
-    sandbox: Path,
     pristine: KubeClient,
     kubectl: Kubectl,
 ) -> None:
-    env = dict(
-        os.environ,
-        K8S_CHATOPS_REDIS_URL=redis_url,
-        K8S_CHATOPS_POLICY_FILE=str(policy_file),
-        K8S_CHATOPS_CLUSTER="sandbox",
-        KUBECONFIG=str(sandbox),
-    )
+    env = worker_env
     worker = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "worker"],
         env=env,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
@@ -10,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,11 +18,12 @@ from helpers import block_hellok8s_evictions, make_worker, wait_for
 
 from bot.commands.dispatcher import Dispatcher
 from bot.jobs.model import NOTIFY_STREAM, Job, JobState, Origin, queue_key
-from bot.jobs.store import JobStore
+from bot.jobs.store import JobStore, connect
 from bot.jobs.worker import Worker
+from handlers.base import RequestBase
 from handlers.drain_models import DrainNode
 from handlers.kube import KubeClient, resource_for
-from handlers.models import CordonNode
+from handlers.models import CordonNode, UncordonNode
 from policies.model import PolicyDocument
 from sandbox import cluster, seed
 
@@ -55,16 +55,10 @@ def in_thread(worker: Worker) -> threading.Thread:
 
 @pytest.mark.slow
 def test_worker_killed_at_random_points_during_a_drain(
-    redis_url: str, redis_client: redis.Redis, sandbox: Path, kube: KubeClient
+    worker_env: dict[str, str], redis_client: redis.Redis, kube: KubeClient
 ) -> None:
     rng = random.Random(20261125)
-    env = dict(
-        os.environ,
-        K8S_CHATOPS_REDIS_URL=redis_url,
-        K8S_CHATOPS_CLUSTER="sandbox",
-        KUBECONFIG=str(sandbox),
-        K8S_CHATOPS_RECLAIM_IDLE_SECONDS="1",
-    )
+    env = {**worker_env, "K8S_CHATOPS_RECLAIM_IDLE_SECONDS": "1"}
     store = JobStore(redis_client, "sandbox")
     for run in range(20):
         seed.reset(kube)
@@ -108,52 +102,70 @@ def test_worker_killed_at_random_points_during_a_drain(
         assert "Traceback" not in errors, where
 
 
-@pytest.fixture
-def durable_redis(tmp_path: Path) -> Iterator[tuple[str, Callable[[], None]]]:
-    """A redis-server with AOF fsync on every write, and a way to crash and restart it."""
-    binary = shutil.which("redis-server")
-    assert binary
-    port = cluster.free_port()
-    argv = [
-        binary,
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--dir",
-        str(tmp_path),
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-    ]
-    state = {"process": subprocess.Popen(argv, stdout=subprocess.DEVNULL)}
-    url = f"redis://127.0.0.1:{port}/0"
+class DurableRedis:
+    """A redis-server with AOF fsync on every write (as in production) that a test can crash
+    (SIGKILL) and start again on the same port and data."""
 
-    def ping() -> bool:
+    def __init__(self, binary: str, workdir: Path) -> None:
+        self.port = cluster.free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._argv = [
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+        ]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _ping(self) -> bool:
         try:
-            return bool(redis.Redis.from_url(url).ping())
+            return bool(redis.Redis.from_url(self.url).ping())
         except redis.ConnectionError:
             return False
 
-    def crash_and_restart() -> None:
-        state["process"].send_signal(signal.SIGKILL)
-        state["process"].wait()
-        state["process"] = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-        wait_for(ping, timeout=10)
+    def start(self) -> None:
+        self._process = subprocess.Popen(self._argv, stdout=subprocess.DEVNULL)
+        wait_for(self._ping, timeout=10)
 
-    wait_for(ping, timeout=10)
-    yield url, crash_and_restart
-    state["process"].terminate()
-    state["process"].wait()
+    def crash(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGKILL)
+        self._process.wait()
+        self._process = None
+
+    def crash_and_restart(self) -> None:
+        self.crash()
+        self.start()
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait()
+
+
+@pytest.fixture
+def durable_redis(tmp_path: Path) -> Iterator[DurableRedis]:
+    binary = shutil.which("redis-server")
+    assert binary
+    server = DurableRedis(binary, tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 def test_queued_jobs_survive_a_redis_crash(
-    durable_redis: tuple[str, Callable[[], None]], policy: PolicyDocument, pristine: KubeClient
+    durable_redis: DurableRedis, policy: PolicyDocument, pristine: KubeClient
 ) -> None:
-    url, crash_and_restart = durable_redis
+    url, crash_and_restart = durable_redis.url, durable_redis.crash_and_restart
     store = JobStore(redis.Redis.from_url(url, decode_responses=True), "sandbox")
     dispatcher = Dispatcher(policy, store)
     replies = [
@@ -276,15 +288,38 @@ def test_cancel_a_running_drain(
     assert pristine.get(resource_for("Node").path(name=NODE))["spec"]["unschedulable"]
 
 
-def test_worker_survives_redis_going_away(kube: KubeClient) -> None:
-    dead = JobStore(redis.Redis(port=1, socket_connect_timeout=0.2), "sandbox")
-    worker = make_worker(dead, kube, name="w")
+def test_worker_survives_redis_going_away_and_runs_the_next_job(
+    durable_redis: DurableRedis, pristine: KubeClient
+) -> None:
+    """Redis is down when the worker starts, and again while it waits for work; each time a job
+    submitted after Redis is back is run to success by that same worker."""
+    store = JobStore(connect(durable_redis.url), "sandbox")
+
+    def submit_and_wait(request: RequestBase) -> Job | None:
+        job, _ = store.submit(request, requester="U1", origin=SHELL, decision="t")
+        return store.wait_finished(job.id, timeout=30)
+
+    durable_redis.crash()
+    worker = make_worker(store, pristine, name="survivor")
     thread = in_thread(worker)
-    time.sleep(1.5)
-    assert thread.is_alive()
-    worker.stop()
-    thread.join(timeout=35)
+    try:
+        time.sleep(1.5)
+        assert thread.is_alive()
+        durable_redis.start()
+        cordoned = submit_and_wait(CordonNode(node=NODE))
+        durable_redis.crash()
+        time.sleep(1.5)
+        assert thread.is_alive()
+        durable_redis.start()
+        uncordoned = submit_and_wait(UncordonNode(node=NODE))
+    finally:
+        worker.stop()
+        thread.join(timeout=35)
     assert not thread.is_alive()
+    for job in (cordoned, uncordoned):
+        assert job is not None and job.state is JobState.SUCCEEDED, job
+        assert job.worker == "survivor" and job.attempts == 1
+    assert not pristine.get(resource_for("Node").path(name=NODE))["spec"].get("unschedulable")
 
 
 def test_cordon_job_is_idempotent_when_run_twice(store: JobStore, pristine: KubeClient) -> None:

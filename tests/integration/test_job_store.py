@@ -10,11 +10,22 @@ from helpers import make_worker
 
 from bot.commands.dispatcher import Dispatcher
 from bot.jobs.locks import Locks
-from bot.jobs.model import JobState, Origin, job_key, queue_key
+from bot.jobs.model import (
+    NOTIFY_GROUP,
+    NOTIFY_STREAM,
+    CardLocation,
+    JobState,
+    NotifyKind,
+    Origin,
+    QueueKind,
+    job_key,
+    queue_key,
+)
 from bot.jobs.store import JobStore
 from bot.jobs.worker import Worker
 from handlers.base import RequestBase, ResultBase
 from handlers.control import Control
+from handlers.drain_models import DrainNode, DrainPlan
 from handlers.kube import KubeClient
 from handlers.models import GetNodes, NodeTable
 from policies.model import PolicyDocument
@@ -22,6 +33,8 @@ from policies.model import PolicyDocument
 pytestmark = pytest.mark.integration
 
 SHELL = Origin(surface="shell")
+SLACK = Origin(surface="slack", channel="C1")
+AWAITING = JobState.AWAITING_APPROVAL
 
 
 def test_transitions_are_recorded_and_checked(store: JobStore) -> None:
@@ -145,3 +158,50 @@ def test_cap_counts_a_node_whose_job_has_not_cordoned_it_yet(redis_client: redis
     active.clear()  # job 1 ended and its node is schedulable again: the slot frees up
     assert locks.reserve_disruption("n2", "2", 1, **check) is None
     assert locks.disrupted() == {"n2": "2"}
+
+
+def test_queue_entries_say_what_a_worker_is_asked_for(store: JobStore) -> None:
+    store.submit(GetNodes(), requester="U1", origin=SHELL, decision="ok")
+    drain = DrainNode(node="k8s-node1", ignore_daemonsets=True)
+    store.submit(drain, requester="U1", origin=SHELL, decision="ok", state=AWAITING)
+    store.submit(GetNodes(), requester="U1", origin=SHELL, decision="ok", state=AWAITING)
+    kinds = [fields.get("kind") for _, fields in store.redis.xrange(queue_key("sandbox"))]
+    assert kinds == [None, QueueKind.PLAN]  # a job to run has no kind; nothing to plan, no entry
+
+
+def test_notify_entries_are_read_back_by_kind(store: JobStore) -> None:
+    job, _ = store.submit(GetNodes(), requester="U1", origin=SLACK, decision="ok")
+    running = store.transition(job, JobState.RUNNING, by="w")  # no card yet: nothing to refresh
+    assert running is not None and store.card(job.id) is None
+    store.save_card(job.id, CardLocation(channel="C1", ts="1700000000.000100"))
+    assert store.card(job.id) == CardLocation(channel="C1", ts="1700000000.000100")
+    running = store.transition(running, JobState.RUNNING, by="w2", reason="taken over")
+    assert running is not None
+    store.emit_progress(job.id, ["step 1", "step 2"], notify=True)
+    store.save_plan(job.id, DrainPlan(node="k8s-node1", cordoned=False, pods=[]))
+    store.transition(running, JobState.SUCCEEDED, by="w2")
+    store.redis.xadd(NOTIFY_STREAM, {"job_id": job.id, "kind": "from-a-newer-version"})
+
+    read = store.read_notifications("n1", count=10, block_ms=None, reclaim_idle_ms=60_000)
+    assert [(n.job_id, n.kind, n.line) for n in read] == [
+        (job.id, NotifyKind.STATE, ""),
+        (job.id, NotifyKind.PROGRESS, "step 2"),
+        (job.id, NotifyKind.PLAN, ""),
+        (job.id, NotifyKind.RESULT, ""),
+    ]
+    # On the wire: the enum's values, and a result with no kind at all.
+    wire = [fields.get("kind") for _, fields in store.redis.xrange(NOTIFY_STREAM)]
+    assert wire == ["state", "progress", "plan", None, "from-a-newer-version"]
+    for notification in read:
+        store.ack_notification(notification.entry_id)
+    # The entry this version cannot read is left pending, not acknowledged.
+    assert store.redis.xpending(NOTIFY_STREAM, NOTIFY_GROUP)["pending"] == 1
+
+
+def test_one_notifier_claims_a_result_until_it_gives_it_up(store: JobStore) -> None:
+    job, _ = store.submit(GetNodes(), requester="U1", origin=SLACK, decision="ok")
+    assert store.claim_notification(job.id, by="bot-a")
+    assert not store.claim_notification(job.id, by="bot-b")
+    store.release_notification(job.id)
+    assert store.claim_notification(job.id, by="bot-b")
+    assert store.redis.hget(job_key(job.id), "notified") == "bot-b"

@@ -7,7 +7,6 @@ line older than the default window, nginx logs access lines, coredns (kube-syste
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -204,18 +203,11 @@ def test_every_seeded_secret_is_masked_and_nothing_else(
 
 
 def test_from_the_shell_through_a_worker_with_configured_patterns(
-    scenario: Scenario, redis_url: str, policy_file: Path, sandbox: Path, tmp_path: Path
+    scenario: Scenario, worker_env: dict[str, str], tmp_path: Path
 ) -> None:
     patterns = tmp_path / "patterns.txt"
     patterns.write_text("# our session ids\ncache (?P<secret>miss)\n")
-    env = dict(
-        os.environ,
-        K8S_CHATOPS_REDIS_URL=redis_url,
-        K8S_CHATOPS_POLICY_FILE=str(policy_file),
-        K8S_CHATOPS_CLUSTER="sandbox",
-        KUBECONFIG=str(sandbox),
-        K8S_CHATOPS_REDACT_PATTERNS_FILE=str(patterns),
-    )
+    env = {**worker_env, "K8S_CHATOPS_REDACT_PATTERNS_FILE": str(patterns)}
     worker = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "worker"],
         env=env,

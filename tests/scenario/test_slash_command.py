@@ -69,7 +69,7 @@ def slash_command(
         data=body.encode(),
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-RequestBase-Timestamp": stamp,
+            "X-Slack-Request-Timestamp": stamp,
             "X-Slack-Signature": signature,
         },
     )
@@ -150,6 +150,29 @@ def test_rate_limited_post_is_retried_after_retry_after(bot: Bot, kube: KubeClie
     assert delivered[0].at - refused[0].at >= 1.0
 
 
+def test_a_result_the_notifier_could_not_read_stays_pending(
+    bot: Bot, kube: KubeClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    slash_command(bot, "get nodes", user="U_SOMEONE", channel="C0READ")
+    make_worker(bot.store, kube, name="w").run(burst=True)
+
+    def loading(job_id: str) -> jobs.Job:
+        raise redis.ResponseError("LOADING Redis is loading the dataset in memory")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(bot.store, "get", loading)
+        assert bot.notifier.poll(block_ms=100) == 1
+    assert bot.emulator.calls_to("chat.postMessage") == []
+    assert bot.store.redis.xpending(jobs.NOTIFY_STREAM, jobs.NOTIFY_GROUP)["pending"] == 1
+    assert "incident" in caplog.text
+    # Offered again after the reclaim interval (another replica's, here 0 ms), it is posted.
+    other = SlackNotifier(bot.store, bot.notifier.client, name="other", reclaim_idle_ms=0)
+    assert other.poll(block_ms=100) == 1
+    posted = bot.emulator.wait_for("chat.postMessage")
+    assert posted.args["channel"] == "C0READ" and "k8s-node1" in posted.args["text"]
+    assert bot.store.redis.xpending(jobs.NOTIFY_STREAM, jobs.NOTIFY_GROUP)["pending"] == 0
+
+
 def test_health_and_readiness(bot: Bot) -> None:
     for path, expected in (("/healthz", "ok"), ("/readyz", "ready")):
         with urllib.request.urlopen(bot.url + path, timeout=5) as response:
@@ -188,7 +211,7 @@ def test_retried_delivery_creates_one_job(bot: Bot, redis_client: redis.Redis) -
         stamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-RequestBase-Timestamp": stamp,
+            "X-Slack-Request-Timestamp": stamp,
             "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
                 timestamp=stamp, body=body
             ),
@@ -339,7 +362,7 @@ def post_signed(bot: Bot, body: str, timestamp: str) -> int:
         data=body.encode(),
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-RequestBase-Timestamp": timestamp,
+            "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": signature,
         },
     )
