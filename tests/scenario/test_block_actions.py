@@ -126,7 +126,7 @@ def post(bot: Bot, body: str) -> tuple[int, str]:
         data=body.encode(),
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-RequestBase-Timestamp": stamp,
+            "X-Slack-Request-Timestamp": stamp,
             "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
                 timestamp=stamp, body=body
             ),

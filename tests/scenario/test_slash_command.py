@@ -69,7 +69,7 @@ def slash_command(
         data=body.encode(),
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-RequestBase-Timestamp": stamp,
+            "X-Slack-Request-Timestamp": stamp,
             "X-Slack-Signature": signature,
         },
     )
@@ -188,7 +188,7 @@ def test_retried_delivery_creates_one_job(bot: Bot, redis_client: redis.Redis) -
         stamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-RequestBase-Timestamp": stamp,
+            "X-Slack-Request-Timestamp": stamp,
             "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
                 timestamp=stamp, body=body
             ),
@@ -339,7 +339,7 @@ def post_signed(bot: Bot, body: str, timestamp: str) -> int:
         data=body.encode(),
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-RequestBase-Timestamp": timestamp,
+            "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": signature,
         },
     )
