@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.commands.registry import Command, Parsed, Registry
 from bot.jobs.facts import NodeFacts
-from policies.engine import Facts, evaluate
+from core import messages
+from core.text import code
+from policies.engine import Facts, changes_allowed_until, evaluate
 from policies.model import Action, Decision, Outcome, PolicyDocument, Subject, parse_duration
 
 if TYPE_CHECKING:
     from bot.jobs.model import Job
+    from handlers.base import RequestBase
 
 #: The rule a decision names when only being the job's own requester allowed it.
 OWN_JOB = "own job"
@@ -29,6 +32,20 @@ class FactsSource(Protocol):
     """What the cluster looks like, for rules on node labels and counts."""
 
     def __call__(self, node: str | None) -> NodeFacts: ...
+
+
+def run_before(policy: PolicyDocument, request: RequestBase, now: datetime) -> datetime | None:
+    """What a change queued at ``now`` keeps of the change windows, since workers do not load
+    the policy: the latest moment it may start (the end of the open window). None for reads,
+    and when the policy has no windows."""
+    return changes_allowed_until(policy, now) if request.mutating else None
+
+
+def rate_applies(command: Command, action: Action) -> bool:
+    """The rate limit counts the changes a person asks for: requests that become jobs and
+    change something. ``approve``, ``deny`` and ``cancel`` answer a job someone already asked
+    for (and that was counted then), so they are neither counted nor limited."""
+    return command.perform is not None and not action.read_only
 
 
 def flags_used(command: Command, request: Any) -> frozenset[str]:
@@ -66,12 +83,15 @@ class Decider:
         subject: Subject,
         parsed: Parsed,
         *,
-        job: Job | None = None,
+        owner: str | None = None,
         now: datetime | None = None,
+        counted: bool = False,
     ) -> Decision:
         """What the policy says of this command, with every flag it uses and the facts it
         needs; every action the command names must be allowed (a ``logs`` over two namespaces
-        is two). ``job``: the job a command like ``cancel`` names, for its requester."""
+        is two). ``owner``: who asked for the job a command like ``cancel`` names.
+        ``counted``: the request was already counted against its requester's rate (a job
+        decided again when it is approved), so the rate is not checked again."""
         command, request = parsed.command, parsed.request
         policy = self.policy()
         used = flags_used(command, request)
@@ -80,7 +100,7 @@ class Decider:
             known = self.facts_source(action.node)
             recent = 0
             rate = policy.limits.rate
-            if rate and not action.read_only:
+            if rate and not counted and rate_applies(command, action):
                 window = parse_duration(rate.per).total_seconds()
                 recent = self.recent_requests(subject.user_id, window)
             complete = action.model_copy(
@@ -98,26 +118,37 @@ class Decider:
                     recent_requests=recent,
                 ),
             )
-            decided.append((complete, self._own_job(command, decision, subject, job)))
+            decided.append((complete, self._own_job(command, complete, decision, subject, owner)))
         return _combine(command, decided)
+
+    def decide_job(self, requester: Subject, job: Job, *, now: datetime) -> Decision:
+        """A job's own request decided again, for its requester, at ``now``: the rules, roles,
+        change windows and published node facts as they are now. Its rate was checked and
+        counted when it arrived, and the approvals it needs were fixed then."""
+        parsed = Parsed(self.commands.for_request(job.request), job.request)
+        return self.decide(requester, parsed, now=now, counted=True)
 
     @staticmethod
     def _own_job(
-        command: Command, decision: Decision, subject: Subject, job: Job | None
+        command: Command, action: Action, decision: Decision, subject: Subject, owner: str | None
     ) -> Decision:
         """A requester may withdraw (cancel, deny) their own job without a role that grants
-        the verb; an explicit rule, a change window or a rate limit still refuses them."""
-        if (
+        the verb; an explicit rule still refuses them. Anyone else is told whose job it is."""
+        if not (
             command.owner_may
-            and job is not None
-            and job.requester == subject.user_id
+            and owner is not None
             and decision.outcome is Outcome.DENY
             and decision.rule == _DEFAULT_DENY
         ):
-            return Decision(
-                outcome=Outcome.ALLOW, reason="your own job", rule=OWN_JOB, roles=decision.roles
+            return decision
+        if owner != subject.user_id:
+            reason = messages.NOT_YOUR_JOB.format(
+                job_id=action.target.removeprefix("job/"), requester=owner, verb=code(action.verb)
             )
-        return decision
+            return decision.model_copy(update={"reason": reason})
+        return Decision(
+            outcome=Outcome.ALLOW, reason="your own job", rule=OWN_JOB, roles=decision.roles
+        )
 
 
 def _combine(command: Command, decided: list[tuple[Action, Decision]]) -> Decision:
