@@ -216,6 +216,27 @@ def _requirement(specs: Iterable[tuple[str, ApprovalSpec]]) -> Requirement | Non
     )
 
 
+def _approvals(policy: PolicyDocument, action: Action, matching: list[Rule]) -> Requirement | None:
+    specs = [
+        (r.name, r.approval) for r in matching if r.effect == "require_approval" and r.approval
+    ]
+    if not action.read_only and _protected(policy, action):
+        guard = policy.protected.approval
+        if guard is not None:
+            specs.append(("protected target", guard))
+    return _requirement((name, spec) for name, spec in specs if spec is not None)
+
+
+def approvals_needed(
+    policy: PolicyDocument, subject: Subject, action: Action
+) -> Requirement | None:
+    """The approvals ``action`` needs (step 5), whatever the limits say at this moment: what
+    a job waiting for approval was given when it arrived."""
+    roles = roles_of(policy, subject)
+    matching = [r for r in policy.rules if _rule_matches(r, subject, roles, action)]
+    return _approvals(policy, action, matching)
+
+
 def evaluate(
     policy: PolicyDocument, subject: Subject, action: Action, facts: Facts | None = None
 ) -> Decision:
@@ -240,14 +261,7 @@ def evaluate(
     if limited is not None:
         return limited
     granted_by = f"role {granting_role}" if granting_role else f"rule {granting_rule.name}"  # type: ignore[union-attr]
-    specs = [
-        (r.name, r.approval) for r in matching if r.effect == "require_approval" and r.approval
-    ]
-    if not action.read_only and _protected(policy, action):
-        guard = policy.protected.approval
-        if guard is not None:
-            specs.append(("protected target", guard))
-    requirement = _requirement((name, spec) for name, spec in specs if spec is not None)
+    requirement = _approvals(policy, action, matching)
     if requirement is not None:
         return Decision(
             outcome=Outcome.NEEDS_APPROVAL,

@@ -16,8 +16,16 @@ from bot.commands.registry import Command, Parsed, Registry
 from bot.jobs.facts import NodeFacts
 from core import messages
 from core.text import code
-from policies.engine import Facts, changes_allowed_until, evaluate
-from policies.model import Action, Decision, Outcome, PolicyDocument, Subject, parse_duration
+from policies.engine import Facts, approvals_needed, changes_allowed_until, evaluate
+from policies.model import (
+    Action,
+    Decision,
+    Outcome,
+    PolicyDocument,
+    Requirement,
+    Subject,
+    parse_duration,
+)
 
 if TYPE_CHECKING:
     from bot.jobs.model import Job
@@ -92,20 +100,15 @@ class Decider:
         is two). ``owner``: who asked for the job a command like ``cancel`` names.
         ``counted``: the request was already counted against its requester's rate (a job
         decided again when it is approved), so the rate is not checked again."""
-        command, request = parsed.command, parsed.request
+        command = parsed.command
         policy = self.policy()
-        used = flags_used(command, request)
         decided: list[tuple[Action, Decision]] = []
-        for action in command.actions(request):
-            known = self.facts_source(action.node)
+        for complete, known in self._actions(parsed):
             recent = 0
             rate = policy.limits.rate
-            if rate and not counted and rate_applies(command, action):
+            if rate and not counted and rate_applies(command, complete):
                 window = parse_duration(rate.per).total_seconds()
                 recent = self.recent_requests(subject.user_id, window)
-            complete = action.model_copy(
-                update={"flags": action.flags | used, "node_labels": known.labels}
-            )
             decision = evaluate(
                 policy,
                 subject,
@@ -120,6 +123,24 @@ class Decider:
             )
             decided.append((complete, self._own_job(command, complete, decision, subject, owner)))
         return _combine(command, decided)
+
+    def approvals_needed(self, subject: Subject, parsed: Parsed) -> Requirement | None:
+        """The approvals this command would wait for, whatever the limits say now (what a
+        job was given when it arrived; ``policy check`` asks it for the job an answer names)."""
+        policy = self.policy()
+        needed = (approvals_needed(policy, subject, action) for action, _ in self._actions(parsed))
+        return next((requirement for requirement in needed if requirement is not None), None)
+
+    def _actions(self, parsed: Parsed) -> list[tuple[Action, NodeFacts]]:
+        """The command's actions with every flag it uses and its node's labels, and the node
+        facts they were completed from."""
+        used = flags_used(parsed.command, parsed.request)
+        completed = []
+        for action in parsed.command.actions(parsed.request):
+            known = self.facts_source(action.node)
+            update = {"flags": action.flags | used, "node_labels": known.labels}
+            completed.append((action.model_copy(update=update), known))
+        return completed
 
     def decide_job(self, requester: Subject, job: Job, *, now: datetime) -> Decision:
         """A job's own request decided again, for its requester, at ``now``: the rules, roles,

@@ -176,25 +176,25 @@ def _answered(
 ) -> Decision | None:
     """What :class:`~bot.commands.approvals.Approvals` adds once the verb is allowed, in the
     same order: the job's request decided again now (``approve`` only), then the approver
-    rules. The approvals the job needs are taken from deciding its command now, as if it had
-    arrived under this policy. None: nothing refuses the answer."""
+    rules. The approvals the job needs are those its command needs under this policy (as if
+    it had arrived under it). None: nothing refuses the answer."""
     answer, job, requester = question.answer, question.job, args.requester
     assert answer is not None
     if job is None:  # withdrawing one's own request: no approver rules
         return None
     owner = _subject(policy, requester, args.requester_groups, args.channel)
-    now = decider.decide(owner, job, now=at, counted=True)
+    requirement = decider.approvals_needed(owner, job)
+    if requirement is None:
+        raise _NothingToAnswer(
+            f"under this policy `{job.request.command_text()}` asked by {requester} does not "
+            f"wait for approval, so there is no job of it to "
+            f"{'approve' if answer.approve else 'deny'}"
+        )
     if answer.approve:
-        refusal = still_refused(now, answer, requester)
+        refusal = still_refused(decider.decide(owner, job, now=at, counted=True), answer, requester)
         if refusal is not None:
             return _denial(refusal.sentence, refusal.rule, subject, policy)
-    if now.requirement is None:
-        raise _NothingToAnswer(
-            f"under this policy `{job.request.command_text()}` asked by {requester} "
-            f"({now.outcome.value}: {now.reason}) does not wait for approval, so there is no "
-            f"job of it to {'approve' if answer.approve else 'deny'}"
-        )
-    refusal = answer_refusal(policy, subject, answer, now.requirement, requester)
+    refusal = answer_refusal(policy, subject, answer, requirement, requester)
     if refusal is not None:
         return _denial(refusal.sentence, refusal.rule, subject, policy)
     return None
