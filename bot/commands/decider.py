@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 #: The rule a decision names when only being the job's own requester allowed it.
 OWN_JOB = "own job"
-_DEFAULT_DENY = "default deny"
+#: The rule a decision names when nothing granted the verb.
+DEFAULT_DENY = "default deny"
 
 
 class FactsSource(Protocol):
@@ -159,7 +160,7 @@ class Decider:
             command.owner_may
             and owner is not None
             and decision.outcome is Outcome.DENY
-            and decision.rule == _DEFAULT_DENY
+            and decision.rule == DEFAULT_DENY
         ):
             return decision
         if owner != subject.user_id:

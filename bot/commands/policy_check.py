@@ -22,13 +22,15 @@ from typing import cast
 
 from bot.commands import grammar
 from bot.commands.approvals import ApproveRequest, answer_refusal, still_refused
-from bot.commands.decider import Decider, rate_applies
+from bot.commands.decider import DEFAULT_DENY, Decider, rate_applies
 from bot.commands.registry import Parsed, registry
 from bot.jobs.facts import NodeFacts
 from core.errors import ChatOpsError, ConfigurationError
 from policies.engine import groups_of, roles_of, unschedulable_limit
 from policies.loader import load_policy
 from policies.model import Decision, Outcome, PolicyDocument, Subject
+
+_UNKNOWN = NodeFacts(labels=None, unschedulable=None, total_nodes=None, unschedulable_nodes=None)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -222,8 +224,9 @@ def missing_facts(
 ) -> list[str]:
     """The flags this decision needs that were not given (the bot knows the answer from its
     workers, Slack and the job; a reviewer must state it). Asks only for facts that can change
-    the answer: labels only for rules whose selector could decide (a node named by a rule's
-    ``names`` needs none), counts only for changes that take a node out of service."""
+    the answer: none about the cluster when nothing grants the verb anyway, labels only for
+    rules whose selector could decide (a node named by a rule's ``names`` needs none), counts
+    only for changes that take a node out of service."""
     needs: list[str] = []
     command, answer = question.parsed.command, question.answer
     if command.names_a_job and args.requester is None:
@@ -237,26 +240,43 @@ def missing_facts(
             "an answer to a job depends on what it asks for: give --job-command "
             '(e.g. "drain k8s-node1")'
         )
-    needs += _node_facts(policy, question.parsed, args, counted=False)
-    if question.job is not None and answer is not None:
-        needs += _node_facts(policy, question.job, args, counted=True)
+    who: list[str] = []
     from_slack = sorted(name for name, group in policy.groups.items() if group.slack_usergroup)
     if from_slack and args.groups is None:
-        needs.append(
+        who.append(
             f"group(s) {', '.join(from_slack)} take members from Slack: give --groups "
             "(the user's groups, comma-separated; '' for none)"
         )
-    if from_slack and question.job is not None and args.requester_groups is None:
-        needs.append(
-            f"group(s) {', '.join(from_slack)} take members from Slack: give "
-            "--requester-groups (the requester's groups; '' for none)"
-        )
     if args.channel is None and any(binding.channels for binding in policy.bindings):
-        needs.append(
+        who.append(
             "some bindings hold only in some channels: give --channel (the channel id; '' for "
             "the terminal shell)"
         )
-    return list(dict.fromkeys(needs))
+    if who or not _refused_whatever_the_facts(policy, question.parsed, args):
+        needs += _node_facts(policy, question.parsed, args, counted=False)
+        if question.job is not None and answer is not None:
+            needs += _node_facts(policy, question.job, args, counted=True)
+            if from_slack and args.requester_groups is None:
+                needs.append(
+                    f"group(s) {', '.join(from_slack)} take members from Slack: give "
+                    "--requester-groups (the requester's groups; '' for none)"
+                )
+    return list(dict.fromkeys(needs + who))
+
+
+def _refused_whatever_the_facts(
+    policy: PolicyDocument, parsed: Parsed, args: argparse.Namespace
+) -> bool:
+    """Nothing grants the verb to this person, and no grant depends on a node's labels: the
+    default deny comes before any limit, so no fact about the cluster can change it."""
+    subject = _subject(policy, args.user, args.groups, args.channel)
+    decider = Decider(lambda: policy, registry(), lambda node: _UNKNOWN, lambda u, w: 0)
+    decision = decider.decide(subject, parsed, owner=args.requester)
+    grants_by_label = any(
+        rule.effect == "allow" and rule.nodes is not None and rule.nodes.selector
+        for rule in policy.rules
+    )
+    return decision.rule == DEFAULT_DENY and not grants_by_label
 
 
 def _node_facts(

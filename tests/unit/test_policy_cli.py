@@ -250,3 +250,20 @@ def test_check_asks_whether_the_target_is_cordoned_only_at_the_limit() -> None:
         "no",
     )
     assert lines(other)["rule"] == "limits"
+
+
+def test_check_asks_no_cluster_facts_when_nothing_grants_the_verb() -> None:
+    refused = cli(
+        "check",
+        "--file",
+        DEFAULT,
+        "--user",
+        "U0SOMEONE",
+        "--groups",
+        "",
+        "--command",
+        "drain k8s-master",
+    )
+    assert lines(refused)["rule"] == "default deny"
+    unknown_groups = cli("check", "--file", DEFAULT, "--user", "U0SOMEONE", "--command", "drain x")
+    assert unknown_groups.returncode == 2 and "--node-labels" in unknown_groups.stderr
