@@ -122,8 +122,8 @@ class Approvals:
             job=job.id,
             command=job.request.command_text(),
             reason=why,
-            rule=rule,
             channel=job.origin.channel,
+            **({"rule": rule} if rule else {}),
         )
         return PolicyDenied(why, rule=rule)
 
