@@ -35,6 +35,22 @@ _ATTEMPTS = 5
 APPROVERS = "approvers"
 
 
+class ApproveRequest(BaseModel):
+    """``approve JOB [reason]`` or ``deny JOB [reason]``."""
+
+    job_id: str
+    approve: bool
+    reason: str = ""
+
+    @property
+    def verb(self) -> str:
+        return "approve"
+
+    @property
+    def target(self) -> str:
+        return f"job/{self.job_id}"
+
+
 class Refusal(NamedTuple):
     sentence: str
     #: What refused it: ``approvers``, or the rule that refuses the job's request now.
@@ -72,22 +88,6 @@ def still_refused(now: Decision, request: ApproveRequest, requester: str) -> Ref
         ),
         now.rule,
     )
-
-
-class ApproveRequest(BaseModel):
-    """``approve JOB [reason]`` or ``deny JOB [reason]``."""
-
-    job_id: str
-    approve: bool
-    reason: str = ""
-
-    @property
-    def verb(self) -> str:
-        return "approve"
-
-    @property
-    def target(self) -> str:
-        return f"job/{self.job_id}"
 
 
 class Approvals:
