@@ -4,12 +4,13 @@ Parsing (the registry's grammar), the policy decision and queueing happen here, 
 the one ``except`` that turns errors into replies: a :class:`ChatOpsError` shows its sentence;
 anything else is logged with an incident id and the person gets a short generic answer, never a
 traceback. Every request and its outcome — queued, waiting for approval, refused, approved — is
-audited. ``k8s-chatops policy check`` calls :meth:`Dispatcher.decide` too, so a reviewer is
-told exactly what the bot would decide.
+audited. Decisions are the :class:`~bot.commands.decider.Decider`'s, which ``k8s-chatops
+policy check`` uses too, so a reviewer is told exactly what the bot would decide.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from typing import Any
 import redis
 
 from bot.commands import grammar
-from bot.commands.decider import DEFAULT_DENY, Decider, FactsSource
+from bot.commands.decider import Decider, FactsSource, run_before
 from bot.commands.registry import Context, Parsed, Registry, registry
 from bot.commands.replies import Reply
 from bot.jobs import facts
@@ -51,11 +52,14 @@ class Dispatcher:
         resolve_groups: GroupResolver = _no_external_groups,
         commands: Registry | None = None,
         facts_source: FactsSource | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._policy = policy
         self.store = store
         self.resolve_groups = resolve_groups
         self.commands = commands or registry()
+        #: The time decisions are made at (tests set it to decide inside or outside windows).
+        self.clock = clock
         self.decider = Decider(
             lambda: self.policy,
             self.commands,
@@ -81,7 +85,8 @@ class Dispatcher:
         except ChatOpsError as error:
             log.info("refused %r from %s: %s", text[:200], user, error.user_message)
             self._audit_refusal(user, text, error, origin.channel)
-            return Reply(error.user_message, ok=False)
+            rule = error.rule if isinstance(error, PolicyDenied) else ""
+            return Reply(error.user_message, ok=False, rule=rule)
         except redis.RedisError:
             log.warning("redis unavailable while handling %r from %s", text[:200], user)
             return Reply(messages.QUEUE_UNAVAILABLE, ok=False)
@@ -96,36 +101,46 @@ class Dispatcher:
         if isinstance(error, QueueUnavailable):
             return
         try:
-            event = "denied" if isinstance(error, PolicyDenied) else "rejected"
+            denied = isinstance(error, PolicyDenied)
+            rule = {"rule": error.rule} if isinstance(error, PolicyDenied) and error.rule else {}
             self.store.audit_refusal(
-                event, by=user, text=text[:200], reason=error.user_message, channel=channel
+                "denied" if denied else "rejected",
+                by=user,
+                text=text[:200],
+                reason=error.user_message,
+                channel=channel,
+                **rule,
             )
         except redis.RedisError:
             log.warning("could not audit a refusal for %s", user)
 
-    def decide(self, subject: Subject, parsed: Parsed, *, job: Job | None = None) -> Decision:
-        return self.decider.decide(subject, parsed, job=job)
+    def decide(
+        self,
+        subject: Subject,
+        parsed: Parsed,
+        *,
+        owner: str | None = None,
+        now: datetime | None = None,
+    ) -> Decision:
+        return self.decider.decide(subject, parsed, owner=owner, now=now or self.clock())
 
-    def _allowed(self, subject: Subject, parsed: Parsed, job: Job | None) -> Decision:
-        decision = self.decide(subject, parsed, job=job)
-        if (
-            decision.outcome is Outcome.DENY
-            and decision.rule == DEFAULT_DENY
-            and parsed.command.owner_may
-            and job is not None
-            and job.requester != subject.user_id
-        ):
-            # Only the requester may do this without the verb: say whose job it is.
-            raise PolicyDenied(
-                messages.NOT_YOUR_JOB.format(
-                    job_id=job.id, requester=job.requester, verb=code(parsed.command.verb)
-                )
-            )
+    def decide_job(self, job: Job, now: datetime) -> Decision:
+        """``job``'s own request decided again at ``now``, for its requester as they are now
+        (groups, and the channel the job was asked in)."""
+        requester = self.subject(job.requester, job.origin.channel)
+        return self.decider.decide_job(requester, job, now=now)
+
+    def _allowed(
+        self, subject: Subject, parsed: Parsed, job: Job | None, now: datetime
+    ) -> Decision:
+        owner = job.requester if job is not None else None
+        decision = self.decide(subject, parsed, owner=owner, now=now)
         if decision.outcome is Outcome.DENY:
             raise PolicyDenied(
                 messages.DENIED.format(
                     user=subject.user_id, verb=code(parsed.command.verb), reason=decision.reason
-                )
+                ),
+                rule=decision.rule,
             )
         return decision
 
@@ -136,7 +151,8 @@ class Dispatcher:
         command, request = parsed.command, parsed.request
         subject = self.subject(user, origin.channel)
         job = self._named_job(request.job_id, origin) if command.names_a_job else None
-        decision = self._allowed(subject, parsed, job)
+        now = self.clock()
+        decision = self._allowed(subject, parsed, job, now)
         context = Context(
             store=self.store,
             policy=self.policy,
@@ -145,12 +161,16 @@ class Dispatcher:
             decision=decision,
             commands=self.commands,
             reaches=self._reaches_channel(origin),
+            now=now,
+            decide_job=self.decide_job,
         )
         if command.prepare is not None:
             request = command.prepare(context, request)
         if command.answer is not None:
-            return command.answer(context, request)
-        return self._create_job(request, decision, user, origin, idempotency)
+            reply = command.answer(context, request)
+        else:
+            reply = self._create_job(request, decision, user, origin, idempotency, now=now)
+        return dataclasses.replace(reply, rule=reply.rule or decision.rule)
 
     def _create_job(
         self,
@@ -159,13 +179,18 @@ class Dispatcher:
         user: str,
         origin: Origin,
         idempotency: str | None,
+        *,
+        now: datetime,
     ) -> Reply:
         approval = None
         state = JobState.QUEUED
+        until = None
         if decision.outcome is Outcome.NEEDS_APPROVAL and decision.requirement:
             state = JobState.AWAITING_APPROVAL
-            expires = datetime.now(UTC) + parse_duration(decision.requirement.expires_in)
+            expires = now + parse_duration(decision.requirement.expires_in)
             approval = ApprovalState(requirement=decision.requirement, expires_at=expires)
+        else:
+            until = run_before(self.policy, request, now)
         job, created = self.store.submit(
             request,
             requester=user,
@@ -175,6 +200,7 @@ class Dispatcher:
             idempotency=idempotency,
             approval=approval,
             roles=decision.roles,
+            run_before=until,
         )
         if request.mutating and created:
             rate = self.policy.limits.rate

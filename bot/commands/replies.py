@@ -18,3 +18,6 @@ class Reply:
     ok: bool = True
     duplicate: bool = False
     created: bool = False
+    #: What decided it: a policy rule's name, ``default deny``, ``limits``, ``approvers``…
+    #: (empty for answers no policy decision produced, such as a command that did not parse).
+    rule: str = ""

@@ -199,6 +199,7 @@ class JobStore:
         idempotency: str | None = None,
         approval: ApprovalState | None = None,
         roles: tuple[str, ...] = (),
+        run_before: datetime | None = None,
     ) -> tuple[Job, bool]:
         """Record (and queue) a job; return it and whether it is new (False: a duplicate)."""
         try:
@@ -215,6 +216,7 @@ class JobStore:
                 history=[Transition(state=state, by=requester, reason=decision)],
                 approval=approval,
                 roles=list(roles),
+                run_before=run_before,
             )
             entry = audit_entry(
                 "requested",
