@@ -126,6 +126,7 @@ OPS2_CORDON = Job("U_OPS2", "cordon k8s-node2")
 CORPUS = [
     # Reads, and who may read what.
     Case("U_VIEW", "get nodes", "allow", "role member"),
+    Case("U_VIEW", "version", "allow", "role member"),
     Case("U_VIEW", "help", "allow", "role member"),
     Case("U_VIEW", "whoami", "allow", "role member"),
     Case("U_VIEW", "jobs", "allow", "role member"),
