@@ -48,7 +48,7 @@ from bot.jobs.model import (
     rate_key,
     refusal_count_key,
 )
-from bot.jobs.queue import read_group
+from bot.jobs.queue import ensure_group, read_group
 from core import messages
 from core.errors import JobNotFound, JobUnreadable, QueueUnavailable
 from handlers.base import RequestBase
@@ -182,11 +182,7 @@ class JobStore:
             (queue_key(self.cluster), WORKER_GROUP),
             (NOTIFY_STREAM, NOTIFY_GROUP),
         ):
-            try:
-                self.redis.xgroup_create(stream, group, id="0", mkstream=True)
-            except redis.ResponseError as error:
-                if "BUSYGROUP" not in str(error):
-                    raise
+            ensure_group(self.redis, stream, group)
 
     def submit(
         self,

@@ -178,8 +178,15 @@ class Worker:
                     break
                 continue
             entry_id, fields = entries[0]
-            if self._handle_entry(entry_id, fields):
-                self.store.redis.xack(queue_key(self.store.cluster), WORKER_GROUP, entry_id)
+            try:
+                if self._handle_entry(entry_id, fields):
+                    self.store.redis.xack(queue_key(self.store.cluster), WORKER_GROUP, entry_id)
+            except redis.ConnectionError:
+                # The job's state is stored; the entry stays pending and, offered again after
+                # the reclaim interval, is only acknowledged (its job has already ended).
+                log.warning("redis went away before entry %s was acknowledged", entry_id)
+                self.stopping.wait(backoff)
+                continue
             processed += 1
         return processed
 
