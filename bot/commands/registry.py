@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.flags import Flag
 from bot.commands.replies import Reply
+from bot.jobs.model import JobState
 from core import messages
 from core.errors import CommandError
 from core.text import code
@@ -203,7 +204,7 @@ class Registry:
         """The final reply for a finished job."""
         if job.result is not None:
             return self.render_result(job.request, job.result)
-        if job.state.value == "cancelled":
+        if job.state is JobState.CANCELLED:
             return messages.JOB_CANCELLED.format(job_id=job.id, reason=job.error or "")
         return messages.JOB_FAILED.format(job_id=job.id, reason=job.error or job.state.value)
 
@@ -230,9 +231,6 @@ class Registry:
         return Vocabulary(
             verbs=verbs, flags={verb: frozenset(names) for verb, names in flags.items()}
         )
-
-    def policy_verbs(self, command: Command) -> tuple[str, ...]:
-        return tuple(command.policy_verbs)
 
     def help_text(self, topic: str | None = None, *, allowed: Iterable[str] | None = None) -> str:
         """All commands, or those this person may run (``allowed``: policy verbs)."""
