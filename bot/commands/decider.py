@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.commands.registry import Command, Parsed, Registry
 from bot.jobs.facts import NodeFacts
+from core import messages
 from policies.engine import Facts, evaluate
 from policies.model import Action, Decision, Outcome, PolicyDocument, Subject, parse_duration
 
@@ -116,7 +117,10 @@ class Decider:
             and decision.rule == DEFAULT_DENY
         ):
             return Decision(
-                outcome=Outcome.ALLOW, reason="your own job", rule=OWN_JOB, roles=decision.roles
+                outcome=Outcome.ALLOW,
+                reason=messages.POLICY_OWN_JOB.format(),
+                rule=OWN_JOB,
+                roles=decision.roles,
             )
         return decision
 
