@@ -227,7 +227,11 @@ def english(text: str) -> str:
 
 
 def _said(value: Any, language_code: str) -> Any:
-    return in_language(value, language_code) if isinstance(value, Text | Message) else value
+    if isinstance(value, Text | Message):
+        return in_language(value, language_code)
+    if isinstance(value, Exception) and len(value.args) == 1 and isinstance(value.args[0], Text):
+        return value.args[0].in_language(language_code)  # ``detail=error`` of a parser's refusal
+    return value
 
 
 def _render(key: str, values: Mapping[str, Any], language_code: str) -> str:

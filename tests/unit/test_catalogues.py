@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.commands.parsing import check_selector
 from bot.commands.registry import registry
 from core import formats, messages, messages_zh
+from core.errors import CommandError
 from core.i18n import (
     CHINESE,
     ENGLISH,
@@ -144,6 +146,17 @@ def test_a_sentence_can_be_said_again_in_another_language() -> None:
     assert said == "任务 3 不在等待批准（当前状态：已过期）。试试 `/k8s help`。"
     assert english(said) == ("Job 3 is not waiting for approval (it is expired). Try `/k8s help`.")
     assert in_language("typed by someone", CHINESE) == "typed by someone"
+
+
+def test_a_refusal_built_on_a_parsers_error_is_said_again_whole() -> None:
+    """The audit trail gets the English of a Chinese refusal, down to the parser's reason."""
+    with language(CHINESE), pytest.raises(CommandError) as refused:
+        check_selector("-l", "app in (a")
+    assert refused.value.user_message.startswith("`-l=app in (a` 必须是有效的标签选择算符：")
+    assert english(refused.value.user_message) == (
+        "`-l=app in (a` must be a valid label selector: expected `,` or `)` after "
+        "`app in (a` but found the end."
+    )
 
 
 def test_times_durations_and_lists_follow_the_language() -> None:
