@@ -205,20 +205,21 @@ def create_app(
         channel = (body.get("channel") or {}).get("id")
         job_id = str(action.get("value", ""))
         policy = dispatcher.policy
-        with language(people.language(policy, user, channel)):  # refusals are ephemeral
-            if not (job_id.isascii() and job_id.isdigit() and 1 <= len(job_id) <= 12):
-                # Our buttons carry a job id; anything else was not made by us.
-                log.warning(
-                    "refused %s from %s: value %r is not a job id",
-                    action["action_id"],
-                    user,
-                    job_id[:40],
-                )
-                if channel:
-                    client.chat_postEphemeral(
-                        channel=channel, user=user, text=escape(messages.BUTTON_NOT_A_JOB.format())
-                    )
-                return
+        said_to = people.language(policy, user, channel)  # refusals are ephemeral: theirs
+        if not (job_id.isascii() and job_id.isdigit() and 1 <= len(job_id) <= 12):
+            # Our buttons carry a job id; anything else was not made by us.
+            log.warning(
+                "refused %s from %s: value %r is not a job id",
+                action["action_id"],
+                user,
+                job_id[:40],
+            )
+            if channel:
+                with language(said_to):
+                    refusal = messages.BUTTON_NOT_A_JOB.format()
+                client.chat_postEphemeral(channel=channel, user=user, text=escape(refusal))
+            return
+        with language(said_to):
             reply = dispatcher.submit(
                 f"{verb[action['action_id']]} {job_id}",
                 user=user,
