@@ -237,8 +237,8 @@ def _said(value: Any, language_code: str) -> Any:
 def _render(key: str, values: Mapping[str, Any], language_code: str) -> str:
     entry = catalogue(language_code).get(key) or catalogue(ENGLISH)[key]
     template = entry.choose(language_code, values) if isinstance(entry, Forms) else entry
-    said = {name: _said(value, language_code) for name, value in values.items()}
-    return template.format(**said)
+    filled = {name: _said(value, language_code) for name, value in values.items()}
+    return template.format(**filled)
 
 
 # --- The catalogues ----------------------------------------------------------------------------
