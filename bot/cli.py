@@ -15,6 +15,7 @@ from bot import logs
 from bot.settings import ChatSettings, SlackSettings, SlackSocketSettings, WorkerSettings, load
 from core import messages
 from core.errors import ChatOpsError
+from core.i18n import ENGLISH, LANGUAGES
 
 if TYPE_CHECKING:
     from bot.commands.dispatcher import Dispatcher
@@ -46,7 +47,7 @@ def run_shell(args: argparse.Namespace) -> int:
     settings = load(ChatSettings)
     logs.configure("WARNING" if settings.log_level == "INFO" else settings.log_level)
     dispatcher, store = _dispatcher(settings)
-    return Shell(dispatcher, store, user=args.user, job_timeout=args.timeout).run()
+    return Shell(dispatcher, store, user=args.user, job_timeout=args.timeout, lang=args.lang).run()
 
 
 def _redactor(settings: WorkerSettings) -> Redactor:
@@ -152,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     shell = sub.add_parser("shell", help="terminal chat against the same queue and workers")
     shell.add_argument("--user", default="U0SHELL", help="chat user id to act as (policy)")
     shell.add_argument("--timeout", type=float, default=120.0, help="seconds to wait per job")
+    shell.add_argument(
+        "--lang", choices=LANGUAGES, default=ENGLISH, help="the language of replies and results"
+    )
     shell.set_defaults(run=run_shell)
 
     worker = sub.add_parser("worker", help="run jobs from the queue against the cluster")

@@ -55,12 +55,12 @@ def _required(why: str) -> AfterValidator:
 
 
 class SlackSettings(ChatSettings):
-    slack_bot_token: Annotated[SecretStr, _required(messages.NEEDED_TO_CALL_SLACK)] = Field(
-        validation_alias=AliasChoices("SLACK_BOT_TOKEN")
+    slack_bot_token: Annotated[SecretStr, _required(messages.NEEDED_TO_CALL_SLACK.format())] = (
+        Field(validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
     )
-    slack_signing_secret: Annotated[SecretStr, _required(messages.NEEDED_TO_VERIFY_REQUESTS)] = (
-        Field(validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
-    )
+    slack_signing_secret: Annotated[
+        SecretStr, _required(messages.NEEDED_TO_VERIFY_REQUESTS.format())
+    ] = Field(validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
     slack_app_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN")
     )
@@ -78,8 +78,8 @@ class SlackSocketSettings(SlackSettings):
     slack_signing_secret: SecretStr = Field(
         default=SecretStr(""), validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
     )
-    slack_app_token: Annotated[SecretStr, _required(messages.NEEDED_FOR_SOCKET_MODE)] = Field(
-        validation_alias=AliasChoices("SLACK_APP_TOKEN")
+    slack_app_token: Annotated[SecretStr, _required(messages.NEEDED_FOR_SOCKET_MODE.format())] = (
+        Field(validation_alias=AliasChoices("SLACK_APP_TOKEN"))
     )
 
 

@@ -1,11 +1,17 @@
-"""Every sentence a person reads, in one catalogue.
+"""Every sentence a person reads, in one catalogue: the English one, and the list of names.
 
-Keeping user-facing text here means it can be reviewed in one sitting and translated later;
-code refers to these names and fills in the ``{placeholders}``. Where kubectl has a wording
-people know, the wording is kubectl's.
+Keeping user-facing text here means it can be reviewed in one sitting; ``core/messages_zh.py``
+says each of them in 简体中文 under the same name, with the same ``{placeholders}``
+(``tests/unit/test_catalogues.py`` fails otherwise). Code refers to these names and fills in
+the placeholders with ``messages.NAME.format(...)``, which says the sentence in the language of
+the request (:mod:`core.i18n`). A sentence whose words follow a number is a ``plural(...)``.
+Where kubectl has a wording people know, the wording is kubectl's, in every language
+(:data:`KUBECTL_VERBATIM`).
 """
 
 from __future__ import annotations
+
+from core.i18n import plural, register
 
 # --- Command grammar -------------------------------------------------------------------------
 EMPTY_COMMAND = "Type a command after /k8s, for example `/k8s get nodes`. `/k8s help` lists them."
@@ -28,7 +34,31 @@ COMMAND_TOO_LONG = "That command is {length} characters long; the limit is {limi
 # --- Help ---------------------------------------------------------------------------------------
 HELP_HEADER = "k8s-chatops: Kubernetes maintenance from chat. Commands:"
 HELP_FOOTER = "Mutating commands are checked against policy; each runs as a job on a worker."
+#: Each command's help, named after its verb (``summary=messages.HELP_DRAIN_SUMMARY``).
+HELP_HELP_SUMMARY = "list commands, or explain one"
+HELP_WHOAMI_SUMMARY = "your roles, groups, and what you may do"
+HELP_GET_SUMMARY = "list nodes like `kubectl get nodes`"
+HELP_VERSION_SUMMARY = "the cluster's Kubernetes version, like `kubectl version`"
+HELP_CORDON_SUMMARY = "mark a node unschedulable"
+HELP_UNCORDON_SUMMARY = "mark a node schedulable again"
+HELP_JOBS_SUMMARY = "active and recent jobs: state, requester, target, age"
+HELP_CANCEL_SUMMARY = "stop a queued or running job at a safe point"
+HELP_AUDIT_SUMMARY = "the last N entries of the audit trail (default 20)"
+HELP_APPROVE_SUMMARY = "approve a change someone else asked for"
+HELP_DENY_SUMMARY = "refuse a change that waits for approval"
+HELP_LOGS_SUMMARY = "recent log lines of pods, stern's query; `help logs` for the flags"
+HELP_LOGS_DETAILS = (
+    "    QUERY is a regex on pod names, or KIND/NAME (pod, deploy, sts, ds, rs, job, svc, rc).\n"
+    "    -n NS (repeat), -A, -l SELECTOR, --field-selector S, --node NODE, -c/-E CONTAINER-RE,\n"
+    "    --exclude-pod RE, --init-containers=false, --container-state running|waiting|...,\n"
+    "    --since 10m (0: all), --tail N, -i/-e LINE-RE (repeat), -t, -o default|raw|json,\n"
+    "    --max-log-requests N, -p (previous run). Secrets are masked.\n"
+    "    Node logs: logs node/NODE --query kubelet [--since D] [--tail N] [-i RE]"
+)
+HELP_DRAIN_SUMMARY = "cordon, then evict every pod like `kubectl drain` (same flags)"
 
+# --- The terminal chat -------------------------------------------------------------------------
+SHELL_BANNER = "k8s-chatops shell as {user}. Type `help`, or `exit` to leave."
 SHELL_AS_USAGE = "Use `:as USER COMMAND`, for example `:as U0ONCALL02 /k8s approve 7`."
 
 # --- Policy --------------------------------------------------------------------------------------
@@ -42,11 +72,31 @@ DENIED_NO_ROLE = (
     "Ask a cluster admin to add you."
 )
 POLICY_RULE_DENIES = "policy rule {rule} forbids it."
-POLICY_OUTSIDE_WINDOW = "changes are only allowed in the change window(s): {windows}."
-POLICY_RATE = "you have reached the limit of {count} changes per {per}; try again later."
-POLICY_UNSCHEDULABLE_LIMIT = (
-    "at most {limit} node(s) may be unschedulable at once and {now} already are."
+POLICY_OUTSIDE_WINDOW = plural(
+    by="count",
+    one="changes are only allowed in the change window {windows}.",
+    other="changes are only allowed in the change windows {windows}.",
 )
+POLICY_RATE = "you have reached the limit of {count} changes per {per}; try again later."
+POLICY_UNSCHEDULABLE_LIMIT = plural(
+    by="limit",
+    one="at most {limit} node may be unschedulable at once; unschedulable now: {now}.",
+    other="at most {limit} nodes may be unschedulable at once; unschedulable now: {now}.",
+)
+POLICY_ALLOWED_BY_ROLE = "allowed by role {role}"
+POLICY_ALLOWED_BY_RULE = "allowed by rule {rule}"
+POLICY_ALLOWED_NEEDS = "{allowed}; needs {needed}"
+POLICY_OWN_JOB = "your own job"
+#: What a change waits for (``Requirement.describe``): ``{approvers}`` are APPROVER_ROLE and
+#: APPROVER_GROUP (and user ids) joined by APPROVER_SEPARATOR, ``{within}`` a DURATION_*.
+APPROVALS_NEEDED = plural(
+    one="{count} approval from {approvers} (not the requester), within {within}",
+    other="{count} approvals from {approvers} (not the requester), within {within}",
+)
+APPROVER_ROLE = "role {name}"
+APPROVER_GROUP = "group {name}"
+#: Between approvers, any of whom may approve ("role admin or role operator").
+APPROVER_SEPARATOR = " or "
 APPROVE_OWN = "You asked for this change yourself; someone else has to approve it."
 APPROVE_NOT_ELIGIBLE = "You are not one of the approvers this change needs: {needed}."
 APPROVAL_NEEDED = (
@@ -64,11 +114,24 @@ APPROVAL_NOT_ALLOWED_NOW = (
 )
 APPROVAL_REASON_REQUIRED = "Approving job {job_id} needs a reason: `/k8s approve {job_id} REASON`."
 DENIAL_RECORDED = "Job {job_id} denied by {user}{reason}; nothing was done."
+#: ``{reason}`` of DENIAL_RECORDED when the person gave one.
+DENIAL_REASON = " ({reason})"
 WHOAMI = "You are {user}. Roles: {roles}. Groups: {groups}. You may: {verbs}."
+WHOAMI_NONE = "none"
+WHOAMI_NOTHING = "nothing"
 POLICY_FILE_MISSING = "Policy file {path} does not exist (setting K8S_CHATOPS_POLICY_FILE)."
 POLICY_FILE_INVALID = "Policy file {path} is not valid: {detail}"
 
 # --- Jobs and queue -------------------------------------------------------------------------------
+#: A job's state in a sentence ("it is expired"); the `jobs` table shows the raw value.
+STATE_AWAITING_APPROVAL = "awaiting approval"
+STATE_QUEUED = "queued"
+STATE_RUNNING = "running"
+STATE_SUCCEEDED = "succeeded"
+STATE_FAILED = "failed"
+STATE_CANCELLED = "cancelled"
+STATE_DENIED = "denied"
+STATE_EXPIRED = "expired"
 QUEUED = "Job {job_id} queued: {command}"
 QUEUE_UNAVAILABLE = "I can't reach the job queue (Redis), so nothing was done. Try again shortly."
 JOB_FAILED = "Job {job_id} failed: {reason}"
@@ -86,15 +149,20 @@ JOB_UNREADABLE = (
 )
 JOB_CANCELLED_BEFORE_START = "Cancelled before it started; nothing was changed."
 JOB_WAITING_FOR_LOCK = "Waiting: {target} is being changed by job {holder}; this job runs after it."
-JOB_CAP_REACHED = (
-    "Refused: at most {cap} node(s) may be out of service because of k8s-chatops at once, and "
-    "{holders} already is. {node} was not touched. Uncordon a node first, or raise "
-    "K8S_CHATOPS_MAX_DISRUPTED_NODES."
+JOB_CAP_REACHED = plural(
+    by="cap",
+    one="Refused: at most {cap} node may be out of service because of k8s-chatops at once; "
+    "out of service now: {holders}. {node} was not touched. Uncordon a node first, or raise "
+    "K8S_CHATOPS_MAX_DISRUPTED_NODES.",
+    other="Refused: at most {cap} nodes may be out of service because of k8s-chatops at once; "
+    "out of service now: {holders}. {node} was not touched. Uncordon a node first, or raise "
+    "K8S_CHATOPS_MAX_DISRUPTED_NODES.",
 )
 JOB_WINDOW_CLOSED = (
     "Refused: the change window closed at {closed} before this job could start; nothing was "
     "changed. Ask again inside a change window."
 )
+JOB_CAP_HOLDER = "{node} (job {job_id})"
 CANCEL_QUEUED = "Job {job_id} cancelled before it started; nothing was changed."
 CANCEL_RUNNING = "Cancel requested: job {job_id} stops at its next safe point."
 CANCEL_FINISHED = "Job {job_id} already ended ({state}); nothing to cancel."
@@ -138,12 +206,10 @@ KUBE_ACTOR_WORKER = "the worker"
 KUBE_ACTOR_REQUESTER = "your identity in the cluster ({user})"
 KUBE_ACTION = "{verb} {resource}"
 KUBE_IN_NAMESPACE = "{action} in namespace {namespace}"
-#: Permissions better said in words than as a verb on a subresource.
-KUBE_SPECIAL_ACTIONS = {
-    ("create", "pods/eviction"): "evict pods",
-    ("get", "pods/log"): "read the logs of pods",
-    ("get", "nodes/proxy"): "read node logs (nodes/proxy)",
-}
+#: Permissions better said in words than as a verb on a subresource (KUBE_SPECIAL_ACTIONS).
+KUBE_EVICT_PODS = "evict pods"
+KUBE_READ_POD_LOGS = "read the logs of pods"
+KUBE_READ_NODE_LOGS = "read node logs (nodes/proxy)"
 KUBE_UNKNOWN_KIND = "Kind {kind} is not one this bot works with."
 KUBECONFIG_MISSING = (
     "No cluster credentials: set KUBECONFIG (or run inside a cluster with a service account)."
@@ -157,11 +223,24 @@ NODE_ALREADY_CORDONED = "node/{name} already cordoned"
 NODE_UNCORDONED = "node/{name} uncordoned"
 NODE_ALREADY_UNCORDONED = "node/{name} already uncordoned"
 NO_NODES = "No resources found"
+#: kubectl's own lines: people compare them with kubectl's output, so every language shows
+#: them exactly as kubectl prints them (the other catalogues leave them out).
+KUBECTL_VERBATIM = frozenset(
+    {
+        "NODE_NOT_FOUND",
+        "SERVER_VERSION",
+        "NODE_CORDONED",
+        "NODE_ALREADY_CORDONED",
+        "NODE_UNCORDONED",
+        "NODE_ALREADY_UNCORDONED",
+        "NO_NODES",
+    }
+)
 
 # --- Drain -------------------------------------------------------------------------------------
-PLAN_PDB_BLOCKS = (
-    "{pdb} allows {allowed} disruption(s) now, so {count} eviction(s) will wait: {pods}"
-)
+PLAN_PDB_BLOCKS = "{pdb} allows {disruptions} now, so {evictions} will wait: {pods}"
+DISRUPTIONS = plural(one="{count} disruption", other="{count} disruptions")
+EVICTIONS = plural(one="{count} eviction", other="{count} evictions")
 PLAN_MANY_PDBS = "{pod} is covered by more than one PodDisruptionBudget ({pdbs}): eviction fails"
 PLAN_PINNED = "{workload} pins its pods to {node} with spec.nodeName: new pods bypass the cordon"
 PLAN_TOLERATES = (
@@ -172,27 +251,77 @@ PLAN_POD_GONE = "{pod} left the node since the plan"
 PLAN_POD_FATE = "{pod}: planned {before}, now {after}"
 PLAN_PDB_CHANGED = "PodDisruptionBudget headroom changed since the plan"
 PLAN_CAPACITY_CHANGED = "spare capacity changed since the plan: {before} → {after}"
-PLAN_HEADER = "Plan for draining {node} ({pods} pods on it):"
+PLAN_HEADER = plural(
+    by="pods",
+    one="Plan for draining {node} ({pods} pod on it):",
+    other="Plan for draining {node} ({pods} pods on it):",
+)
+#: What happens to a pod (the plan's groups, the card's counts, PLAN_POD_FATE).
+PLAN_FATE_EVICT = "evict"
+PLAN_FATE_DELETE = "delete"
+PLAN_FATE_IGNORED = "ignored"
+PLAN_FATE_SKIPPED = "skipped"
+PLAN_FATE_BLOCKED = "blocked"
+#: The plan's group headings, when the fate needs a word of explanation.
+PLAN_GROUP_DELETE = "delete (no eviction, PDBs bypassed)"
+PLAN_GROUP_SKIPPED = "skipped (mirror pod or long-deleted)"
+PLAN_GROUP = "• {fate} ({count}):"
+PLAN_POD = "    {pod} ({workload})"
+PLAN_POD_WHY = "    {pod} ({workload}) — {why}"
+#: Whether the pods re-created elsewhere fit on the other nodes.
+PLAN_CAPACITY_FITS = "fits"
+PLAN_CAPACITY_TIGHT = "tight"
+PLAN_CAPACITY_DOES_NOT_FIT = "does not fit"
+PLAN_CAPACITY_NOTHING_TO_PLACE = "no pods to re-create elsewhere"
+PLAN_CAPACITY_NO_NODE = "no other schedulable, Ready node"
+PLAN_CAPACITY_NEED = plural(
+    one="{count} pod needs {cpu} CPU, {memory} memory",
+    other="{count} pods need {cpu} CPU, {memory} memory",
+)
+PLAN_CAPACITY_BUSIEST = "{need}; {node} would be at {cpu:.0%} CPU, {memory:.0%} memory"
+PLAN_LOSS_EMPTYDIR = "emptyDir data is deleted"
+PLAN_LOSS_BARE_POD = "bare pod: nothing re-creates it"
+#: The lines under a plan, in the shell and in a result (PLAN_CARD_* on the Slack card).
+PLAN_DATA_LOST = "• data lost: {losses}"
+PLAN_DATA_LOSS = "{pod}: {loss}"
+PLAN_PDB = "• PDB: {text}"
+PLAN_CAPACITY = "• capacity: {capacity} ({detail})"
+PLAN_NO_ROOM = "{capacity}; no room for {workloads}"
+PLAN_RISK = "• risk: {risk}"
+PLAN_CHANGED = "• changed since the plan: {change}"
+PODS = plural(one="{count} pod", other="{count} pods")
+ERRORS = plural(one="{count} error", other="{count} errors")
 DRAIN_DONE = (
-    "Drained {node} in {seconds:.1f}s: {removed} pods removed, {ignored} left in place. "
+    "Drained {node} in {duration}: {removed} removed, {ignored} left in place. "
     "It stays cordoned; to bring it back: /k8s uncordon {node}"
 )
 DRAIN_FAILED = (
-    "Drain of {node} stopped after {seconds:.1f}s: {removed} pods removed, {failed} error(s). "
+    "Drain of {node} stopped after {duration}: {removed} removed, {failed}. "
     "{node} stays cordoned; to bring it back: /k8s uncordon {node}"
 )
 DRAIN_DRY_RUN = (
-    "Dry run ({mode}) for {node}: {count} pods would be removed, {ignored} left in place; "
+    "Dry run ({mode}) for {node}: {count} would be removed, {ignored} left in place; "
     "nothing was changed."
 )
 DRAIN_CANCELLED = "Drain of {node} cancelled; it stays cordoned. Pods left on it: {left}"
+DRAIN_NONE_LEFT = "none"
 INVALID_DURATION = "{setting} is not a duration (examples: 0, 90s, 5m, 1h30m)."
 INVALID_FLAG_VALUE = "{setting}: {detail}."
 FLAG_NEEDS_VALUE = "{flag} needs a value, e.g. {example}."
 FLAG_TAKES_NO_VALUE = "{flag} is a switch and takes no value, or {forms}."
+#: ``{detail}`` of INVALID_FLAG_VALUE.
+FLAG_AT_LEAST = "must be at least {bound}"
+FLAG_AT_MOST = "must be at most {bound}"
+FLAG_TOO_LONG = "longer than {limit} characters"
+FLAG_NOT_A_NUMBER = "not a whole number"
+FLAG_NOT_FINITE = "not a finite duration"
+FLAG_ONE_OF = "must be one of {choices}"
 
 # --- Selectors (``-l``, ``--pod-selector``, ``--field-selector``, policy node selectors) -------
 INVALID_SELECTOR = "{setting} must be a valid {kind} selector: {detail}."
+#: ``{kind}`` of INVALID_SELECTOR.
+SELECTOR_KIND_LABEL = "label"
+SELECTOR_KIND_FIELD = "field"
 SELECTOR_TOO_LONG = "it is {length} characters long; the limit is {limit}"
 SELECTOR_EXPECTED = "expected {expected} after {after} but found {found}"
 SELECTOR_EXPECTED_FIRST = "expected {expected} at the start but found {found}"
@@ -258,15 +387,6 @@ SANDBOX_NOTHING_TO_STOP = "Nothing to stop: the sandbox is not running."
 SANDBOX_RESET_DONE = "Sandbox reset to the seed scenario in {seconds:.1f}s."
 
 # --- Logs ----------------------------------------------------------------------------------------
-LOGS_USAGE = "logs QUERY [-n NS] [-i REGEX] [--since 10m] [...]"
-LOGS_HELP = (
-    "    QUERY is a regex on pod names, or KIND/NAME (pod, deploy, sts, ds, rs, job, svc, rc).\n"
-    "    -n NS (repeat), -A, -l SELECTOR, --field-selector S, --node NODE, -c/-E CONTAINER-RE,\n"
-    "    --exclude-pod RE, --init-containers=false, --container-state running|waiting|...,\n"
-    "    --since 10m (0: all), --tail N, -i/-e LINE-RE (repeat), -t, -o default|raw|json,\n"
-    "    --max-log-requests N, -p (previous run). Secrets are masked.\n"
-    "    Node logs: logs node/NODE --query kubelet [--since D] [--tail N] [-i RE]"
-)
 LOGS_BAD_REGEX = "{flag} {value} is not a regular expression I can use: {detail}."
 LOGS_BAD_RESOURCE = (
     "{word} is not a kind I can take logs from. Use a pod-name regex, or one of "
@@ -282,6 +402,8 @@ LOGS_NODE_FLAGS = "`logs node/NODE` reads the node's own services; {flags} only 
 LOGS_QUERY_NEEDS_NODE = "`--query` is for node logs: `/k8s logs node/NODE --query kubelet`."
 LOGS_NO_SELECTOR = "{kind}/{name} has no selector, so it selects no pods."
 LOGS_RESOURCE_NOT_FOUND = "{kind}/{name} was not found in {where}."
+LOGS_ANY_NAMESPACE = "any namespace"
+LOGS_NOT_A_SERVICE = "not a service name"
 LOGS_PROGRESS = "read {done} of {total} containers"
 LOGS_ALL_FAILED = "None of the {count} containers could be read; the first said: {detail}"
 NODE_LOGS_UNAVAILABLE = (
@@ -298,13 +420,96 @@ LOGS_NO_PODS = (
 )
 LOGS_SUMMARY = "{lines} from {pods} / {containers} since {since}"
 LOGS_SUMMARY_NODE = "{lines} from {source} since {since}"
+#: ``{since}`` of a fetch without a time limit (``--since 0``).
+LOGS_SINCE_START = "the start"
+LOGS_LINES = plural(one="{count} line", other="{count} lines")
+LOGS_PODS = plural(one="{count} pod", other="{count} pods")
+LOGS_CONTAINERS = plural(one="{count} container", other="{count} containers")
+LOGS_REDACTIONS = plural(one="{count} redaction", other="{count} redactions")
+LOGS_MATCHED = "{count} matched {filters}"
+LOGS_CAP_BYTES = "{count} bytes"
+#: After the last part of a summary line.
+LOGS_SUMMARY_END = "."
 LOGS_NO_LINES = "No log lines in that window. Widen it with `--since` (for example `--since 1h`)."
 LOGS_NO_MATCH = "None of the {fetched} lines matched the filters; loosen `-i`/`-e`."
 LOGS_TRUNCATED = (
     "Truncated: showing the newest {shown} of {matched} lines (cap: {cap}). Narrow the query "
     "with `--since`, `--tail`, `-i REGEX` or `-c CONTAINER`."
 )
-LOGS_FAILURES = "{count} container(s) could not be read: {details}"
+LOGS_FAILURES = plural(
+    one="{count} container could not be read: {details}",
+    other="{count} containers could not be read: {details}",
+)
 #: Appended to a log line longer than K8S_CHATOPS_LOGS_MAX_LINE_BYTES, in place of its rest.
 LOGS_LINE_CUT = " … [line cut at {limit} bytes]"
 LOGS_EXCLUDED_NAMESPACES = "Left out by policy: {namespaces}."
+
+# --- Times, durations -----------------------------------------------------------------------------
+#: A time of day, always in UTC (the bot's clock; people are in many zones).
+CLOCK_UTC = "{time} UTC"
+#: How long something took (``0.4s``).
+TOOK_SECONDS = "{seconds:.1f}s"
+#: A duration from the policy file (``30m``, ``1h``, ``2d``), said in this language.
+DURATION_SECONDS = "{count}s"
+DURATION_MINUTES = "{count}m"
+DURATION_HOURS = "{count}h"
+DURATION_DAYS = "{count}d"
+#: Between items of a list ("role admin, role operator").
+LIST_SEPARATOR = ", "
+#: Between clauses of one line ("120 lines from …; 3 redactions").
+CLAUSE_SEPARATOR = "; "
+
+# --- Slack cards and captions ---------------------------------------------------------------------
+#: The card's state line, with its emoji.
+CARD_AWAITING_APPROVAL = ":hourglass_flowing_sand: waiting for approval"
+CARD_APPROVED_AND_QUEUED = ":inbox_tray: approved and queued"
+CARD_QUEUED = ":inbox_tray: queued"
+CARD_RUNNING = ":gear: running"
+CARD_SUCCEEDED = ":white_check_mark: done"
+CARD_FAILED = ":x: failed"
+CARD_CANCELLED = ":no_entry_sign: cancelled"
+CARD_DENIED = ":no_entry: denied"
+CARD_EXPIRED = ":alarm_clock: expired: nobody approved in time"
+CARD_ASKS = "{requester} asks: {command}"
+CARD_STATE_DETAIL = "{state}: {detail}"
+CARD_NEEDS = "*Needs* {needed}; expires {expires}."
+CARD_APPROVED_BY = "*Approved by* {who} ({have}/{need})"
+CARD_APPROVER = "{user} at {time}"
+CARD_APPROVER_REASON = "{user} at {time} ({reason})"
+CARD_WARNING = ":warning: {flag} {warning}"
+CARD_WARN_DISABLE_EVICTION = (
+    "deletes pods instead of evicting them: PodDisruptionBudgets are bypassed"
+)
+CARD_WARN_FORCE = "also deletes pods that no controller will re-create"
+CARD_WARN_DELETE_EMPTYDIR_DATA = "deletes the data in emptyDir volumes"
+CARD_CONFIRM_TITLE = "Approve this change?"
+CARD_CONFIRM_TEXT = "{command} will run on the cluster once approved."
+CARD_CONFIRM_YES = "Approve"
+CARD_CONFIRM_NO = "Not yet"
+CARD_BUTTON_APPROVE = "Approve"
+CARD_BUTTON_DENY = "Deny"
+CARD_BUTTON_CANCEL = "Cancel"
+CARD_CONTEXT = "Job {job_id} · cluster {cluster} · policy: {decision}"
+CARD_FALLBACK = "{requester} asks: {command} ({state})"
+#: The card's last line once the job has run.
+CARD_DONE_IN = "in {duration}; output in the thread"
+#: The drain plan on the card, for approvers.
+PLAN_CARD_HEAD = "*Plan:* {counts}"
+PLAN_CARD_COUNT = "{fate} {count}"
+PLAN_CARD_COUNT_SEPARATOR = " · "
+PLAN_CARD_BLOCKED = "• blocked: {pod}: {message}"
+PLAN_CARD_DATA_LOST = "• data lost: {pod}: {loss}"
+PLAN_CARD_CAPACITY = "• capacity: *{capacity}* ({detail})"
+#: Under a result: which job it is and who asked.
+SLACK_JOB_CAPTION = "Job {job_id} · {command} · requested by {requester}"
+
+# Keep this last: it makes every entry above a Message that says itself in the request's
+# language.
+register(globals())
+
+#: Permissions better said in words than as a verb on a subresource.
+KUBE_SPECIAL_ACTIONS = {
+    ("create", "pods/eviction"): KUBE_EVICT_PODS,
+    ("get", "pods/log"): KUBE_READ_POD_LOGS,
+    ("get", "nodes/proxy"): KUBE_READ_NODE_LOGS,
+}

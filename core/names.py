@@ -74,20 +74,20 @@ def label_key_problem(key: str) -> str | None:
     """Why ``key`` is not a label key (``[PREFIX/]NAME``, a qualified name), or ``None``."""
     prefix, slash, name = key.rpartition("/")
     if "/" in prefix:
-        return messages.KEY_TOO_MANY_SLASHES
+        return messages.KEY_TOO_MANY_SLASHES.format()
     if not slash:
-        return _qualified_part_problem(name, messages.NAME_ITSELF)
+        return _qualified_part_problem(name, messages.NAME_ITSELF.format())
     if not prefix:
-        return messages.KEY_PREFIX_EMPTY
+        return messages.KEY_PREFIX_EMPTY.format()
     prefix_problem = dns1123_subdomain_problem(prefix)
     if prefix_problem:
         return messages.KEY_BAD_PREFIX.format(prefix=code(prefix[:80]), reason=prefix_problem)
-    return _qualified_part_problem(name, messages.NAME_AFTER_PREFIX)
+    return _qualified_part_problem(name, messages.NAME_AFTER_PREFIX.format())
 
 
 def label_value_problem(value: str) -> str | None:
     """Why ``value`` is not a label value (empty, or a qualified name's part), or ``None``."""
-    return _qualified_part_problem(value, messages.NAME_ITSELF) if value else None
+    return _qualified_part_problem(value, messages.NAME_ITSELF.format()) if value else None
 
 
 def _valid_node_name(name: str) -> str:

@@ -92,7 +92,9 @@ class _LabelParser:
         return token
 
     def _unexpected(self, token: _Token, expected: str) -> ValueError:
-        found = messages.SELECTOR_THE_END if token.kind == "end" else code(_shown(token.text))
+        found = (
+            messages.SELECTOR_THE_END.format() if token.kind == "end" else code(_shown(token.text))
+        )
         before = self._text[: token.start].strip()
         if not before:
             return ValueError(
@@ -114,12 +116,12 @@ class _LabelParser:
             if token.kind == "end":
                 return
             if token.text != ",":
-                raise self._unexpected(token, messages.SELECTOR_COMMA_OR_END)
+                raise self._unexpected(token, messages.SELECTOR_COMMA_OR_END.format())
 
     def _key(self) -> str:
         token = self._take()
         if token.kind != "word":
-            raise self._unexpected(token, messages.SELECTOR_A_KEY)
+            raise self._unexpected(token, messages.SELECTOR_A_KEY.format())
         problem = label_key_problem(token.text)
         if problem:
             raise ValueError(
@@ -144,7 +146,7 @@ class _LabelParser:
             return key, _SET_OPERATORS[operator.text], self._value_set()
         if operator.text in ("<", ">"):
             raise ValueError(messages.SELECTOR_NO_COMPARISON.format(operator=code(operator.text)))
-        raise self._unexpected(operator, messages.SELECTOR_AN_OPERATOR)
+        raise self._unexpected(operator, messages.SELECTOR_AN_OPERATOR.format())
 
     def _value(self, token: _Token) -> str:
         problem = label_value_problem(token.text)
@@ -160,14 +162,14 @@ class _LabelParser:
         if token.kind == "end" or token.text == ",":
             return ""
         if token.kind != "word":
-            raise self._unexpected(token, messages.SELECTOR_A_VALUE_OR_END)
+            raise self._unexpected(token, messages.SELECTOR_A_VALUE_OR_END.format())
         return self._value(self._take())
 
     def _value_set(self) -> list[str]:
         """``(a,b)``; an empty item (``()``, ``(a,)``) is the empty value, as in Kubernetes."""
         token = self._take()
         if token.text != "(":
-            raise self._unexpected(token, messages.SELECTOR_OPEN_PARENTHESIS)
+            raise self._unexpected(token, messages.SELECTOR_OPEN_PARENTHESIS.format())
         values: set[str] = set()
         while True:
             token = self._take()
@@ -175,11 +177,11 @@ class _LabelParser:
                 values.add(self._value(token))
                 token = self._take()
                 if token.text not in (",", ")"):
-                    raise self._unexpected(token, messages.SELECTOR_COMMA_OR_CLOSE)
+                    raise self._unexpected(token, messages.SELECTOR_COMMA_OR_CLOSE.format())
             elif token.text in (",", ")"):
                 values.add("")
             else:
-                raise self._unexpected(token, messages.SELECTOR_A_VALUE)
+                raise self._unexpected(token, messages.SELECTOR_A_VALUE.format())
             if token.text == ")":
                 return sorted(values)
 

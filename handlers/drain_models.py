@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core import limits
+from core import limits, messages
 from core.names import NodeName
 from handlers.base import RequestBase, ResultBase
 
@@ -101,6 +101,20 @@ class Fate(StrEnum):
     BLOCKED = "blocked"
 
 
+_FATE_NAMES = {
+    Fate.EVICT: messages.PLAN_FATE_EVICT,
+    Fate.DELETE: messages.PLAN_FATE_DELETE,
+    Fate.IGNORED: messages.PLAN_FATE_IGNORED,
+    Fate.SKIPPED: messages.PLAN_FATE_SKIPPED,
+    Fate.BLOCKED: messages.PLAN_FATE_BLOCKED,
+}
+
+
+def fate_name(fate: Fate) -> str:
+    """A pod's fate in the request's language (``evict`` / ``驱逐``)."""
+    return _FATE_NAMES[fate].format()
+
+
 class PodFate(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -128,6 +142,18 @@ class Capacity(StrEnum):
     FITS = "fits"
     TIGHT = "tight"
     DOES_NOT_FIT = "does not fit"
+
+
+_CAPACITY_NAMES = {
+    Capacity.FITS: messages.PLAN_CAPACITY_FITS,
+    Capacity.TIGHT: messages.PLAN_CAPACITY_TIGHT,
+    Capacity.DOES_NOT_FIT: messages.PLAN_CAPACITY_DOES_NOT_FIT,
+}
+
+
+def capacity_name(capacity: Capacity) -> str:
+    """Whether the pods fit elsewhere, in the request's language (``fits`` / ``足够``)."""
+    return _CAPACITY_NAMES[capacity].format()
 
 
 class DrainPlan(BaseModel):

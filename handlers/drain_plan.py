@@ -17,7 +17,14 @@ from datetime import UTC, datetime
 from core import messages
 from core.selectors import matches, parse_selector
 from handlers import drain_filters as filters
-from handlers.drain_models import Capacity, DrainNode, DrainPlan, PodFate
+from handlers.drain_models import (
+    Capacity,
+    DrainNode,
+    DrainPlan,
+    PodFate,
+    capacity_name,
+    fate_name,
+)
 from handlers.kube import JSON, KubeClient, KubeNotFound, resource_for
 from handlers.quantity import cpu_millis, format_cpu, format_memory, memory_bytes
 
@@ -132,10 +139,10 @@ def _capacity(
     recreated: list[tuple[PodFate, JSON]], rooms: list[_Room]
 ) -> tuple[Capacity, str, list[str]]:
     if not recreated:
-        return Capacity.FITS, "no pods to re-create elsewhere", []
+        return Capacity.FITS, messages.PLAN_CAPACITY_NOTHING_TO_PLACE.format(), []
     if not rooms:
         names = sorted({fate.workload for fate, _ in recreated})
-        return Capacity.DOES_NOT_FIT, "no other schedulable, Ready node", names
+        return Capacity.DOES_NOT_FIT, messages.PLAN_CAPACITY_NO_NODE.format(), names
     unplaceable: list[str] = []
     used: set[str] = set()
     ordered = sorted(
@@ -154,7 +161,9 @@ def _capacity(
         used.add(room.name)
     cpu = sum(f.cpu_millis for f, _ in recreated)
     memory = sum(f.memory_bytes for f, _ in recreated)
-    detail = f"{len(recreated)} pods need {format_cpu(cpu)} CPU, {format_memory(memory)} memory"
+    detail: str = messages.PLAN_CAPACITY_NEED.format(
+        count=len(recreated), cpu=format_cpu(cpu), memory=format_memory(memory)
+    )
     if unplaceable:
         return Capacity.DOES_NOT_FIT, detail, sorted(set(unplaceable))
     loads = [
@@ -169,7 +178,9 @@ def _capacity(
     busiest = max(loads, key=lambda load: max(load[1], load[2]), default=None)
     if busiest is None:
         return Capacity.FITS, detail, []
-    detail += f"; {busiest[0]} would be at {busiest[1]:.0%} CPU, {busiest[2]:.0%} memory"
+    detail = messages.PLAN_CAPACITY_BUSIEST.format(
+        need=detail, node=busiest[0], cpu=busiest[1], memory=busiest[2]
+    )
     if max(busiest[1], busiest[2]) > TIGHT_RATIO:
         return Capacity.TIGHT, detail, []
     return Capacity.FITS, detail, []
@@ -198,7 +209,10 @@ def _pdb_findings(
             waiting = ", ".join(f.key for f in hit)
             blocked.append(
                 messages.PLAN_PDB_BLOCKS.format(
-                    pdb=label, allowed=allowed, count=len(hit), pods=waiting
+                    pdb=label,
+                    disruptions=messages.DISRUPTIONS.format(count=allowed),
+                    evictions=messages.EVICTIONS.format(count=len(hit)),
+                    pods=waiting,
                 )
             )
     for key, labels in covering.items():
@@ -273,9 +287,9 @@ def _fate(pod: JSON, status: filters.Status, request: DrainNode) -> PodFate:
     loss = ""
     if fate.value in ("evict", "delete") and not filters.finished(pod):
         if filters.has_local_storage(pod):
-            loss = "emptyDir data is deleted"
+            loss = messages.PLAN_LOSS_EMPTYDIR.format()
         elif not filters.controller_of(pod):
-            loss = "bare pod: nothing re-creates it"
+            loss = messages.PLAN_LOSS_BARE_POD.format()
     return PodFate(
         namespace=meta["namespace"],
         name=meta["name"],
@@ -332,16 +346,18 @@ def changes(before: DrainPlan, after: DrainPlan) -> list[str]:
     found += [messages.PLAN_POD_NEW.format(pod=k) for k in new if k not in old]
     found += [messages.PLAN_POD_GONE.format(pod=k) for k in old if k not in new]
     found += [
-        messages.PLAN_POD_FATE.format(pod=k, before=old[k].fate.value, after=new[k].fate.value)
+        messages.PLAN_POD_FATE.format(
+            pod=k, before=fate_name(old[k].fate), after=fate_name(new[k].fate)
+        )
         for k in new
         if k in old and old[k].fate is not new[k].fate
     ]
     if before.pdb_blocked != after.pdb_blocked:
-        found.append(messages.PLAN_PDB_CHANGED)
+        found.append(messages.PLAN_PDB_CHANGED.format())
     if before.capacity is not after.capacity:
         found.append(
             messages.PLAN_CAPACITY_CHANGED.format(
-                before=before.capacity.value, after=after.capacity.value
+                before=capacity_name(before.capacity), after=capacity_name(after.capacity)
             )
         )
     return found

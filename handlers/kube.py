@@ -196,7 +196,7 @@ class KubeClient:
             elif os.environ.get("KUBERNETES_SERVICE_HOST"):
                 k8s_config.load_incluster_config(client_configuration=configuration)
             else:
-                raise ConfigurationError(messages.KUBECONFIG_MISSING)
+                raise ConfigurationError(messages.KUBECONFIG_MISSING.format())
         except (ConfigException, OSError) as error:
             raise ConfigurationError(
                 messages.KUBECONFIG_INVALID.format(path=kubeconfig or "in-cluster")
@@ -514,7 +514,7 @@ def _not_allowed(message: str, call: _Call) -> str:
     actor = (
         messages.KUBE_ACTOR_REQUESTER.format(user=call.acting_as)
         if requester
-        else messages.KUBE_ACTOR_WORKER
+        else messages.KUBE_ACTOR_WORKER.format()
     )
     return messages.KUBE_NOT_ALLOWED.format(
         actor=actor, action=_action(verb, resource, group, namespace)

@@ -168,7 +168,11 @@ def _scopes(kube: KubeClient, request: PodLogs) -> list[tuple[str | None, str | 
             continue
         scopes.append((namespace, _and(_workload_selector(workload, kind), request.selector)))
     if not scopes:
-        where = "any namespace" if request.all_namespaces else ", ".join(request.namespaces)
+        where = (
+            messages.LOGS_ANY_NAMESPACE.format()
+            if request.all_namespaces
+            else ", ".join(request.namespaces)
+        )
         raise ChatOpsError(
             messages.LOGS_RESOURCE_NOT_FOUND.format(kind=kind.lower(), name=name, where=where)
         )

@@ -67,7 +67,9 @@ class _LogsBase(RequestBase):
 
     @property
     def since_text(self) -> str:
-        return _duration_text(self.since_seconds) if self.since_seconds else "the start"
+        if self.since_seconds:
+            return _duration_text(self.since_seconds)
+        return messages.LOGS_SINCE_START.format()
 
     def _common_flags(self) -> list[str]:
         words = []

@@ -70,11 +70,15 @@ def _set_unschedulable(kube: KubeClient, name: str, unschedulable: bool) -> bool
 
 def cordon(request: CordonNode, kube: KubeClient, control: Control) -> NodeChange:
     changed = _set_unschedulable(kube, request.node, True)
-    text = messages.NODE_CORDONED if changed else messages.NODE_ALREADY_CORDONED
-    return NodeChange(node=request.node, changed=changed, message=text.format(name=request.node))
+    said = (messages.NODE_CORDONED if changed else messages.NODE_ALREADY_CORDONED).format(
+        name=request.node
+    )
+    return NodeChange(node=request.node, changed=changed, message=said)
 
 
 def uncordon(request: UncordonNode, kube: KubeClient, control: Control) -> NodeChange:
     changed = _set_unschedulable(kube, request.node, False)
-    text = messages.NODE_UNCORDONED if changed else messages.NODE_ALREADY_UNCORDONED
-    return NodeChange(node=request.node, changed=changed, message=text.format(name=request.node))
+    said = (messages.NODE_UNCORDONED if changed else messages.NODE_ALREADY_UNCORDONED).format(
+        name=request.node
+    )
+    return NodeChange(node=request.node, changed=changed, message=said)

@@ -173,8 +173,14 @@ def _limits(
     if action.read_only:
         return None
     if not _within_windows(policy, facts.now):
-        windows = "; ".join(w.describe() for w in policy.limits.change_windows)
-        return _deny(messages.POLICY_OUTSIDE_WINDOW.format(windows=windows), "limits", roles)
+        described = [w.describe() for w in policy.limits.change_windows]
+        return _deny(
+            messages.POLICY_OUTSIDE_WINDOW.format(
+                windows="; ".join(described), count=len(described)
+            ),
+            "limits",
+            roles,
+        )
     rate = policy.limits.rate
     if rate and facts.recent_requests >= rate.requests:
         return _deny(
@@ -247,7 +253,7 @@ def evaluate(
     granting_rule = next((r for r in matching if r.effect == "allow"), None)
     if granting_role is None and granting_rule is None:
         if not roles:
-            return _deny(messages.DENIED_NO_ROLE, "default deny", roles)
+            return _deny(messages.DENIED_NO_ROLE.format(), "default deny", roles)
         return _deny(
             messages.DENIED_NO_ROLE_ALLOWS.format(roles=", ".join(roles), verb=code(action.verb)),
             "default deny",
@@ -261,18 +267,23 @@ def evaluate(
     if limited is not None:
         return limited
     granted_by = f"role {granting_role}" if granting_role else f"rule {granting_rule.name}"  # type: ignore[union-attr]
+    allowed = (
+        messages.POLICY_ALLOWED_BY_ROLE.format(role=granting_role)
+        if granting_role
+        else messages.POLICY_ALLOWED_BY_RULE.format(rule=granting_rule.name)  # type: ignore[union-attr]
+    )
     requirement = _approvals(policy, action, matching)
     if requirement is not None:
         return Decision(
             outcome=Outcome.NEEDS_APPROVAL,
-            reason=f"allowed by {granted_by}; needs {requirement.describe()}",
+            reason=messages.POLICY_ALLOWED_NEEDS.format(
+                allowed=allowed, needed=requirement.describe()
+            ),
             rule=", ".join(requirement.because),
             roles=roles,
             requirement=requirement,
         )
-    return Decision(
-        outcome=Outcome.ALLOW, reason=f"allowed by {granted_by}", rule=granted_by, roles=roles
-    )
+    return Decision(outcome=Outcome.ALLOW, reason=allowed, rule=granted_by, roles=roles)
 
 
 def may_approve(
@@ -280,7 +291,7 @@ def may_approve(
 ) -> tuple[bool, str]:
     """Whether ``approver`` counts towards ``requirement``; the requester never does."""
     if approver.user_id == requester:
-        return False, messages.APPROVE_OWN
+        return False, messages.APPROVE_OWN.format()
     who = requirement.approvers
     roles = roles_of(policy, approver)
     if (

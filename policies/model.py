@@ -21,11 +21,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SkipValidation,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from core import formats, messages
+from core.i18n import LANGUAGES, joined
 from core.selectors import parse_selector
 
 
@@ -306,6 +309,24 @@ class Limits(_Strict):
         return value
 
 
+def _check_languages(chosen: dict[str, str]) -> dict[str, str]:
+    wrong = sorted({language for language in chosen.values() if language not in LANGUAGES})
+    if wrong:
+        raise ValueError(f"unknown language(s) {', '.join(wrong)}; use {', '.join(LANGUAGES)}")
+    return chosen
+
+
+class Languages(_Strict):
+    """Which language the bot speaks where (English where nothing is said): a channel's cards
+    and messages, read by everyone in it, by channel set; a person's own replies, by user id
+    (otherwise their Slack locale, then their channel's language)."""
+
+    channels: dict[str, str] = Field(default_factory=dict)
+    users: dict[str, str] = Field(default_factory=dict)
+
+    _known = field_validator("channels", "users")(_check_languages)
+
+
 class PolicyDocument(_Strict):
     """The reviewed file. Nothing is allowed unless a binding or rule allows it."""
 
@@ -321,12 +342,30 @@ class PolicyDocument(_Strict):
     rules: list[Rule] = Field(default_factory=list)
     protected: Protected = Field(default_factory=Protected)
     limits: Limits = Field(default_factory=Limits)
+    languages: Languages = Field(default_factory=Languages)
 
     def oversees(self, channel: str | None) -> bool:
         """Whether a command from ``channel`` reaches jobs of every channel."""
         return channel is not None and any(
             channel in self.channels.get(name, ()) for name in self.oversight_channels
         )
+
+    def channel_language(self, channel: str | None) -> str | None:
+        """The language this file sets for ``channel`` (the first channel set naming it)."""
+        if channel is None:
+            return None
+        return next(
+            (
+                language
+                for name, language in self.languages.channels.items()
+                if channel in self.channels.get(name, ())
+            ),
+            None,
+        )
+
+    def user_language(self, user: str) -> str | None:
+        """The language this file sets for one person, over their Slack locale."""
+        return self.languages.users.get(user)
 
     @field_validator("version")
     @classmethod
@@ -348,6 +387,7 @@ class PolicyDocument(_Strict):
             check("group", binding.groups, dict(self.groups), where)
             check("channel", binding.channels, dict(self.channels), where)
         check("channel", self.oversight_channels, dict(self.channels), "oversight_channels")
+        check("channel", list(self.languages.channels), dict(self.channels), "languages.channels")
         approvals = [(f"rules.{r.name}", r.approval) for r in self.rules]
         approvals.append(("protected", self.protected.approval))
         for where, approval in approvals:
@@ -384,12 +424,15 @@ class Requirement(BaseModel):
     because: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        who = [f"role {r}" for r in self.approvers.roles]
-        who += [f"group {g}" for g in self.approvers.groups]
+        """``1 approval from role admin or role operator (not the requester), within 1h``,
+        in the language of the request."""
+        who = [messages.APPROVER_ROLE.format(name=r) for r in self.approvers.roles]
+        who += [messages.APPROVER_GROUP.format(name=g) for g in self.approvers.groups]
         who += self.approvers.users
-        return (
-            f"{self.count} approval(s) from {' or '.join(who)} (not the requester), "
-            f"within {self.expires_in}"
+        return messages.APPROVALS_NEEDED.format(
+            count=self.count,
+            approvers=joined(who, messages.APPROVER_SEPARATOR),
+            within=formats.duration(parse_duration(self.expires_in).total_seconds()),
         )
 
 
@@ -397,7 +440,9 @@ class Decision(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     outcome: Outcome
-    reason: str
+    #: Kept as the catalogue made it (not copied into a plain ``str``), so it can be said
+    #: again in another language: the audit's English, a card's channel language.
+    reason: SkipValidation[str]
     rule: str = ""
     roles: tuple[str, ...] = ()
     requirement: Requirement | None = None

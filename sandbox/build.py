@@ -52,7 +52,7 @@ def is_built() -> bool:
 def _go(args: list[str], module: Path) -> str:
     go = shutil.which("go")
     if go is None:
-        raise ConfigurationError(messages.SANDBOX_NO_GO)
+        raise ConfigurationError(messages.SANDBOX_NO_GO.format())
     env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly -buildvcs=false")
     result = subprocess.run(
         [go, *args],

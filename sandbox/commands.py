@@ -53,11 +53,11 @@ def run(args: argparse.Namespace) -> int:
         print(
             messages.SANDBOX_STOPPED.format(names=", ".join(stopped))
             if stopped
-            else messages.SANDBOX_NOTHING_TO_STOP
+            else messages.SANDBOX_NOTHING_TO_STOP.format()
         )
         return 0
     if not cluster.is_running():
-        print(messages.SANDBOX_NOT_RUNNING, file=sys.stderr)
+        print(messages.SANDBOX_NOT_RUNNING.format(), file=sys.stderr)
         return 1
     if action == "kubeconfig":
         print(cluster.paths().admin_kubeconfig)

@@ -42,7 +42,17 @@ for _ in $(seq 100); do
 done
 
 user="${DEMO_USER:-U0ONCALL01}"
-if [ -t 0 ]; then
+lang="${DEMO_LANG:-en}"   # DEMO_LANG=zh-CN make demo: the terminal chat in Chinese
+if [ -t 0 ] && [ "$lang" = "zh-CN" ]; then
+  cat <<MSG
+演示已就绪。你是 $user（$K8S_CHATOPS_POLICY_FILE 中的 operator 角色）。
+试试：/k8s get nodes    /k8s cordon k8s-node1    /k8s uncordon k8s-node1    /k8s help
+      /k8s drain k8s-node1 --ignore-daemonsets --force   （需要另一个人批准：）
+      :as U0ONCALL02 /k8s approve 1
+在另一个终端中：KUBECONFIG=$kubeconfig kubectl get nodes
+Worker 日志：$state/worker.log
+MSG
+elif [ -t 0 ]; then
   cat <<MSG
 Demo ready. You are $user (role operator in $K8S_CHATOPS_POLICY_FILE).
 Try:  /k8s get nodes    /k8s cordon k8s-node1    /k8s uncordon k8s-node1    /k8s help
@@ -52,4 +62,4 @@ In another terminal:  KUBECONFIG=$kubeconfig kubectl get nodes
 Worker log: $state/worker.log
 MSG
 fi
-"$bin/k8s-chatops" shell --user "$user"
+"$bin/k8s-chatops" shell --user "$user" --lang "$lang"

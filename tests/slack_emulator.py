@@ -125,6 +125,7 @@ class SlackEmulator:
         self._messages: dict[str, dict[str, dict[str, Any]]] = {}
         self._uploads: dict[str, _Upload] = {}
         self._usergroups: dict[str, list[str]] = {}
+        self._locales: dict[str, str] = {}
         self._ts_counter = itertools.count(1_700_000_000_000_100, 100)
         self._file_counter = itertools.count(1)
         self._server: _EmulatorServer | None = None
@@ -457,6 +458,12 @@ class SlackEmulator:
             return _error("no_such_subteam")
         return {"ok": True, "users": users}
 
+    def set_locale(self, user: str, locale: str) -> None:
+        """A person's Slack language (``en-US``, ``zh-CN``…), as ``users.info`` with
+        ``include_locale=true`` will answer; people not set here have ``en-US``."""
+        with self._lock:
+            self._locales[user] = locale
+
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = args.get("user")
         if not user:
@@ -464,21 +471,22 @@ class SlackEmulator:
         user = str(user)
         is_bot = user == BOT_USER_ID
         name = BOT_USER_NAME if is_bot else f"user-{user.lower()}"
-        return {
-            "ok": True,
-            "user": {
-                "id": user,
-                "team_id": TEAM_ID,
-                "name": name,
-                "real_name": name,
-                "deleted": False,
-                "is_bot": is_bot,
-                "is_admin": False,
-                "tz": "Etc/UTC",
-                "tz_offset": 0,
-                "profile": {"real_name": name, "display_name": name, "team": TEAM_ID},
-            },
+        answer: dict[str, Any] = {
+            "id": user,
+            "team_id": TEAM_ID,
+            "name": name,
+            "real_name": name,
+            "deleted": False,
+            "is_bot": is_bot,
+            "is_admin": False,
+            "tz": "Etc/UTC",
+            "tz_offset": 0,
+            "profile": {"real_name": name, "display_name": name, "team": TEAM_ID},
         }
+        # Slack says the locale only when asked for it.
+        if str(args.get("include_locale", "")).lower() in ("1", "true"):
+            answer["locale"] = self._locales.get(user, "en-US")
+        return {"ok": True, "user": answer}
 
     def _files_get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         filename = args.get("filename")

@@ -21,9 +21,9 @@ from pydantic import BaseModel
 
 from bot.commands.decider import run_before
 from bot.commands.replies import Reply
-from bot.jobs.model import Approval, Job, JobState
+from bot.jobs.model import Approval, Job, JobState, state_name
 from bot.jobs.store import JobStore
-from core import messages
+from core import formats, messages
 from core.errors import PolicyDenied
 from core.text import code
 from policies.engine import may_approve
@@ -110,7 +110,7 @@ class Approvals:
                 return reply
         return Reply(
             messages.APPROVAL_NOT_WAITING.format(
-                job_id=request.job_id, state=self.store.get(request.job_id).state.value
+                job_id=request.job_id, state=state_name(self.store.get(request.job_id).state)
             ),
             ok=False,
         )
@@ -138,7 +138,7 @@ class Approvals:
             raise self._refuse(
                 job,
                 subject,
-                messages.APPROVAL_NOT_WAITING.format(job_id=job.id, state=job.state.value),
+                messages.APPROVAL_NOT_WAITING.format(job_id=job.id, state=state_name(job.state)),
             )
         if job.approval.expires_at <= now:
             self.store.transition(
@@ -152,7 +152,7 @@ class Approvals:
                 job,
                 subject,
                 messages.APPROVAL_EXPIRED.format(
-                    job_id=job.id, expires=job.approval.expires_at.strftime("%H:%M UTC")
+                    job_id=job.id, expires=formats.clock(job.approval.expires_at)
                 ),
             )
         refusal = (
@@ -217,7 +217,7 @@ class Approvals:
         )
         if moved is None:
             return None
-        suffix = f" ({request.reason})" if request.reason else ""
+        suffix = messages.DENIAL_REASON.format(reason=request.reason) if request.reason else ""
         return Reply(
             messages.DENIAL_RECORDED.format(job_id=job.id, user=subject.user_id, reason=suffix),
             job=moved,

@@ -169,7 +169,10 @@ class Decider:
             )
             return decision.model_copy(update={"reason": reason})
         return Decision(
-            outcome=Outcome.ALLOW, reason="your own job", rule=OWN_JOB, roles=decision.roles
+            outcome=Outcome.ALLOW,
+            reason=messages.POLICY_OWN_JOB.format(),
+            rule=OWN_JOB,
+            roles=decision.roles,
         )
 
 

@@ -26,8 +26,9 @@ from bot.commands.replies import Reply
 from bot.jobs import facts
 from bot.jobs.model import ApprovalState, Job, JobState, Origin
 from bot.jobs.store import JobStore
-from core import messages
+from core import formats, messages
 from core.errors import ChatOpsError, JobNotFound, PolicyDenied, QueueUnavailable
+from core.i18n import english
 from core.text import code
 from policies.engine import groups_of
 from policies.model import Decision, Outcome, PolicyDocument, Subject, parse_duration
@@ -83,13 +84,13 @@ class Dispatcher:
         try:
             return self._submit(text, user=user, origin=origin, idempotency=idempotency)
         except ChatOpsError as error:
-            log.info("refused %r from %s: %s", text[:200], user, error.user_message)
+            log.info("refused %r from %s: %s", text[:200], user, english(error.user_message))
             self._audit_refusal(user, text, error, origin.channel)
             rule = error.rule if isinstance(error, PolicyDenied) else ""
             return Reply(error.user_message, ok=False, rule=rule)
         except redis.RedisError:
             log.warning("redis unavailable while handling %r from %s", text[:200], user)
-            return Reply(messages.QUEUE_UNAVAILABLE, ok=False)
+            return Reply(messages.QUEUE_UNAVAILABLE.format(), ok=False)
         except Exception:
             incident = uuid.uuid4().hex[:8]
             log.exception("dispatching %r for %s failed (incident %s)", text[:200], user, incident)
@@ -213,7 +214,7 @@ class Dispatcher:
             reply = messages.APPROVAL_NEEDED.format(
                 job_id=job.id,
                 needed=job.approval.requirement.describe(),
-                expires=job.approval.expires_at.strftime("%H:%M UTC"),
+                expires=formats.clock(job.approval.expires_at),
             )
         else:
             reply = messages.QUEUED.format(job_id=job.id, command=code(text))

@@ -116,9 +116,9 @@ def _check_bounds(flag: Flag, shown: str, value: str, number: float, unit: str =
         return limits.duration_text(bound) if flag.kind == "duration" else f"{bound}{unit}"
 
     if flag.minimum is not None and number < flag.minimum:
-        raise _bad_value(shown, value, f"must be at least {say(flag.minimum)}")
+        raise _bad_value(shown, value, messages.FLAG_AT_LEAST.format(bound=say(flag.minimum)))
     if flag.maximum is not None and number > flag.maximum:
-        raise _bad_value(shown, value, f"must be at most {say(flag.maximum)}")
+        raise _bad_value(shown, value, messages.FLAG_AT_MOST.format(bound=say(flag.maximum)))
 
 
 def _convert(flag: Flag, value: str) -> Any:
@@ -130,12 +130,12 @@ def _convert(flag: Flag, value: str) -> Any:
             messages.FLAG_TAKES_NO_VALUE.format(flag=code(shown), forms=code(f"{shown}=true|false"))
         )
     if len(value) > limits.MAX_VALUE_CHARS:
-        raise _bad_value(shown, value, f"longer than {limits.MAX_VALUE_CHARS} characters")
+        raise _bad_value(shown, value, messages.FLAG_TOO_LONG.format(limit=limits.MAX_VALUE_CHARS))
     if flag.kind == "int":
         try:
             number = parse_integer(value)
         except ValueError:
-            raise _bad_value(shown, value, "not a whole number") from None
+            raise _bad_value(shown, value, messages.FLAG_NOT_A_NUMBER.format()) from None
         _check_bounds(flag, shown, value, number)
         return number
     if flag.kind == "duration":
@@ -146,11 +146,11 @@ def _convert(flag: Flag, value: str) -> Any:
                 messages.INVALID_DURATION.format(setting=code(f"{shown}={value[:40]}"))
             ) from None
         if not math.isfinite(seconds):
-            raise _bad_value(shown, value, "not a finite duration")
+            raise _bad_value(shown, value, messages.FLAG_NOT_FINITE.format())
         _check_bounds(flag, shown, value, seconds)
         return seconds
     if flag.kind == "choice" and value not in flag.choices:
-        raise _bad_value(shown, value, "must be one of " + ", ".join(flag.choices))
+        raise _bad_value(shown, value, messages.FLAG_ONE_OF.format(choices=", ".join(flag.choices)))
     return value
 
 

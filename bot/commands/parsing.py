@@ -107,7 +107,7 @@ def check_selector(flag: str, text: str, *, field: bool = False) -> None:
         raise CommandError(
             messages.INVALID_SELECTOR.format(
                 setting=code(f"{flag}={text[:80]}"),
-                kind="field" if field else "label",
+                kind=messages.SELECTOR_KIND_FIELD if field else messages.SELECTOR_KIND_LABEL,
                 detail=error,
             )
         ) from None

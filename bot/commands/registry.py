@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.flags import Flag
 from bot.commands.replies import Reply
-from bot.jobs.model import JobState
+from bot.jobs.model import JobState, state_name
 from core import messages
 from core.errors import CommandError
+from core.i18n import said
 from core.text import code
 from handlers.base import RequestBase, ResultBase
 from policies.model import Access, Action, Vocabulary
@@ -168,7 +169,7 @@ class Registry:
 
     def parse(self, words: Sequence[str]) -> Parsed:
         if not words:
-            raise CommandError(messages.EMPTY_COMMAND)
+            raise CommandError(messages.EMPTY_COMMAND.format())
         command = self.find(words[0])
         if command is None:
             raise CommandError(
@@ -206,7 +207,7 @@ class Registry:
             return self.render_result(job.request, job.result)
         if job.state is JobState.CANCELLED:
             return messages.JOB_CANCELLED.format(job_id=job.id, reason=job.error or "")
-        return messages.JOB_FAILED.format(job_id=job.id, reason=job.error or job.state.value)
+        return messages.JOB_FAILED.format(job_id=job.id, reason=job.error or state_name(job.state))
 
     def thread_parts(self, job: Job) -> ThreadParts | None:
         if job.result is None:
@@ -236,18 +237,18 @@ class Registry:
         """All commands, or those this person may run (``allowed``: policy verbs)."""
         command = self.find(topic) if topic else None
         if command is not None:
-            text = f"/k8s {command.usage}\n    {command.summary}"
-            return f"{text}\n{command.details}" if command.details else text
+            text = f"/k8s {command.usage}\n    {said(command.summary)}"
+            return f"{text}\n{said(command.details)}" if command.details else text
         permitted = None if allowed is None else set(allowed)
         shown = [
             c
             for c in self.commands
             if permitted is None or any(verb in permitted for verb in c.policy_verbs)
         ]
-        lines = [messages.HELP_HEADER]
+        lines: list[str] = [messages.HELP_HEADER.format()]
         width = max((len(c.usage) for c in shown), default=0)
-        lines += [f"  /k8s {c.usage:<{width}}  {c.summary}" for c in shown]
-        lines.append(messages.HELP_FOOTER)
+        lines += [f"  /k8s {c.usage:<{width}}  {said(c.summary)}" for c in shown]
+        lines.append(messages.HELP_FOOTER.format())
         if topic:
             lines.insert(0, messages.UNKNOWN_COMMAND.format(word=code(topic)) + self.suggest(topic))
         return "\n".join(lines)
@@ -256,7 +257,9 @@ class Registry:
 def suggest(word: str, choices: Sequence[str]) -> str:
     """ " Did you mean `x`?" for a near miss (difflib, as errbot does), else a pointer to help."""
     match = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
-    return messages.DID_YOU_MEAN.format(suggestion=code(match[0])) if match else messages.SEE_HELP
+    if match:
+        return messages.DID_YOU_MEAN.format(suggestion=code(match[0]))
+    return messages.SEE_HELP.format()
 
 
 def discover() -> Registry:

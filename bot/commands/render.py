@@ -68,7 +68,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def render_jobs(jobs: list[Job], *, now: datetime | None = None) -> str:
     """``/k8s jobs``: newest first, kubectl-style columns."""
     if not jobs:
-        return messages.NO_JOBS
+        return messages.NO_JOBS.format()
     moment = now or datetime.now(UTC)
     rows = [
         (
@@ -87,7 +87,7 @@ def render_jobs(jobs: list[Job], *, now: datetime | None = None) -> str:
 def render_audit(entries: list[dict[str, Any]]) -> str:
     """``/k8s audit``: one line per entry, oldest first."""
     if not entries:
-        return messages.NO_AUDIT
+        return messages.NO_AUDIT.format()
     lines = []
     for entry in entries:
         what = entry.get("command") or entry.get("text") or ""

@@ -1,40 +1,65 @@
-"""Drain plans and results as text: kubectl's lines first, then what kubectl never says."""
+"""Drain plans and results as text: kubectl's lines first (as kubectl prints them, in every
+language), then what kubectl never says, in the request's language."""
 
 from __future__ import annotations
 
-from core import messages
+from core import formats, messages
+from core.i18n import joined
 from handlers.drain import aggregate
-from handlers.drain_models import DrainPlan, DrainResult, Fate, PodOutcome
+from handlers.drain_models import (
+    DrainPlan,
+    DrainResult,
+    Fate,
+    PodOutcome,
+    capacity_name,
+    fate_name,
+)
 
-_FATE_LABEL = {
-    Fate.EVICT: "evict",
-    Fate.DELETE: "delete (no eviction, PDBs bypassed)",
-    Fate.IGNORED: "ignored",
-    Fate.SKIPPED: "skipped (mirror pod or long-deleted)",
-    Fate.BLOCKED: "blocked",
+#: Group headings that need a word more than the fate's own name.
+_GROUP_HEADING = {
+    Fate.DELETE: messages.PLAN_GROUP_DELETE,
+    Fate.SKIPPED: messages.PLAN_GROUP_SKIPPED,
 }
 
 
+def _heading(fate: Fate) -> str:
+    heading = _GROUP_HEADING.get(fate)
+    return heading.format() if heading is not None else fate_name(fate)
+
+
 def render_plan(plan: DrainPlan) -> str:
-    lines = [messages.PLAN_HEADER.format(node=plan.node, pods=len(plan.pods))]
+    lines: list[str] = [messages.PLAN_HEADER.format(node=plan.node, pods=len(plan.pods))]
     for fate in Fate:
         members = [p for p in plan.pods if p.fate is fate]
         if not members:
             continue
-        lines.append(f"• {_FATE_LABEL[fate]} ({len(members)}):")
+        lines.append(messages.PLAN_GROUP.format(fate=_heading(fate), count=len(members)))
         for pod in members:
-            why = f" — {pod.message}" if pod.message and fate is not Fate.EVICT else ""
-            lines.append(f"    {pod.key} ({pod.workload}){why}")
-    losses = [p for p in plan.pods if p.data_loss]
+            if pod.message and fate is not Fate.EVICT:
+                lines.append(
+                    messages.PLAN_POD_WHY.format(
+                        pod=pod.key, workload=pod.workload, why=pod.message
+                    )
+                )
+            else:
+                lines.append(messages.PLAN_POD.format(pod=pod.key, workload=pod.workload))
+    losses = [
+        messages.PLAN_DATA_LOSS.format(pod=p.key, loss=p.data_loss)
+        for p in plan.pods
+        if p.data_loss
+    ]
     if losses:
-        lines.append("• data lost: " + "; ".join(f"{p.key}: {p.data_loss}" for p in losses))
-    for blocked in plan.pdb_blocked:
-        lines.append(f"• PDB: {blocked}")
-    capacity = f"• capacity: {plan.capacity.value} ({plan.capacity_detail})"
+        lines.append(
+            messages.PLAN_DATA_LOST.format(losses=joined(losses, messages.CLAUSE_SEPARATOR))
+        )
+    lines += [messages.PLAN_PDB.format(text=blocked) for blocked in plan.pdb_blocked]
+    capacity = capacity_name(plan.capacity)
     if plan.unplaceable:
-        capacity += "; no room for " + ", ".join(plan.unplaceable)
-    lines.append(capacity)
-    lines.extend(f"• risk: {risk}" for risk in plan.risks)
+        capacity = messages.PLAN_NO_ROOM.format(
+            capacity=capacity, workloads=formats.listing(plan.unplaceable)
+        )
+    lines.append(messages.PLAN_CAPACITY.format(capacity=capacity, detail=plan.capacity_detail))
+    lines += [messages.PLAN_RISK.format(risk=risk) for risk in plan.risks]
     return "\n".join(lines)
 
 
@@ -57,7 +82,7 @@ def render_drain(result: DrainResult) -> str:
         lines.extend(result.errors)
     lines.append("")
     lines.append(_summary(result))
-    lines.extend(f"• changed since the plan: {change}" for change in result.changes_since_plan)
+    lines += [messages.PLAN_CHANGED.format(change=change) for change in result.changes_since_plan]
     lines.append("")
     lines.append(render_plan(result.plan))
     return "\n".join(lines).rstrip()
@@ -68,16 +93,27 @@ def _summary(result: DrainResult) -> str:
     ignored = sum(1 for p in result.plan.pods if p.fate in (Fate.IGNORED, Fate.SKIPPED))
     if result.cancelled:
         left = [k for k, o in result.outcomes.items() if o is PodOutcome.PENDING]
-        return messages.DRAIN_CANCELLED.format(node=result.node, left=", ".join(left) or "none")
+        return messages.DRAIN_CANCELLED.format(
+            node=result.node, left=", ".join(left) or messages.DRAIN_NONE_LEFT
+        )
     if result.dry_run != "none":
         planned = len(result.plan.removed())
         return messages.DRAIN_DRY_RUN.format(
-            node=result.node, mode=result.dry_run, count=planned, ignored=ignored
+            node=result.node,
+            mode=result.dry_run,
+            count=messages.PODS.format(count=planned),
+            ignored=ignored,
         )
     if result.drained:
         return messages.DRAIN_DONE.format(
-            node=result.node, seconds=result.seconds, removed=removed, ignored=ignored
+            node=result.node,
+            duration=formats.took(result.seconds),
+            removed=messages.PODS.format(count=removed),
+            ignored=ignored,
         )
     return messages.DRAIN_FAILED.format(
-        node=result.node, seconds=result.seconds, removed=removed, failed=len(result.errors)
+        node=result.node,
+        duration=formats.took(result.seconds),
+        removed=messages.PODS.format(count=removed),
+        failed=messages.ERRORS.format(count=len(result.errors)),
     )

@@ -12,12 +12,9 @@ import json
 import shlex
 
 from core import messages
+from core.i18n import joined
 from core.text import code
 from handlers.logs_models import LogLine, LogsResult
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _patterns(flag: str, patterns: tuple[str, ...]) -> str:
@@ -36,37 +33,39 @@ def summary(result: LogsResult) -> str:
     if result.containers:
         parts = [
             messages.LOGS_SUMMARY.format(
-                lines=_count(result.fetched, "line"),
-                pods=_count(result.pods, "pod"),
-                containers=_count(result.containers, "container"),
+                lines=messages.LOGS_LINES.format(count=result.fetched),
+                pods=messages.LOGS_PODS.format(count=result.pods),
+                containers=messages.LOGS_CONTAINERS.format(count=result.containers),
                 since=result.since,
             )
         ]
     else:
         parts = [
             messages.LOGS_SUMMARY_NODE.format(
-                lines=_count(result.fetched, "line"), source=result.source, since=result.since
+                lines=messages.LOGS_LINES.format(count=result.fetched),
+                source=result.source,
+                since=result.since,
             )
         ]
     filters = " ".join(
         f for f in (_patterns("-i", result.include), _patterns("-e", result.exclude)) if f
     )
     if filters:
-        parts.append(f"{result.matched} matched {code(filters)}")
-    parts.append(_count(result.redactions, "redaction"))
-    text = "; ".join(parts) + "."
+        parts.append(messages.LOGS_MATCHED.format(count=result.matched, filters=code(filters)))
+    parts.append(messages.LOGS_REDACTIONS.format(count=result.redactions))
+    text = joined(parts, messages.CLAUSE_SEPARATOR) + messages.LOGS_SUMMARY_END.format()
     notes = []
     if not result.lines and not result.failures:
         notes.append(
             messages.LOGS_NO_MATCH.format(fetched=result.fetched)
             if result.fetched
-            else messages.LOGS_NO_LINES
+            else messages.LOGS_NO_LINES.format()
         )
     if result.truncated:
         cap = (
-            f"{result.max_lines} lines"
+            messages.LOGS_LINES.format(count=result.max_lines)
             if result.truncated == "lines"
-            else f"{result.max_bytes} bytes"
+            else messages.LOGS_CAP_BYTES.format(count=result.max_bytes)
         )
         notes.append(
             messages.LOGS_TRUNCATED.format(shown=len(result.lines), matched=result.matched, cap=cap)

@@ -22,6 +22,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny
 
+from core import messages
+from core.i18n import ENGLISH
 from handlers.base import RequestBase, ResultBase, as_request, as_result
 from policies.model import Requirement
 
@@ -53,6 +55,23 @@ FINAL_STATES = frozenset(
     }
 )
 
+_STATE_NAMES = {
+    JobState.AWAITING_APPROVAL: messages.STATE_AWAITING_APPROVAL,
+    JobState.QUEUED: messages.STATE_QUEUED,
+    JobState.RUNNING: messages.STATE_RUNNING,
+    JobState.SUCCEEDED: messages.STATE_SUCCEEDED,
+    JobState.FAILED: messages.STATE_FAILED,
+    JobState.CANCELLED: messages.STATE_CANCELLED,
+    JobState.DENIED: messages.STATE_DENIED,
+    JobState.EXPIRED: messages.STATE_EXPIRED,
+}
+
+
+def state_name(state: JobState) -> str:
+    """A state as a sentence says it, in the request's language ("it is expired")."""
+    return _STATE_NAMES[state].format()
+
+
 #: Which state may follow which. Anything else is refused by the store.
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.AWAITING_APPROVAL: frozenset(
@@ -77,12 +96,14 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
 
 
 class Origin(BaseModel):
-    """Where the request came from, so the result goes back to the same place."""
+    """Where the request came from, so the result goes back to the same place, in the
+    language people read there (a Slack channel's, or the shell's ``--lang``)."""
 
     surface: Literal["slack", "shell"]
     channel: str | None = None
     thread_ts: str | None = None
     response_url: str | None = None
+    language: str = ENGLISH
 
 
 class Transition(BaseModel):

@@ -51,6 +51,7 @@ from bot.jobs.model import (
 from bot.jobs.queue import ensure_group, read_group
 from core import messages
 from core.errors import JobNotFound, JobUnreadable, QueueUnavailable
+from core.i18n import english, in_language
 from handlers.base import RequestBase
 from handlers.drain_models import DrainPlan
 
@@ -132,11 +133,16 @@ def connect(url: str) -> redis.Redis:
 
 
 def audit_entry(event: str, *, by: str, **fields: Any) -> str:
+    """One audit line, in English whoever was answered in which language: it is for
+    operators and machines."""
     entry = {
         "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "event": event,
         "by": by,
-        **fields,
+        **{
+            name: english(value) if isinstance(value, str) else value
+            for name, value in fields.items()
+        },
     }
     text = json.dumps(entry, default=str, ensure_ascii=False)
     log.info(text)
@@ -197,7 +203,10 @@ class JobStore:
         roles: tuple[str, ...] = (),
         run_before: datetime | None = None,
     ) -> tuple[Job, bool]:
-        """Record (and queue) a job; return it and whether it is new (False: a duplicate)."""
+        """Record (and queue) a job; return it and whether it is new (False: a duplicate).
+
+        The job shows ``decision`` in its channel's language (the card); its history and the
+        audit keep it in English."""
         try:
             job_id = str(self.redis.incr(SEQUENCE_KEY))
             job = Job(
@@ -206,10 +215,10 @@ class JobStore:
                 request=request,
                 requester=requester,
                 origin=origin,
-                decision=decision,
+                decision=in_language(decision, origin.language),
                 state=state,
                 version=1,
-                history=[Transition(state=state, by=requester, reason=decision)],
+                history=[Transition(state=state, by=requester, reason=english(decision))],
                 approval=approval,
                 roles=list(roles),
                 run_before=run_before,
@@ -250,7 +259,7 @@ class JobStore:
             if str(created) != job_id:
                 return self.get(str(created)), False
         except redis.RedisError as error:
-            raise QueueUnavailable(messages.QUEUE_UNAVAILABLE) from error
+            raise QueueUnavailable(messages.QUEUE_UNAVAILABLE.format()) from error
         return job, True
 
     def get(self, job_id: str) -> Job:
@@ -298,7 +307,7 @@ class JobStore:
         """
         if state not in TRANSITIONS.get(job.state, frozenset()):
             raise ValueError(f"job {job.id}: {job.state.value} → {state.value} is not allowed")
-        step = Transition(state=state, by=by, reason=reason)
+        step = Transition(state=state, by=by, reason=english(reason))
         updated = job.model_copy(
             update={
                 **changes,

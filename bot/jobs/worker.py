@@ -29,8 +29,9 @@ from bot.jobs.locks import Locks
 from bot.jobs.model import WORKER_GROUP, Job, JobState, Outcome, QueueKind, queue_key
 from bot.jobs.queue import keep_claim, read_group
 from bot.jobs.store import JobStore
-from core import messages
+from core import formats, messages
 from core.errors import ChatOpsError, JobNotFound, JobUnreadable
+from core.i18n import english, language
 from core.redaction import Redactor, build_redactor
 from handlers.base import RequestBase, ResultBase
 from handlers.control import Control, OutputCaps
@@ -226,9 +227,10 @@ class Worker:
         ):
             return
         try:
-            plan = self.planner(self.kube_for(job), job.request)
+            with language(job.origin.language):  # the plan's sentences are for its channel
+                plan = self.planner(self.kube_for(job), job.request)
         except ChatOpsError as error:
-            log.warning("planning job %s failed: %s", job_id, error.user_message)
+            log.warning("planning job %s failed: %s", job_id, english(error.user_message))
             return
         if isinstance(plan, DrainPlan):
             self.store.save_plan(job_id, plan)
@@ -249,7 +251,9 @@ class Worker:
         lease = _Lease(self, entry_id, started, self.reclaim_idle_ms)
         lease.start()
         try:
-            outcome = self._guarded_execute(started, lease)
+            # Results, errors and progress are read in the job's channel (or shell).
+            with language(job.origin.language):
+                outcome = self._guarded_execute(started, lease)
         finally:
             lease.done.set()
             if lease.locked:
@@ -294,7 +298,9 @@ class Worker:
             if refusal is not None:
                 return Outcome(JobState.FAILED, error=refusal)
             if control.cancelled():
-                return Outcome(JobState.CANCELLED, error=messages.JOB_CANCELLED_BEFORE_START)
+                return Outcome(
+                    JobState.CANCELLED, error=messages.JOB_CANCELLED_BEFORE_START.format()
+                )
             return self._execute(job, control)
         finally:
             progress.flush()
@@ -327,7 +333,9 @@ class Worker:
                 )
                 announced = True
             if control.cancelled() or self.stopping.is_set():
-                return Outcome(JobState.CANCELLED, error=messages.JOB_CANCELLED_BEFORE_START)
+                return Outcome(
+                    JobState.CANCELLED, error=messages.JOB_CANCELLED_BEFORE_START.format()
+                )
             time.sleep(0.2)
 
     def _window_closed(self, job: Job) -> str | None:
@@ -353,7 +361,10 @@ class Worker:
         )
         if refusal is None:
             return None
-        holders = ", ".join(f"{n} (job {j})" for n, j in sorted(refusal.holders.items()))
+        holders = formats.listing(
+            messages.JOB_CAP_HOLDER.format(node=n, job_id=j)
+            for n, j in sorted(refusal.holders.items())
+        )
         return messages.JOB_CAP_REACHED.format(cap=refusal.cap, holders=holders, node=node)
 
     def _job_active(self, job_id: str) -> bool:

@@ -4,6 +4,7 @@ On a TTY it is interactive (readline history, a prompt). Otherwise it reads one 
 line, prints each reply once its job has finished, and exits 0 at end of input, so
 ``echo "/k8s get nodes" | k8s-chatops shell --user U1`` can be scripted. ``:as USER command``
 runs one line as another user, so a second person's approval can be tried without Slack.
+``--lang zh-CN`` says everything in Chinese, results included (the shell's jobs carry it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.commands.registry import registry
 from bot.jobs.model import JobState, Origin
 from bot.jobs.store import JobStore
 from core import messages
+from core.i18n import ENGLISH, language
 
 PROMPT = "k8s> "
 #: ``:as U2 /k8s approve 7`` runs one line as another chat user (to try approvals locally).
@@ -32,15 +34,21 @@ class Shell:
         user: str,
         out: TextIO = sys.stdout,
         job_timeout: float = 120.0,
+        lang: str = ENGLISH,
     ) -> None:
         self.dispatcher = dispatcher
         self.store = store
         self.user = user
         self.out = out
         self.job_timeout = job_timeout
+        self.lang = lang
 
     def handle(self, line: str) -> str | None:
         """Run one line and return the text to print (None for a blank line)."""
+        with language(self.lang):
+            return self._handle(line)
+
+    def _handle(self, line: str) -> str | None:
         text = line.strip()
         if not text or text.startswith("#"):
             return None
@@ -49,8 +57,9 @@ class Shell:
             _, _, rest = text.partition(" ")
             user, _, text = rest.strip().partition(" ")
             if not user or not text:
-                return messages.SHELL_AS_USAGE
-        reply = self.dispatcher.submit(text, user=user, origin=Origin(surface="shell"))
+                return messages.SHELL_AS_USAGE.format()
+        origin = Origin(surface="shell", language=self.lang)
+        reply = self.dispatcher.submit(text, user=user, origin=origin)
         if reply.job is None or reply.job.state is not JobState.QUEUED or not reply.ok:
             return reply.text
         finished = self.store.wait_finished(reply.job.id, timeout=self.job_timeout)
@@ -65,9 +74,8 @@ class Shell:
         if interactive:
             import readline  # noqa: F401, PLC0415 - line editing and history for the prompt
 
-            print(
-                f"k8s-chatops shell as {self.user}. Type `help`, or `exit` to leave.", file=self.out
-            )
+            with language(self.lang):
+                print(messages.SHELL_BANNER.format(user=self.user), file=self.out)
         while True:
             if interactive:
                 try:

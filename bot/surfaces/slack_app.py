@@ -39,9 +39,11 @@ from bot.jobs.model import CardLocation, Job, JobState, Notification, NotifyKind
 from bot.jobs.store import JobStore
 from bot.settings import SlackSettings
 from bot.surfaces import slack_cards as cards
+from bot.surfaces.slack_languages import SlackLocales, channel_language
 from bot.surfaces.slack_text import code_block, code_span, escape, fit
-from core import messages
+from core import formats, messages
 from core.errors import ConfigurationError, JobNotFound
+from core.i18n import language
 from policies.model import PolicyDocument
 
 log = logging.getLogger(__name__)
@@ -130,7 +132,9 @@ def only_from(team_id: str) -> Callable[..., BoltResponse]:
         )
         return BoltResponse(
             status=200,
-            body=json.dumps({"response_type": "ephemeral", "text": messages.WRONG_WORKSPACE}),
+            body=json.dumps(
+                {"response_type": "ephemeral", "text": messages.WRONG_WORKSPACE.format()}
+            ),
             headers={"content-type": ["application/json;charset=utf-8"]},
         )
 
@@ -143,7 +147,10 @@ def create_app(
     client: WebClient,
     *,
     verify_requests: bool = True,
+    locales: SlackLocales | None = None,
 ) -> App:
+    """The Bolt app. Replies only the asker sees are in their language (``locales``: their
+    Slack locale, unless the policy names one); cards are in their channel's."""
     secret = settings.slack_signing_secret.get_secret_value()
     if verify_requests and not secret.strip():
         raise ConfigurationError(
@@ -158,22 +165,27 @@ def create_app(
     )
     if settings.slack_team_id:
         app.middleware(only_from(settings.slack_team_id))
+    people = locales or SlackLocales(client)
 
     @app.command("/k8s")
     def on_k8s(ack: Ack, command: dict[str, Any]) -> None:
+        policy = dispatcher.policy
+        channel, user = command.get("channel_id"), command["user_id"]
         origin = Origin(
             surface="slack",
-            channel=command.get("channel_id"),
+            channel=channel,
             response_url=command.get("response_url"),
+            language=channel_language(policy, channel),
         )
         # Slack gives every invocation its own trigger_id; a redelivery carries the same one.
         key = f"slack:{command.get('team_id', '')}:{command.get('trigger_id', '')}"
-        reply = dispatcher.submit(
-            command.get("text", ""),
-            user=command["user_id"],
-            origin=origin,
-            idempotency=key if command.get("trigger_id") else None,
-        )
+        with language(people.language(policy, user, channel)):  # an ephemeral answer
+            reply = dispatcher.submit(
+                command.get("text", ""),
+                user=user,
+                origin=origin,
+                idempotency=key if command.get("trigger_id") else None,
+            )
         ack(response_type="ephemeral", text=escape(reply.text))
         # After the ack (Slack's 3 seconds are safe): changes get a card the whole channel sees;
         # reads are simply answered in the channel when their job is done.
@@ -192,6 +204,8 @@ def create_app(
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         job_id = str(action.get("value", ""))
+        policy = dispatcher.policy
+        said_to = people.language(policy, user, channel)  # refusals are ephemeral: theirs
         if not (job_id.isascii() and job_id.isdigit() and 1 <= len(job_id) <= 12):
             # Our buttons carry a job id; anything else was not made by us.
             log.warning(
@@ -201,15 +215,18 @@ def create_app(
                 job_id[:40],
             )
             if channel:
-                client.chat_postEphemeral(
-                    channel=channel, user=user, text=escape(messages.BUTTON_NOT_A_JOB)
-                )
+                with language(said_to):
+                    refusal = messages.BUTTON_NOT_A_JOB.format()
+                client.chat_postEphemeral(channel=channel, user=user, text=escape(refusal))
             return
-        reply = dispatcher.submit(
-            f"{verb[action['action_id']]} {job_id}",
-            user=user,
-            origin=Origin(surface="slack", channel=channel),
-        )
+        with language(said_to):
+            reply = dispatcher.submit(
+                f"{verb[action['action_id']]} {job_id}",
+                user=user,
+                origin=Origin(
+                    surface="slack", channel=channel, language=channel_language(policy, channel)
+                ),
+            )
         if not reply.ok and channel:
             client.chat_postEphemeral(channel=channel, user=user, text=escape(reply.text))
             return
@@ -222,7 +239,8 @@ def create_app(
 
 def post_card(client: WebClient, store: JobStore, job: Job) -> None:
     """Post the request's card in its channel and remember where, for the thread and updates."""
-    text, blocks = cards.card(job)
+    with language(job.origin.language):
+        text, blocks = cards.card(job)
     try:
         posted = client.chat_postMessage(channel=job.origin.channel or "", text=text, blocks=blocks)
     except SlackApiError as error:
@@ -239,7 +257,8 @@ def refresh_card(client: WebClient, store: JobStore, job_id: str, summary: str =
         job = store.get(job_id)
     except JobNotFound:
         return  # expired, or unreadable (the store logged it): nothing to show
-    text, blocks = cards.card(job, summary, store.plan(job_id))
+    with language(job.origin.language):
+        text, blocks = cards.card(job, summary, store.plan(job_id))
     try:
         client.chat_update(channel=where.channel, ts=where.ts, text=text, blocks=blocks)
     except SlackApiError as error:
@@ -247,8 +266,11 @@ def refresh_card(client: WebClient, store: JobStore, job_id: str, summary: str =
 
 
 def job_caption(job: Job) -> str:
-    command = code_span(job.request.command_text(), 2000)
-    return f"Job {job.id} · {command} · requested by <@{escape(job.requester)}>"
+    return messages.SLACK_JOB_CAPTION.format(
+        job_id=job.id,
+        command=code_span(job.request.command_text(), 2000),
+        requester=f"<@{escape(job.requester)}>",
+    )
 
 
 def result_body(job: Job, text: str) -> str:
@@ -386,8 +408,12 @@ class SlackNotifier:
         # Whoever claims the job posts; a failed post releases it so a retry can post later.
         if not self.store.claim_notification(job_id, by=self.name):
             return Delivered()
+        with language(job.origin.language):  # the channel's, as the card's
+            return self._post_result(job, job.origin.channel)
+
+    def _post_result(self, job: Job, channel: str) -> Delivery:
+        job_id = job.id
         text = registry().render_job(job)
-        channel = job.origin.channel
         posts_message = job.result is not None or self.store.card(job_id) is None
         wait = self._channel_free_at.get(channel, 0.0) - time.monotonic()
         if posts_message and wait > 0:
@@ -478,5 +504,6 @@ def _summary(job: Job) -> str:
     if job.error:
         return job.error[:200]
     if job.started_at and job.finished_at:
-        return f"in {(job.finished_at - job.started_at).total_seconds():.1f}s; output in the thread"
+        took = formats.took((job.finished_at - job.started_at).total_seconds())
+        return messages.CARD_DONE_IN.format(duration=took)
     return ""

@@ -21,31 +21,33 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import Job, JobState, state_name
 from bot.surfaces.slack_text import code_span, escape, fit, shorten
-from handlers.drain_models import DrainPlan, Fate
+from core import formats, messages
+from core.i18n import joined
+from handlers.drain_models import DrainPlan, Fate, capacity_name, fate_name
 
 APPROVE = "k8s_approve"
 DENY = "k8s_deny"
 CANCEL = "k8s_cancel"
 
 _STATE_LINE = {
-    JobState.AWAITING_APPROVAL: ":hourglass_flowing_sand: waiting for approval",
-    JobState.QUEUED: ":inbox_tray: approved and queued",
-    JobState.RUNNING: ":gear: running",
-    JobState.SUCCEEDED: ":white_check_mark: done",
-    JobState.FAILED: ":x: failed",
-    JobState.CANCELLED: ":no_entry_sign: cancelled",
-    JobState.DENIED: ":no_entry: denied",
-    JobState.EXPIRED: ":alarm_clock: expired: nobody approved in time",
+    JobState.AWAITING_APPROVAL: messages.CARD_AWAITING_APPROVAL,
+    JobState.QUEUED: messages.CARD_APPROVED_AND_QUEUED,
+    JobState.RUNNING: messages.CARD_RUNNING,
+    JobState.SUCCEEDED: messages.CARD_SUCCEEDED,
+    JobState.FAILED: messages.CARD_FAILED,
+    JobState.CANCELLED: messages.CARD_CANCELLED,
+    JobState.DENIED: messages.CARD_DENIED,
+    JobState.EXPIRED: messages.CARD_EXPIRED,
 }
 #: Escaped lengths on the card's first section, which Slack caps at 3000 characters.
 _COMMAND_LIMIT = 2000
 _SUMMARY_LIMIT = 600
 _FLAG_WARNINGS = {
-    "disable-eviction": "deletes pods instead of evicting them: PodDisruptionBudgets are bypassed",
-    "force": "also deletes pods that no controller will re-create",
-    "delete-emptydir-data": "deletes the data in emptyDir volumes",
+    "disable-eviction": messages.CARD_WARN_DISABLE_EVICTION,
+    "force": messages.CARD_WARN_FORCE,
+    "delete-emptydir-data": messages.CARD_WARN_DELETE_EMPTYDIR_DATA,
 }
 
 
@@ -53,17 +55,25 @@ def _approval_lines(job: Job) -> list[str]:
     if job.approval is None:
         return []
     requirement = job.approval.requirement
-    lines = [
-        f"*Needs* {escape(requirement.describe())}; expires "
-        f"{job.approval.expires_at.strftime('%H:%M UTC')}."
+    lines: list[str] = [
+        messages.CARD_NEEDS.format(
+            needed=escape(requirement.describe()), expires=formats.clock(job.approval.expires_at)
+        )
     ]
     if job.approval.approvals:
-        who = ", ".join(
-            f"<@{escape(a.by)}> at {a.at:%H:%M} UTC"
-            + (f" ({escape(a.reason)})" if a.reason else "")
+        who = formats.listing(
+            messages.CARD_APPROVER_REASON.format(
+                user=f"<@{escape(a.by)}>", time=formats.clock(a.at), reason=escape(a.reason)
+            )
+            if a.reason
+            else messages.CARD_APPROVER.format(user=f"<@{escape(a.by)}>", time=formats.clock(a.at))
             for a in job.approval.approvals
         )
-        lines.append(f"*Approved by* {who} ({len(job.approval.approvals)}/{requirement.count})")
+        lines.append(
+            messages.CARD_APPROVED_BY.format(
+                who=who, have=len(job.approval.approvals), need=requirement.count
+            )
+        )
     return lines
 
 
@@ -72,68 +82,99 @@ def _buttons(job: Job) -> ActionsBlock | None:
     if job.state is JobState.AWAITING_APPROVAL:
         confirm = (
             ConfirmObject(
-                title="Approve this change?",
-                text=f"{code_span(job.request.command_text(), 240)} will run on the cluster "
-                "once approved.",
-                confirm="Approve",
-                deny="Not yet",
+                title=messages.CARD_CONFIRM_TITLE.format(),
+                text=messages.CARD_CONFIRM_TEXT.format(
+                    command=code_span(job.request.command_text(), 240)
+                ),
+                confirm=messages.CARD_CONFIRM_YES.format(),
+                deny=messages.CARD_CONFIRM_NO.format(),
             )
             if job.request.mutating
             else None
         )
         elements += [
             ButtonElement(
-                text="Approve", action_id=APPROVE, value=job.id, style="primary", confirm=confirm
+                text=messages.CARD_BUTTON_APPROVE.format(),
+                action_id=APPROVE,
+                value=job.id,
+                style="primary",
+                confirm=confirm,
             ),
-            ButtonElement(text="Deny", action_id=DENY, value=job.id, style="danger"),
+            ButtonElement(
+                text=messages.CARD_BUTTON_DENY.format(),
+                action_id=DENY,
+                value=job.id,
+                style="danger",
+            ),
         ]
     if job.state in (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RUNNING):
-        elements.append(ButtonElement(text="Cancel", action_id=CANCEL, value=job.id))
+        elements.append(
+            ButtonElement(text=messages.CARD_BUTTON_CANCEL.format(), action_id=CANCEL, value=job.id)
+        )
     return ActionsBlock(block_id=f"job-{job.id}", elements=elements) if elements else None
 
 
 def plan_text(plan: DrainPlan, limit: int = 2900) -> str:
     """The drain plan in a few lines for approvers: counts, then what needs a look."""
     counts = Counter(p.fate for p in plan.pods)
-    lines = [
-        "*Plan:* " + " · ".join(f"{fate.value} {counts[fate]}" for fate in Fate if counts[fate])
+    lines: list[str] = [
+        messages.PLAN_CARD_HEAD.format(
+            counts=joined(
+                (
+                    messages.PLAN_CARD_COUNT.format(fate=fate_name(fate), count=counts[fate])
+                    for fate in Fate
+                    if counts[fate]
+                ),
+                messages.PLAN_CARD_COUNT_SEPARATOR,
+            )
+        )
     ]
     lines += [
-        f"• blocked: {code_span(p.key)}: {escape(p.message)}"
+        messages.PLAN_CARD_BLOCKED.format(pod=code_span(p.key), message=escape(p.message))
         for p in plan.pods
         if p.fate is Fate.BLOCKED
     ]
     lines += [
-        f"• data lost: {code_span(p.key)}: {escape(p.data_loss)}" for p in plan.pods if p.data_loss
+        messages.PLAN_CARD_DATA_LOST.format(pod=code_span(p.key), loss=escape(p.data_loss))
+        for p in plan.pods
+        if p.data_loss
     ]
-    lines += [f"• PDB: {escape(text)}" for text in plan.pdb_blocked]
-    capacity = f"• capacity: *{plan.capacity.value}* ({escape(plan.capacity_detail)})"
+    lines += [messages.PLAN_PDB.format(text=escape(text)) for text in plan.pdb_blocked]
+    capacity = messages.PLAN_CARD_CAPACITY.format(
+        capacity=capacity_name(plan.capacity), detail=escape(plan.capacity_detail)
+    )
     if plan.unplaceable:
-        capacity += "; no room for " + escape(", ".join(plan.unplaceable))
+        capacity = messages.PLAN_NO_ROOM.format(
+            capacity=capacity, workloads=escape(formats.listing(plan.unplaceable))
+        )
     lines.append(capacity)
-    lines += [f"• risk: {escape(risk)}" for risk in plan.risks]
+    lines += [messages.PLAN_RISK.format(risk=escape(risk)) for risk in plan.risks]
     return shorten("\n".join(lines), limit)
+
+
+def state_line(job: Job) -> str:
+    """The card's state line, with its emoji."""
+    if job.state is JobState.QUEUED and job.approval is None:
+        return messages.CARD_QUEUED.format()
+    return _STATE_LINE[job.state].format()
 
 
 def card(
     job: Job, summary: str = "", plan: DrainPlan | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks for ``job`` in its current state (with its plan, if any)."""
+    """Fallback text and blocks for ``job`` in its current state (with its plan, if any), in
+    the language of the current context (the job's channel's: see ``slack_app``)."""
     command = job.request.command_text()
-    state = _STATE_LINE.get(job.state, job.state.value)
-    if job.state is JobState.QUEUED and job.approval is None:
-        state = ":inbox_tray: queued"
-    blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"<@{escape(job.requester)}> asks: {code_span(command, _COMMAND_LIMIT)}"
-                f"\n{state}" + (f": {fit(summary, _SUMMARY_LIMIT)}" if summary else "")
-            )
-        ),
-    ]
+    state = state_line(job)
+    if summary:
+        state = messages.CARD_STATE_DETAIL.format(state=state, detail=fit(summary, _SUMMARY_LIMIT))
+    asks = messages.CARD_ASKS.format(
+        requester=f"<@{escape(job.requester)}>", command=code_span(command, _COMMAND_LIMIT)
+    )
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"{asks}\n{state}"))]
     warnings = [
-        f":warning: `--{flag}` {text}"
-        for flag, text in _FLAG_WARNINGS.items()
+        messages.CARD_WARNING.format(flag=code_span(f"--{flag}"), warning=warning)
+        for flag, warning in _FLAG_WARNINGS.items()
         if flag in job.request.flags
     ]
     details = _approval_lines(job) + warnings
@@ -144,14 +185,13 @@ def card(
     buttons = _buttons(job)
     if buttons is not None:
         blocks.append(buttons)
-    blocks.append(
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=fit(f"Job {job.id} · cluster {job.cluster} · policy: {job.decision}", 300)
-                )
-            ]
+    context = messages.CARD_CONTEXT.format(
+        job_id=job.id, cluster=job.cluster, decision=job.decision
+    )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=fit(context, 300))]))
+    fallback = escape(
+        messages.CARD_FALLBACK.format(
+            requester=job.requester, command=command, state=state_name(job.state)
         )
     )
-    fallback = escape(f"{job.requester} asks: {command} ({job.state.value})")
     return fallback, [b.to_dict() for b in blocks]

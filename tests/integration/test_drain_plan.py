@@ -142,8 +142,7 @@ def test_pdb_with_no_disruptions_allowed_is_named(pristine: KubeClient) -> None:
     plan = make_plan(pristine, DrainNode(node=NODE, ignore_daemonsets=True, force=True))
     assert len(plan.pdb_blocked) == 1
     assert plan.pdb_blocked[0].startswith(
-        "PodDisruptionBudget default/hellok8s allows 0 disruption(s) now, "
-        "so 1 eviction(s) will wait"
+        "PodDisruptionBudget default/hellok8s allows 0 disruptions now, so 1 eviction will wait"
     )
 
 

@@ -252,7 +252,7 @@ def test_disruption_cap_lets_one_of_two_drains_run(store: JobStore, pristine: Ku
     assert states == ["failed", "succeeded"]
     refused = next(r for r in results if r and r.state is JobState.FAILED)
     assert refused.error is not None and refused.error.startswith(
-        "Refused: at most 1 node(s) may be out of service"
+        "Refused: at most 1 node may be out of service"
     )
     untouched = refused.request.disrupts
     assert untouched is not None

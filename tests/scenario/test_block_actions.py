@@ -210,7 +210,7 @@ def test_card_buttons_approve_and_the_result_goes_in_its_thread(
     assert card.args["channel"] == "C0OPS"
     blocks = json.dumps(card.args["blocks"])
     assert "<@U_A> asks: `drain k8s-node1 --ignore-daemonsets --force`" in blocks
-    assert "Needs* 1 approval(s) from role op" in blocks
+    assert "Needs* 1 approval from role op" in blocks
     assert "--force` also deletes pods that no controller will re-create" in blocks
     actions = [
         e["action_id"] for b in card.args["blocks"] if b["type"] == "actions" for e in b["elements"]
@@ -268,7 +268,7 @@ def test_deny_button_ends_the_request_and_removes_the_buttons(clusterless_bot: B
     card = bot.slack.wait_for("chat.postMessage")
     assert click(bot, card, "k8s_deny", "U_NOBODY") == 200
     refused = bot.slack.wait_for("chat.postEphemeral")
-    assert "not one of the approvers" in refused.args["text"]
+    assert "Job 1 is U_A's; you need the `deny` permission" in refused.args["text"]
     assert click(bot, card, "k8s_deny", "U_B") == 200
     bot.notifier.poll(block_ms=100)
     final = bot.slack.wait_for("chat.update", lambda c: "denied" in json.dumps(c.args))

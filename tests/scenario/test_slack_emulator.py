@@ -309,7 +309,16 @@ def test_info_methods_and_ephemeral(client: WebClient) -> None:
     assert channel["is_channel"] is True
     assert user["id"] == "U2"
     assert user["is_bot"] is False
+    assert "locale" not in user  # only when asked for
     assert TS_PATTERN.match(ephemeral["message_ts"])
+
+
+def test_users_info_says_the_locale_it_was_given(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    emulator.set_locale("U2", "zh-CN")
+    assert client.users_info(user="U2", include_locale=True)["user"]["locale"] == "zh-CN"
+    assert client.users_info(user="U3", include_locale=True)["user"]["locale"] == "en-US"
 
 
 def test_unknown_method_is_answered_and_recorded(

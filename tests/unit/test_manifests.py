@@ -19,8 +19,9 @@ def test_manifest_is_valid(name: str) -> None:
     commands = [c["command"] for c in manifest["features"]["slash_commands"]]
     assert commands == ["/k8s"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    # What the bot calls: chat.postMessage/update, files upload v2, usergroups.users.list.
-    assert {"commands", "chat:write", "files:write", "usergroups:read"} <= scopes
+    # What the bot calls: chat.postMessage/update, files upload v2, usergroups.users.list, and
+    # users.info for a person's language (their Slack locale).
+    assert {"commands", "chat:write", "files:write", "usergroups:read", "users:read"} <= scopes
     socket = manifest["settings"]["socket_mode_enabled"]
     assert socket == (name == "manifest.socket.json")
     if not socket:

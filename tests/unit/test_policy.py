@@ -107,7 +107,7 @@ def test_protected_nodes_need_two_approvals(default: PolicyDocument) -> None:
     assert decision.requirement.count == 2
     assert decision.requirement.expires_in == "30m"
     assert decision.requirement.describe() == (
-        "2 approval(s) from role admin or role operator (not the requester), within 30m"
+        "2 approvals from role admin or role operator (not the requester), within 30m"
     )
 
 
@@ -120,7 +120,7 @@ def test_unschedulable_limit(default: PolicyDocument) -> None:
     busy = Facts(unschedulable_nodes=1, total_nodes=3, target_unschedulable=False)
     refused = evaluate(default, ONCALL, act("cordon", "w", WORKER_LABELS), busy)
     assert refused.outcome is Outcome.DENY and refused.rule == "limits"
-    assert "at most 1 node(s) may be unschedulable at once and 1 already are" in refused.reason
+    assert "at most 1 node may be unschedulable at once; unschedulable now: 1." in refused.reason
     again = Facts(unschedulable_nodes=1, total_nodes=3, target_unschedulable=True)
     assert evaluate(default, ONCALL, act("cordon", "w", WORKER_LABELS), again).allowed
     assert evaluate(default, ONCALL, act("uncordon", "w", WORKER_LABELS), busy).allowed

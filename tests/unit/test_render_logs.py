@@ -90,7 +90,7 @@ def test_no_truncation_notice_when_everything_fit() -> None:
 def test_failures_are_listed_with_their_reasons() -> None:
     failures = ["shop/web-1/app: forbidden", "shop/web-2/app: container not started"]
     assert notes(summary(result(failures=failures))) == [
-        "2 container(s) could not be read: "
+        "2 containers could not be read: "
         "shop/web-1/app: forbidden; shop/web-2/app: container not started"
     ]
 
@@ -98,7 +98,7 @@ def test_failures_are_listed_with_their_reasons() -> None:
 def test_more_than_three_failures_are_elided_but_counted() -> None:
     failures = [f"shop/web-{n}/app: forbidden" for n in range(1, 6)]
     note = notes(summary(result(failures=failures)))[0]
-    assert note.startswith("5 container(s) could not be read: shop/web-1/app: forbidden; ")
+    assert note.startswith("5 containers could not be read: shop/web-1/app: forbidden; ")
     assert "shop/web-3/app" in note
     assert "shop/web-4/app" not in note
     assert note.endswith("shop/web-3/app: forbidden; …")

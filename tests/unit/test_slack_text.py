@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.surfaces.slack_text import code_block, code_span, escape, fit
-from core import messages
+from core.i18n import LANGUAGES, catalogue, templates
 from core.text import BACKTICK_STAND_IN, code
 
 
@@ -51,15 +51,16 @@ def test_fit_escapes_then_cuts_without_leaving_half_an_entity() -> None:
         assert re.fullmatch(r"(&lt;)*…", cut), cut
 
 
-def test_no_catalogue_sentence_puts_a_placeholder_inside_backticks() -> None:
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_catalogue_sentence_puts_a_placeholder_inside_backticks(language: str) -> None:
     """User text is put in backticks by ``code()``, never by a template, so nobody can forget
-    it. Job ids are the bot's own digits."""
+    it, in any language. Job ids are the bot's own digits."""
     offenders = {}
-    for name, template in vars(messages).items():
-        if not name.isupper() or not isinstance(template, str):
-            continue
-        for span in re.findall(r"`([^`]*)`", template):
-            fields = set(re.findall(r"\{(\w+)", span)) - {"job_id"}
-            if fields:
-                offenders[name] = span
+    for name, entry in catalogue(language).items():
+        for template in templates(entry):
+            for span in re.findall(r"`([^`]*)`", template):
+                fields = set(re.findall(r"\{(\w+)", span)) - {"job_id"}
+                if fields:
+                    offenders[name] = span
     assert offenders == {}
+    assert "QUEUED" in catalogue(language)  # the catalogue was read

@@ -8,7 +8,7 @@ from bot.commands.approvals import Approvals, ApproveRequest
 from bot.commands.parsing import job_id
 from bot.commands.registry import Command, Context
 from bot.commands.replies import Reply
-from core import limits
+from core import limits, messages
 from policies.model import Access, Action
 
 
@@ -42,7 +42,7 @@ COMMANDS = (
         verb="approve",
         rank=40,
         usage="approve JOB [REASON]",
-        summary="approve a change someone else asked for",
+        summary=messages.HELP_APPROVE_SUMMARY,
         documentation="approve a change that waits for a second person (never your own)",
         parse=parse_approval(True),
         policy_verbs={"approve": Access.WRITE},
@@ -55,7 +55,7 @@ COMMANDS = (
         verb="deny",
         rank=41,
         usage="deny JOB [REASON]",
-        summary="refuse a change that waits for approval",
+        summary=messages.HELP_DENY_SUMMARY,
         documentation="refuse it (or withdraw your own); decided under the policy verb `approve`",
         parse=parse_approval(False),
         policy_verbs={"approve": Access.WRITE},

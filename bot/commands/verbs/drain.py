@@ -6,7 +6,7 @@ from bot.commands.flags import Flag, parse_flags
 from bot.commands.parsing import check_selector, one_node
 from bot.commands.registry import Command, suggest
 from bot.commands.render_drain import render_drain
-from core import limits
+from core import limits, messages
 from handlers import drain
 from handlers.drain_models import DrainNode
 from handlers.drain_plan import make_plan
@@ -55,7 +55,7 @@ COMMANDS = (
         verb="drain",
         rank=80,
         usage=DRAIN_USAGE,
-        summary="cordon, then evict every pod like `kubectl drain` (same flags)",
+        summary=messages.HELP_DRAIN_SUMMARY,
         documentation="cordons and evicts like `kubectl drain`, with kubectl's messages, and shows "
         "the plan: each pod's fate, PDBs that will refuse, spare capacity elsewhere, risks "
         "([docs/drain.md](docs/drain.md))",

@@ -59,9 +59,9 @@ def whoami(context: Context, request: WhoamiRequest) -> Reply:
     return Reply(
         messages.WHOAMI.format(
             user=subject.user_id,
-            roles=", ".join(roles) or "none",
-            groups=", ".join(sorted(subject.groups)) or "none",
-            verbs=", ".join(_permitted(context)) or "nothing",
+            roles=", ".join(roles) or messages.WHOAMI_NONE,
+            groups=", ".join(sorted(subject.groups)) or messages.WHOAMI_NONE,
+            verbs=", ".join(_permitted(context)) or messages.WHOAMI_NOTHING,
         )
     )
 
@@ -71,7 +71,7 @@ COMMANDS = (
         verb="help",
         rank=0,
         usage="help [COMMAND]",
-        summary="list commands, or explain one",
+        summary=messages.HELP_HELP_SUMMARY,
         documentation="lists the commands you may run, or explains one",
         parse=parse_help,
         policy_verbs={"help": Access.READ},
@@ -81,7 +81,7 @@ COMMANDS = (
         verb="whoami",
         rank=50,
         usage="whoami",
-        summary="your roles, groups, and what you may do",
+        summary=messages.HELP_WHOAMI_SUMMARY,
         documentation="your roles, groups and what you may do (`help` lists only that)",
         parse=parse_whoami,
         policy_verbs={"whoami": Access.READ},

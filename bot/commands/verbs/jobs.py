@@ -9,7 +9,7 @@ from bot.commands.parsing import checked_job_id, no_arguments, reject_flags
 from bot.commands.registry import Command, Context
 from bot.commands.render import render_audit, render_jobs
 from bot.commands.replies import Reply
-from bot.jobs.model import JobState
+from bot.jobs.model import JobState, state_name
 from core import limits, messages
 from core.errors import CommandError
 from core.text import code
@@ -115,12 +115,12 @@ def cancel(context: Context, request: CancelRequest) -> Reply:
     store, subject = context.store, context.subject
     job = store.get(job_id)
     if job.state.finished:
-        return Reply(messages.CANCEL_FINISHED.format(job_id=job_id, state=job.state.value))
+        return Reply(messages.CANCEL_FINISHED.format(job_id=job_id, state=state_name(job.state)))
     after = store.request_cancel(job_id, by=subject.user_id)
     if after.state is JobState.CANCELLED:
         return Reply(messages.CANCEL_QUEUED.format(job_id=job_id))
     if after.state.finished:
-        return Reply(messages.CANCEL_FINISHED.format(job_id=job_id, state=after.state.value))
+        return Reply(messages.CANCEL_FINISHED.format(job_id=job_id, state=state_name(after.state)))
     return Reply(messages.CANCEL_RUNNING.format(job_id=job_id))
 
 
@@ -129,7 +129,7 @@ COMMANDS = (
         verb="jobs",
         rank=30,
         usage="jobs",
-        summary="active and recent jobs: state, requester, target, age",
+        summary=messages.HELP_JOBS_SUMMARY,
         documentation="active and recent jobs of this channel: id, state, requester, target, "
         "command, age",
         parse=parse_jobs,
@@ -140,7 +140,7 @@ COMMANDS = (
         verb="cancel",
         rank=31,
         usage="cancel JOB",
-        summary="stop a queued or running job at a safe point",
+        summary=messages.HELP_CANCEL_SUMMARY,
         documentation="cancels a queued job, or stops a running one at its next safe point (your "
         "own jobs; others' need `cancel`)",
         parse=parse_cancel,
@@ -153,7 +153,7 @@ COMMANDS = (
         verb="audit",
         rank=60,
         usage="audit [N]",
-        summary="the last N entries of the audit trail (default 20)",
+        summary=messages.HELP_AUDIT_SUMMARY,
         documentation="the last N audit entries of this channel (default 20, at most 100)",
         parse=parse_audit,
         policy_verbs={"audit": Access.READ},

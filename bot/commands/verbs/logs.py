@@ -57,6 +57,8 @@ LOGS_FLAGS = (
     Flag("query", "services", "text", "kubelet", repeat=True),
 )
 
+LOGS_USAGE = "logs QUERY [-n NS] [-i REGEX] [--since 10m] [...]"
+
 _REGEX_FLAGS = {
     "exclude_pod": "--exclude-pod",
     "container": "-c",
@@ -101,7 +103,7 @@ def parse_node_logs(node: str, values: dict[str, Any]) -> Any:
         if not all(c.isalnum() or c in "-_.@:" for c in service) or not service:
             raise CommandError(
                 messages.INVALID_FLAG_VALUE.format(
-                    setting=code(f"--query={service[:80]}"), detail="not a service name"
+                    setting=code(f"--query={service[:80]}"), detail=messages.LOGS_NOT_A_SERVICE
                 )
             )
     return NodeLogs(node=node, **values)
@@ -134,11 +136,9 @@ def parse_logs(args: list[str]) -> Any:
         check_regex("QUERY", query)
         values["query"] = query
     elif not values.get("selector") and not values.get("field_selector"):
-        raise CommandError(
-            messages.MISSING_ARGUMENT.format(usage=code(messages.LOGS_USAGE), what="QUERY")
-        )
+        raise CommandError(messages.MISSING_ARGUMENT.format(usage=code(LOGS_USAGE), what="QUERY"))
     if "services" in values:
-        raise CommandError(messages.LOGS_QUERY_NEEDS_NODE)
+        raise CommandError(messages.LOGS_QUERY_NEEDS_NODE.format())
     for namespace in values.get("namespaces", ()):
         problem = dns1123_label_problem(namespace)
         if problem:
@@ -240,9 +240,9 @@ COMMANDS = (
     Command(
         verb="logs",
         rank=70,
-        usage=messages.LOGS_USAGE,
-        summary="recent log lines of pods, stern's query; `help logs` for the flags",
-        details=messages.LOGS_HELP,
+        usage=LOGS_USAGE,
+        summary=messages.HELP_LOGS_SUMMARY,
+        details=messages.HELP_LOGS_DETAILS,
         documentation="stern's selection (pod-name regex or `KIND/NAME`), fetched once from every "
         "matching container, merged in time order, secrets masked; a summary in the channel and "
         "the lines in its thread ([docs/logs.md](docs/logs.md)); `logs node/NODE --query "

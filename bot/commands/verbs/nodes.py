@@ -40,7 +40,7 @@ def parse_get(args: list[str]) -> GetNodes:
 def render_node_table(result: NodeTable, *, now: datetime | None = None) -> str:
     """``kubectl get nodes``' columns; ages computed when shown, as kubectl does."""
     if not result.rows:
-        return messages.NO_NODES
+        return messages.NO_NODES.format()
     moment = now or datetime.now(UTC)
     return table(
         ("NAME", "STATUS", "ROLES", "AGE", "VERSION"),
@@ -66,7 +66,7 @@ COMMANDS = (
         verb="get",
         rank=10,
         usage="get nodes",
-        summary="list nodes like `kubectl get nodes`",
+        summary=messages.HELP_GET_SUMMARY,
         documentation="`kubectl get nodes` columns: NAME, STATUS (incl. `SchedulingDisabled`), "
         "ROLES, AGE, VERSION",
         parse=parse_get,
@@ -80,7 +80,7 @@ COMMANDS = (
         verb="cordon",
         rank=20,
         usage="cordon NODE",
-        summary="mark a node unschedulable",
+        summary=messages.HELP_CORDON_SUMMARY,
         documentation="marks the node unschedulable (`already cordoned` if it was)",
         parse=lambda args: CordonNode(node=one_node("cordon NODE", args)),
         policy_verbs={"cordon": Access.WRITE},
@@ -92,7 +92,7 @@ COMMANDS = (
         verb="uncordon",
         rank=21,
         usage="uncordon NODE",
-        summary="mark a node schedulable again",
+        summary=messages.HELP_UNCORDON_SUMMARY,
         documentation="marks it schedulable again",
         parse=lambda args: UncordonNode(node=one_node("uncordon NODE", args)),
         policy_verbs={"uncordon": Access.WRITE},
