@@ -122,6 +122,30 @@ KUBE_FORBIDDEN = (
     "The cluster refused this: {detail}. The cluster's own RBAC applies to chat requests; ask a "
     "cluster admin for that permission (logged as {incident})."
 )
+#: What the API server is doing while a request is retried (``{state}`` below).
+KUBE_STATE_SILENT = "not answering"
+KUBE_STATE_UNREACHABLE = "not reachable"
+KUBE_STATE_FAILING = "answering {status}"
+KUBE_STATE_THROTTLING = "asking us to slow down (429)"
+#: A job's progress line while it waits for the API server (at most one every ~10 s).
+KUBE_RETRYING = "API server {state} for {waited}, retrying (giving up in {left})"
+KUBE_RECOVERED = "API server answering again after {waited}"
+KUBE_GAVE_UP_AT_DEADLINE = (
+    "Gave up on the Kubernetes API server at this job's deadline: it was {state} for "
+    "{waited}; nothing was changed after that point (logged as {incident})."
+)
+KUBE_GAVE_UP_AFTER = (
+    "Gave up on the Kubernetes API server: it was {state} for {waited}, the longest a {verb} "
+    "waits for it; nothing was changed after that point (logged as {incident})."
+)
+KUBE_GAVE_UP_RETRY_AFTER = (
+    "Gave up on the Kubernetes API server: it asked us to wait {wait}, longer than this job "
+    "may still wait; nothing was changed after that point (logged as {incident})."
+)
+KUBE_CANCELLED_WAITING = (
+    "Cancelled while waiting for the Kubernetes API server ({state} for {waited}); nothing was "
+    "changed after that point."
+)
 KUBE_ANSWER_LOGGED = "a {status} answer, logged as {incident}"
 KUBE_NOT_ALLOWED = "{actor} is not allowed to {action}"
 KUBE_ACTOR_WORKER = "the worker"
