@@ -198,6 +198,10 @@ DRAIN_DRY_RUN = (
     "nothing was changed."
 )
 DRAIN_CANCELLED = "Drain of {node} cancelled; it stays cordoned. Pods left on it: {left}"
+DRAIN_STOPPED_AFTER_CORDON = (
+    "Drain of {node} stopped after it was cordoned: {reason} {node} stays cordoned; to bring it "
+    "back: /k8s uncordon {node}"
+)
 INVALID_DURATION = "{setting} is not a duration (examples: 0, 90s, 5m, 1h30m)."
 INVALID_FLAG_VALUE = "{setting}: {detail}."
 FLAG_NEEDS_VALUE = "{flag} needs a value, e.g. {example}."
