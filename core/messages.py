@@ -272,6 +272,22 @@ SANDBOX_STARTED = "Sandbox running: API server {server}, kubeconfig {kubeconfig}
 SANDBOX_STOPPED = "Sandbox stopped: {names}."
 SANDBOX_NOTHING_TO_STOP = "Nothing to stop: the sandbox is not running."
 SANDBOX_RESET_DONE = "Sandbox reset to the seed scenario in {seconds:.1f}s."
+SANDBOX_UNKNOWN_COMPONENT = "{name} is not a sandbox component; the components are {names}."
+SANDBOX_COMPONENT_NOT_RUNNING = (
+    "Sandbox component {name} is not running; start it with: k8s-chatops sandbox start {name}"
+)
+SANDBOX_COMPONENT_STOPPED = "{name} stopped; start it again with: k8s-chatops sandbox start {name}"
+SANDBOX_COMPONENT_WAS_STOPPED = "{name} was not running."
+SANDBOX_COMPONENT_STARTED = "{name} running (pid {pid})."
+SANDBOX_COMPONENT_RESTARTED = (
+    "{name} restarted: a new process (pid {pid}), healthy {seconds:.1f}s after the old one "
+    "began to stop."
+)
+SANDBOX_COMPONENT_PAUSED = (
+    "{name} paused (SIGSTOP to pid {pid}): its connections stay open and nothing answers. "
+    "Continue it with: k8s-chatops sandbox resume {name}"
+)
+SANDBOX_COMPONENT_RESUMED = "{name} resumed (SIGCONT to pid {pid})."
 
 # --- Logs ----------------------------------------------------------------------------------------
 LOGS_USAGE = "logs QUERY [-n NS] [-i REGEX] [--since 10m] [...]"
