@@ -247,10 +247,15 @@ def _prepare_crds(p: Paths) -> None:
 
 
 def up() -> SandboxState:
-    """Start the sandbox unless it already runs; return what is running."""
+    """Start the sandbox unless it already runs; return what is running. When only some of its
+    components have exited, start those again (as a kubelet restarts a static pod): the
+    scheduler, for one, exits on purpose when an API server outage leaves its cache in doubt."""
     current = load_state()
     if current and current.pids and all(running_components(current).values()):
         return current
+    if current and any(running_components(current).values()):
+        revive()
+        return load_state() or current
     if current:
         down()
     build.build()
@@ -289,6 +294,18 @@ def _launch(name: str, argv: list[str], p: Paths, state: SandboxState) -> int:
         context = _tls_context(p, client=needs_client) if url.startswith("https") else None
         _wait_healthy(name, url, context, process)
     return process.pid
+
+
+def revive() -> list[str]:
+    """Start every component that has exited, in start order; the names started."""
+    state = load_state()
+    if state is None:
+        return []
+    stopped = [name for name, alive in running_components(state).items() if not alive]
+    started = [name for name in _START_ORDER if name in stopped]
+    for name in started:
+        start_component(name)
+    return started
 
 
 def _component(name: str) -> tuple[SandboxState, int, str]:
