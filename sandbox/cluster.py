@@ -327,7 +327,7 @@ def stop_component(name: str, *, grace: float = _STOP_TIMEOUT) -> bool:
     _state, pid, binary = _component(name)
     if not process_alive(pid, binary):
         return False
-    _terminate(pid, binary, grace=grace)
+    _terminate(pid, grace=grace)
     return True
 
 
@@ -388,23 +388,34 @@ def down() -> list[str]:
             continue
         binary = str(versions.bin_dir() / name)
         if process_alive(pid, binary):
-            _terminate(pid, binary)
+            _terminate(pid)
             stopped.append(name)
     with contextlib.suppress(FileNotFoundError):
         paths().state.unlink()
     return stopped
 
 
-def _terminate(pid: int, binary: str, *, grace: float = _STOP_TIMEOUT) -> None:
+def _terminate(pid: int, *, grace: float = _STOP_TIMEOUT) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
         os.killpg(pid, signal.SIGCONT)  # a paused process acts on SIGTERM only once resumed
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        if not process_alive(pid, binary):
+        if _exited(pid):
             return
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    while process_alive(pid, binary):
+    while not _exited(pid):
         time.sleep(0.05)
+
+
+def _exited(pid: int) -> bool:
+    """Gone or a zombie: only then are its ports and files released. (An exiting process
+    loses its command line first, so :func:`process_alive` says "not alive" a moment before
+    a new one could bind the same port.)"""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X")
