@@ -130,12 +130,14 @@ KUBE_STATE_THROTTLING = "asking us to slow down (429)"
 #: A job's progress line while it waits for the API server (at most one every ~10 s).
 KUBE_RETRYING = "API server {state} for {waited}, retrying (giving up in {left})"
 KUBE_RECOVERED = "API server answering again after {waited}"
+#: ``{for_how_long}`` is KUBE_FOR_HOW_LONG, or nothing when the job saw it for under a second.
+KUBE_FOR_HOW_LONG = " for {waited}"
 KUBE_GAVE_UP_AT_DEADLINE = (
-    "Gave up on the Kubernetes API server at this job's deadline: it was {state} for "
-    "{waited}; nothing was changed after that point (logged as {incident})."
+    "Gave up on the Kubernetes API server at this job's deadline: it was {state}"
+    "{for_how_long}; nothing was changed after that point (logged as {incident})."
 )
 KUBE_GAVE_UP_AFTER = (
-    "Gave up on the Kubernetes API server: it was {state} for {waited}, the longest a {verb} "
+    "Gave up on the Kubernetes API server: it was {state}{for_how_long}, the longest a {verb} "
     "waits for it; nothing was changed after that point (logged as {incident})."
 )
 KUBE_GAVE_UP_RETRY_AFTER = (
@@ -143,8 +145,8 @@ KUBE_GAVE_UP_RETRY_AFTER = (
     "may still wait; nothing was changed after that point (logged as {incident})."
 )
 KUBE_CANCELLED_WAITING = (
-    "Cancelled while waiting for the Kubernetes API server ({state} for {waited}); nothing was "
-    "changed after that point."
+    "Cancelled while waiting for the Kubernetes API server ({state}{for_how_long}); nothing "
+    "was changed after that point."
 )
 KUBE_ANSWER_LOGGED = "a {status} answer, logged as {incident}"
 KUBE_NOT_ALLOWED = "{actor} is not allowed to {action}"

@@ -309,9 +309,14 @@ class Retrier:
             error.server_message,
             incident,
         )
-        wait = span(blip.retry_after or 0)
         text = template.format(
-            state=blip.state, waited=span(waited), verb=self.verb, wait=wait, incident=incident
+            state=blip.state,
+            for_how_long=messages.KUBE_FOR_HOW_LONG.format(waited=span(waited))
+            if waited >= 1
+            else "",
+            verb=self.verb,
+            wait=span(blip.retry_after or 0),
+            incident=incident,
         )
         return KubeUnavailable(
             text, status=error.status, reason=error.reason, incident=incident, causes=error.causes

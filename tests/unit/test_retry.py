@@ -374,3 +374,17 @@ def test_span() -> None:
         "2 min 5 s",
         "10 min",
     ]
+
+
+def test_an_outage_seen_for_under_a_second_is_not_given_a_length() -> None:
+    clock = Clock()
+    deadline = Deadline(1.5, clock=clock)
+    attempt = scripted(clock, refused(), took=0.6)
+    with pytest.raises(KubeUnavailable) as caught:
+        retrier(clock, verb="drain", deadline=deadline).call(
+            attempt, method="POST", path=EVICTION, timeout=(3.05, 30.0)
+        )
+    assert caught.value.user_message == (
+        "Gave up on the Kubernetes API server at this job's deadline: it was not reachable; "
+        "nothing was changed after that point (logged as 0000000b)."
+    )
