@@ -74,8 +74,10 @@ def aggregate(errors: list[str]) -> str:
 class _GoneWatcher:
     """Tells eviction threads when their pod has left the node (gone, or a new UID).
 
-    Its polls are tried once each: the poll loop is its own retry, backing off while the API
-    server is away, and it must stop when the drain does, not when a retry gives up."""
+    The first list rides out blips like any request (until it has one, no pod can be known to
+    be gone); after that each poll is tried once: the poll loop is its own retry, backing off
+    while the API server is away, and it must stop when the drain does, not when a retry
+    gives up."""
 
     def __init__(self, kube: KubeClient, node: str) -> None:
         self._kube = kube.retrying(None)
@@ -83,14 +85,14 @@ class _GoneWatcher:
         self._changed = threading.Condition()
         self._present: dict[str, str | None] = {}
         self._stopped = False
-        self._refresh()
+        self._refresh(kube)
         self._thread = threading.Thread(target=self._run, name=f"drain-{node}", daemon=True)
         self._thread.start()
 
-    def _refresh(self) -> None:
+    def _refresh(self, kube: KubeClient | None = None) -> None:
         present = {
             pod["metadata"]["uid"]: pod["metadata"].get("deletionTimestamp")
-            for pod in self._kube.list_pages(
+            for pod in (kube or self._kube).list_pages(
                 _PODS.path(), field_selector=f"spec.nodeName={self._node}"
             )
         }
@@ -306,10 +308,8 @@ def drain(request: DrainNode, kube: KubeClient, control: Control) -> DrainResult
         plan = make_plan(kube, request)
     except KubeUnavailable as error:
         if request.dry_run != "none":
-            raise
-        raise ChatOpsError(
-            messages.DRAIN_STOPPED_AFTER_CORDON.format(node=request.node, reason=error.user_message)
-        ) from error
+            raise  # nothing was cordoned
+        raise _stopped_after_cordon(request.node, error) from error
     expected = request.expected_plan
     differences = changes(expected, plan) if expected else []
 
@@ -340,7 +340,10 @@ def drain(request: DrainNode, kube: KubeClient, control: Control) -> DrainResult
             run.settle(pod, PodOutcome.DRY_RUN)
         run.say(f"node/{request.node} drained (dry run)")
         return result(True)
-    watcher = _GoneWatcher(kube, request.node) if request.dry_run == "none" and doomed else None
+    try:
+        watcher = _GoneWatcher(kube, request.node) if request.dry_run == "none" and doomed else None
+    except KubeUnavailable as error:
+        raise _stopped_after_cordon(request.node, error) from error
     try:
         if request.disable_eviction:
             run.delete(doomed, watcher)
@@ -356,3 +359,10 @@ def drain(request: DrainNode, kube: KubeClient, control: Control) -> DrainResult
         return result(False)
     run.say(f"node/{request.node} drained{run.suffix}")
     return result(True)
+
+
+def _stopped_after_cordon(node: str, error: KubeUnavailable) -> ChatOpsError:
+    """The API server went away between steps, after the node was cordoned: say it stays so."""
+    return ChatOpsError(
+        messages.DRAIN_STOPPED_AFTER_CORDON.format(node=node, reason=error.user_message)
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,7 +16,10 @@ import pytest
 from kubernetes import client as k8s_client
 from test_retry import Clock
 
+from core.errors import ChatOpsError
 from handlers.control import Control
+from handlers.drain import drain
+from handlers.drain_models import DrainNode
 from handlers.kube import KubeClient, KubeTooManyRequests, KubeUnavailable
 from handlers.models import CordonNode
 from handlers.nodes import cordon
@@ -201,3 +205,25 @@ def test_a_handler_rides_out_a_blip(api: Any) -> None:
         ("PATCH", "/api/v1/nodes/n1"),
     ]
     assert lines == []  # over in well under two seconds: not worth a line on the card
+
+
+def test_a_drain_that_loses_the_api_server_after_cordoning_says_the_node_stays_cordoned(
+    api: Any,
+) -> None:
+    node = {"metadata": {"name": "n1"}, "spec": {}}
+    api.script["/api/v1/nodes/n1"] = [(200, JSON_TYPE, json.dumps(node).encode())]
+    api.default = (502, JSON_TYPE, status_body(502, "bad gateway to 10.0.0.5"))
+    lines: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(ChatOpsError) as caught:
+        drain(DrainNode(node="n1", timeout_seconds=2), client(api), Control(progress=lines.append))
+    assert time.monotonic() - started < 2.5
+    assert ("PATCH", "/api/v1/nodes/n1") in [(m, p) for m, p, _, _ in api.seen]
+    text = caught.value.user_message
+    assert text.startswith(
+        "Drain of n1 stopped after it was cordoned: Gave up on the Kubernetes API server at this "
+        "job's deadline: it was answering 502"
+    )
+    assert text.endswith("n1 stays cordoned; to bring it back: /k8s uncordon n1")
+    assert "10.0.0.5" not in text and "/api" not in text
+    assert lines[0] == "node/n1 cordoned"
