@@ -200,6 +200,32 @@ KUBE_FORBIDDEN = (
     "The cluster refused this: {detail}. The cluster's own RBAC applies to chat requests; ask a "
     "cluster admin for that permission (logged as {incident})."
 )
+#: What the API server is doing while a request is retried (``{state}`` below).
+KUBE_STATE_SILENT = "not answering"
+KUBE_STATE_UNREACHABLE = "not reachable"
+KUBE_STATE_FAILING = "answering {status}"
+KUBE_STATE_THROTTLING = "asking us to slow down (429)"
+#: A job's progress line while it waits for the API server (at most one every ~10 s).
+KUBE_RETRYING = "API server {state} for {waited}, retrying (giving up in {left})"
+KUBE_RECOVERED = "API server answering again after {waited}"
+#: ``{for_how_long}`` is KUBE_FOR_HOW_LONG, or nothing when the job saw it for under a second.
+KUBE_FOR_HOW_LONG = " for {waited}"
+KUBE_GAVE_UP_AT_DEADLINE = (
+    "Gave up on the Kubernetes API server at this job's deadline: it was {state}"
+    "{for_how_long}; nothing was changed after that point (logged as {incident})."
+)
+KUBE_GAVE_UP_AFTER = (
+    "Gave up on the Kubernetes API server: it was {state}{for_how_long}, the longest a {verb} "
+    "waits for it; nothing was changed after that point (logged as {incident})."
+)
+KUBE_GAVE_UP_RETRY_AFTER = (
+    "Gave up on the Kubernetes API server: it asked us to wait {wait}, longer than this job "
+    "may still wait; nothing was changed after that point (logged as {incident})."
+)
+KUBE_CANCELLED_WAITING = (
+    "Cancelled while waiting for the Kubernetes API server ({state}{for_how_long}); nothing "
+    "was changed after that point."
+)
 KUBE_ANSWER_LOGGED = "a {status} answer, logged as {incident}"
 KUBE_NOT_ALLOWED = "{actor} is not allowed to {action}"
 KUBE_ACTOR_WORKER = "the worker"
@@ -305,6 +331,10 @@ DRAIN_DRY_RUN = (
 )
 DRAIN_CANCELLED = "Drain of {node} cancelled; it stays cordoned. Pods left on it: {left}"
 DRAIN_NONE_LEFT = "none"
+DRAIN_STOPPED_AFTER_CORDON = (
+    "Drain of {node} stopped after it was cordoned: {reason} {node} stays cordoned; to bring it "
+    "back: /k8s uncordon {node}"
+)
 INVALID_DURATION = "{setting} is not a duration (examples: 0, 90s, 5m, 1h30m)."
 INVALID_FLAG_VALUE = "{setting}: {detail}."
 FLAG_NEEDS_VALUE = "{flag} needs a value, e.g. {example}."
@@ -385,6 +415,22 @@ SANDBOX_STARTED = "Sandbox running: API server {server}, kubeconfig {kubeconfig}
 SANDBOX_STOPPED = "Sandbox stopped: {names}."
 SANDBOX_NOTHING_TO_STOP = "Nothing to stop: the sandbox is not running."
 SANDBOX_RESET_DONE = "Sandbox reset to the seed scenario in {seconds:.1f}s."
+SANDBOX_UNKNOWN_COMPONENT = "{name} is not a sandbox component; the components are {names}."
+SANDBOX_COMPONENT_NOT_RUNNING = (
+    "Sandbox component {name} is not running; start it with: k8s-chatops-sandbox start {name}"
+)
+SANDBOX_COMPONENT_STOPPED = "{name} stopped; start it again with: k8s-chatops-sandbox start {name}"
+SANDBOX_COMPONENT_WAS_STOPPED = "{name} was not running."
+SANDBOX_COMPONENT_STARTED = "{name} running (pid {pid})."
+SANDBOX_COMPONENT_RESTARTED = (
+    "{name} restarted: a new process (pid {pid}), healthy {seconds:.1f}s after the old one "
+    "began to stop."
+)
+SANDBOX_COMPONENT_PAUSED = (
+    "{name} paused (SIGSTOP to pid {pid}): its connections stay open and nothing answers. "
+    "Continue it with: k8s-chatops-sandbox resume {name}"
+)
+SANDBOX_COMPONENT_RESUMED = "{name} resumed (SIGCONT to pid {pid})."
 
 # --- Logs ----------------------------------------------------------------------------------------
 LOGS_BAD_REGEX = "{flag} {value} is not a regular expression I can use: {detail}."

@@ -393,3 +393,46 @@ PLAN_CARD_BLOCKED = "• 受阻：{pod}：{message}"
 PLAN_CARD_DATA_LOST = "• 数据丢失：{pod}：{loss}"
 PLAN_CARD_CAPACITY = "• 容量：*{capacity}*（{detail}）"
 SLACK_JOB_CAPTION = "任务 {job_id} · {command} · 申请人 {requester}"
+
+# --- Riding out control-plane blips (handlers/retry.py) ----------------------------------------
+DRAIN_STOPPED_AFTER_CORDON = (
+    "节点 {node} 在被封锁后停止了排空：{reason} {node} 仍处于封锁状态；"
+    "恢复调度：/k8s uncordon {node}"
+)
+KUBE_CANCELLED_WAITING = (
+    "在等待 Kubernetes API 服务器时被取消（{state}{for_how_long}）；此后未做任何更改。"
+)
+KUBE_FOR_HOW_LONG = "，已持续 {waited}"
+KUBE_GAVE_UP_AFTER = (
+    "已放弃等待 Kubernetes API 服务器：它{state}{for_how_long}，这是 {verb} 等待它的最长时间；"
+    "此后未做任何更改（已记录为 {incident}）。"
+)
+KUBE_GAVE_UP_AT_DEADLINE = (
+    "已在本任务的截止时间放弃等待 Kubernetes API 服务器：它{state}{for_how_long}；"
+    "此后未做任何更改（已记录为 {incident}）。"
+)
+KUBE_GAVE_UP_RETRY_AFTER = (
+    "已放弃等待 Kubernetes API 服务器：它要求等待 {wait}，超过本任务还能等待的时间；"
+    "此后未做任何更改（已记录为 {incident}）。"
+)
+KUBE_RECOVERED = "API 服务器在 {waited} 后恢复响应"
+KUBE_RETRYING = "API 服务器{state}已 {waited}，正在重试（{left} 后放弃）"
+KUBE_STATE_FAILING = "返回 {status}"
+KUBE_STATE_SILENT = "无响应"
+KUBE_STATE_THROTTLING = "要求放慢请求（429）"
+KUBE_STATE_UNREACHABLE = "无法连接"
+
+# --- Sandbox components --------------------------------------------------------------------------
+SANDBOX_COMPONENT_NOT_RUNNING = "沙箱组件 {name} 没有运行；启动它：k8s-chatops-sandbox start {name}"
+SANDBOX_COMPONENT_PAUSED = (
+    "{name} 已暂停（向 pid {pid} 发送 SIGSTOP）：连接保持打开，但不会有任何响应。"
+    "继续运行：k8s-chatops-sandbox resume {name}"
+)
+SANDBOX_COMPONENT_RESTARTED = (
+    "{name} 已重启：新进程（pid {pid}），在旧进程开始停止后 {seconds:.1f} 秒恢复健康。"
+)
+SANDBOX_COMPONENT_RESUMED = "{name} 已继续运行（向 pid {pid} 发送 SIGCONT）。"
+SANDBOX_COMPONENT_STARTED = "{name} 正在运行（pid {pid}）。"
+SANDBOX_COMPONENT_STOPPED = "{name} 已停止；重新启动：k8s-chatops-sandbox start {name}"
+SANDBOX_COMPONENT_WAS_STOPPED = "{name} 本来就没有运行。"
+SANDBOX_UNKNOWN_COMPONENT = "{name} 不是沙箱组件；组件有：{names}。"

@@ -2,15 +2,22 @@
 
 Order as in ``kubectl drain``: cordon (skipped if already cordoned); list the node's pods across
 namespaces in pages; run kubectl's filters (errors stop here, nothing is evicted); then evict
-every pod concurrently through the Eviction subresource — 404 means done, 429 (a
-PodDisruptionBudget or any throttling) is reported and retried every 5 s until the one shared
-deadline, anything else fails that pod — and wait until each pod is gone (404 or a new UID).
+every pod concurrently through the Eviction subresource — 404 means done, 429 from a
+PodDisruptionBudget is reported and retried every 5 s until the one shared deadline (throttling
+by API Priority and Fairness is the retry policy's, below), anything else fails that pod — and
+wait until each pod is gone (404 or a new UID).
 ``--disable-eviction`` deletes instead and so bypasses PodDisruptionBudgets. Server dry-run
 sends ``dryRun=All`` everywhere and changes nothing; client dry-run sends nothing.
 
 Waiting is done by one poller per drain that lists the node's pods four times a second, rather
 than one GET per pod per second as kubectl does: it notices a pod is gone sooner and costs the
 API server one request per tick however many pods there are.
+
+Every other request rides out API server blips (:mod:`handlers.retry`) until ``--timeout``, or
+for the drain's default when there is none. That is why each eviction and delete names the pod's
+UID as a precondition: sent again after an answer was lost, it must not remove a new pod that
+took the old one's name (a StatefulSet's); the server answers 409 instead, and the pod is gone.
+Once the node is cordoned, a drain that stops for any reason leaves it cordoned and says so.
 """
 
 from __future__ import annotations
@@ -21,18 +28,22 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from core import messages
+from core.errors import ChatOpsError
 from handlers.control import Control
 from handlers.drain_models import DrainNode, DrainResult, PodFate, PodOutcome
 from handlers.drain_plan import changes, make_plan
 from handlers.kube import (
     JSON,
     KubeClient,
+    KubeConflict,
     KubeError,
     KubeForbidden,
     KubeNotFound,
     KubeTooManyRequests,
+    KubeUnavailable,
     resource_for,
 )
+from handlers.retry import Deadline, retrying
 
 RETRY_DELAY_SECONDS = 5.0
 POLL_INTERVAL_SECONDS = 0.25
@@ -60,36 +71,28 @@ def aggregate(errors: list[str]) -> str:
     return errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
 
 
-class _Deadline:
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._at = time.monotonic() + seconds if seconds else None
-
-    def remaining(self) -> float | None:
-        return None if self._at is None else self._at - time.monotonic()
-
-    def passed(self) -> bool:
-        remaining = self.remaining()
-        return remaining is not None and remaining <= 0
-
-
 class _GoneWatcher:
-    """Tells eviction threads when their pod has left the node (gone, or a new UID)."""
+    """Tells eviction threads when their pod has left the node (gone, or a new UID).
+
+    The first list rides out blips like any request (until it has one, no pod can be known to
+    be gone); after that each poll is tried once: the poll loop is its own retry, backing off
+    while the API server is away, and it must stop when the drain does, not when a retry
+    gives up."""
 
     def __init__(self, kube: KubeClient, node: str) -> None:
-        self._kube = kube
+        self._kube = kube.retrying(None)
         self._node = node
         self._changed = threading.Condition()
         self._present: dict[str, str | None] = {}
         self._stopped = False
-        self._refresh()
+        self._refresh(kube)
         self._thread = threading.Thread(target=self._run, name=f"drain-{node}", daemon=True)
         self._thread.start()
 
-    def _refresh(self) -> None:
+    def _refresh(self, kube: KubeClient | None = None) -> None:
         present = {
             pod["metadata"]["uid"]: pod["metadata"].get("deletionTimestamp")
-            for pod in self._kube.list_pages(
+            for pod in (kube or self._kube).list_pages(
                 _PODS.path(), field_selector=f"spec.nodeName={self._node}"
             )
         }
@@ -98,17 +101,20 @@ class _GoneWatcher:
             self._changed.notify_all()
 
     def _run(self) -> None:
+        failures = 0
         while not self._stopped:
-            time.sleep(POLL_INTERVAL_SECONDS)
+            time.sleep(POLL_INTERVAL_SECONDS * 2 ** min(failures, 3))
             try:
                 self._refresh()
             except KubeError:
+                failures += 1
                 continue
+            failures = 0
 
     def stop(self) -> None:
         self._stopped = True
 
-    def wait_gone(self, uid: str, deadline: _Deadline, skip_after: int, control: Control) -> str:
+    def wait_gone(self, uid: str, deadline: Deadline, skip_after: int, control: Control) -> str:
         """ "gone", "skipped" (deleted longer ago than ``skip_after``), "timeout" or "cancelled"."""
         with self._changed:
             while uid in self._present:
@@ -129,8 +135,12 @@ def _age(stamp: str) -> float:
     ).total_seconds()
 
 
-def _delete_options(request: DrainNode) -> JSON:
+def _delete_options(request: DrainNode, pod: PodFate | None = None) -> JSON:
+    """What every eviction and delete carries; with ``pod``, its UID as a precondition, so a
+    request sent again cannot remove a new pod that took the name."""
     options: JSON = {}
+    if pod is not None:
+        options["preconditions"] = {"uid": pod.uid}
     if request.grace_period >= 0:
         options["gracePeriodSeconds"] = request.grace_period
     if request.dry_run == "server":
@@ -141,13 +151,15 @@ def _delete_options(request: DrainNode) -> JSON:
 class _Run:
     """One drain in progress: its output lines, per-pod outcomes and errors."""
 
-    def __init__(self, request: DrainNode, kube: KubeClient, control: Control) -> None:
+    def __init__(
+        self, request: DrainNode, kube: KubeClient, control: Control, deadline: Deadline
+    ) -> None:
         self.request, self.kube, self.control = request, kube, control
         self.suffix = _SUFFIX[request.dry_run]
         self.lines: list[str] = []
         self.outcomes: dict[str, PodOutcome] = {}
         self.errors: list[str] = []
-        self.deadline = _Deadline(request.timeout_seconds)
+        self.deadline = deadline
         self._lock = threading.Lock()
 
     def say(self, line: str) -> None:
@@ -194,7 +206,7 @@ class _Run:
             "apiVersion": "policy/v1",
             "kind": "Eviction",
             "metadata": {"name": pod.name, "namespace": pod.namespace},
-            "deleteOptions": _delete_options(self.request),
+            "deleteOptions": _delete_options(self.request, pod),
         }
         while True:
             self.say(f"evicting pod {pod.key}{self.suffix}")
@@ -211,7 +223,7 @@ class _Run:
                     "POST", _PODS.path(pod.namespace, pod.name) + "/eviction", body=body
                 )
                 break
-            except KubeNotFound:
+            except (KubeNotFound, KubeConflict):  # gone; or its name is a new pod's now
                 self.settle(pod, PodOutcome.GONE)
                 return
             except KubeTooManyRequests as refused:
@@ -226,7 +238,10 @@ class _Run:
                     return
                 self._pause(RETRY_DELAY_SECONDS)
             except KubeError as failed:
-                self._fail_eviction(pod, failed)
+                if self.control.cancelled():  # while waiting for the API server
+                    self.settle(pod, PodOutcome.PENDING)
+                else:
+                    self._fail_eviction(pod, failed)
                 return
         if self.request.dry_run == "server" or watcher is None:
             self.settle(pod, PodOutcome.DRY_RUN)
@@ -258,15 +273,18 @@ class _Run:
             )
 
     def delete(self, pods: list[PodFate], watcher: _GoneWatcher | None) -> None:
-        options = _delete_options(self.request)
         for pod in pods:
             try:
                 self.kube.request(
                     "DELETE",
                     _PODS.path(pod.namespace, pod.name),
-                    body={"apiVersion": "v1", "kind": "DeleteOptions", **options},
+                    body={
+                        "apiVersion": "v1",
+                        "kind": "DeleteOptions",
+                        **_delete_options(self.request, pod),
+                    },
                 )
-            except KubeNotFound:
+            except (KubeNotFound, KubeConflict):  # gone; or its name is a new pod's now
                 continue
             except KubeError as failed:
                 self.settle(pod, PodOutcome.FAILED, failed.detail)
@@ -282,9 +300,16 @@ class _Run:
 def drain(request: DrainNode, kube: KubeClient, control: Control) -> DrainResult:
     """Drain ``request.node``, reporting what changed since ``request.expected_plan``."""
     started = time.monotonic()
-    run = _Run(request, kube, control)
+    deadline = Deadline(request.timeout_seconds)
+    kube = retrying(kube, control, verb=request.verb, deadline=deadline)
+    run = _Run(request, kube, control, deadline)
     run.cordon()
-    plan = make_plan(kube, request)
+    try:
+        plan = make_plan(kube, request)
+    except KubeUnavailable as error:
+        if request.dry_run != "none":
+            raise  # nothing was cordoned
+        raise _stopped_after_cordon(request.node, error) from error
     expected = request.expected_plan
     differences = changes(expected, plan) if expected else []
 
@@ -315,7 +340,10 @@ def drain(request: DrainNode, kube: KubeClient, control: Control) -> DrainResult
             run.settle(pod, PodOutcome.DRY_RUN)
         run.say(f"node/{request.node} drained (dry run)")
         return result(True)
-    watcher = _GoneWatcher(kube, request.node) if request.dry_run == "none" and doomed else None
+    try:
+        watcher = _GoneWatcher(kube, request.node) if request.dry_run == "none" and doomed else None
+    except KubeUnavailable as error:
+        raise _stopped_after_cordon(request.node, error) from error
     try:
         if request.disable_eviction:
             run.delete(doomed, watcher)
@@ -331,3 +359,10 @@ def drain(request: DrainNode, kube: KubeClient, control: Control) -> DrainResult
         return result(False)
     run.say(f"node/{request.node} drained{run.suffix}")
     return result(True)
+
+
+def _stopped_after_cordon(node: str, error: KubeUnavailable) -> ChatOpsError:
+    """The API server went away between steps, after the node was cordoned: say it stays so."""
+    return ChatOpsError(
+        messages.DRAIN_STOPPED_AFTER_CORDON.format(node=node, reason=error.user_message)
+    )

@@ -19,9 +19,9 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import urllib3
 from kubernetes import client as k8s_client
@@ -41,6 +41,12 @@ _BODY_LIMIT = 300
 DEFAULT_TIMEOUT = (3.05, 30.0)
 #: Query parameters: a mapping, or pairs when a name repeats (``?query=a&query=b``).
 Query = Mapping[str, str | int | bool] | Sequence[tuple[str, str | int | bool]]
+#: Seconds for the whole request, or (connect, read).
+Timeout = float | tuple[float, float]
+#: The cause of an eviction a PodDisruptionBudget refused (``Status.details.causes[].reason``,
+#: Go's ``StatusCause.Type``).
+DISRUPTION_BUDGET_CAUSE = "DisruptionBudget"
+_T = TypeVar("_T")
 
 
 class KubeError(ChatOpsError):
@@ -55,6 +61,8 @@ class KubeError(ChatOpsError):
         detail: str = "",
         server_message: str = "",
         incident: str = "",
+        retry_after: float | None = None,
+        causes: tuple[str, ...] = (),
     ) -> None:
         super().__init__(user_message)
         self.status = status
@@ -66,6 +74,10 @@ class KubeError(ChatOpsError):
         self.server_message = server_message or self.detail
         #: The id the full story was logged under, when the sentence leaves details out.
         self.incident = incident
+        #: Seconds the server asked us to wait (``Retry-After``, or ``details.retryAfterSeconds``).
+        self.retry_after = retry_after
+        #: ``Status.details.causes[].reason``: ``DisruptionBudget`` tells a PDB refusal from APF.
+        self.causes = causes
 
 
 class KubeNotFound(KubeError):
@@ -87,9 +99,29 @@ class KubeInvalid(KubeError):
 class KubeTooManyRequests(KubeError):
     """429: throttled, or an eviction refused by a PodDisruptionBudget."""
 
+    @property
+    def disruption_budget(self) -> bool:
+        """An eviction a PodDisruptionBudget refused (drain's to wait out), not throttling."""
+        return DISRUPTION_BUDGET_CAUSE in self.causes
+
 
 class KubeUnavailable(KubeError):
     """The API server could not be reached or answered 5xx."""
+
+
+class Retrying(Protocol):
+    """Runs one request's attempts (see :mod:`handlers.retry`): ``attempt`` is called with the
+    timeout for that attempt and raises :class:`KubeError` when it fails."""
+
+    def call(
+        self,
+        attempt: Callable[[Timeout], _T],
+        *,
+        method: str,
+        path: str,
+        timeout: Timeout,
+        stream: bool = False,
+    ) -> _T: ...
 
 
 @dataclass(frozen=True)
@@ -171,18 +203,43 @@ class KubeClient:
         server: str,
         impersonate_user: str | None = None,
         impersonate_groups: tuple[str, ...] = (),
+        retrier: Retrying | None = None,
     ) -> None:
         self._api = api_client
         self.server = server
         self.impersonate_user = impersonate_user
         self.impersonate_groups = impersonate_groups
+        #: Sends each request again while the API server has a blip; None: one attempt.
+        self.retrier = retrier
 
     def impersonating(self, user: str, groups: tuple[str, ...] = ()) -> KubeClient:
         """The same connection, acting as ``user`` (and ``groups``) so the cluster's own RBAC
         decides too. Needs the ``impersonate`` permission for the worker's own identity."""
         return KubeClient(
-            self._api, server=self.server, impersonate_user=user, impersonate_groups=groups
+            self._api,
+            server=self.server,
+            impersonate_user=user,
+            impersonate_groups=groups,
+            retrier=self.retrier,
         )
+
+    def retrying(self, retrier: Retrying | None) -> KubeClient:
+        """The same connection and identity, with every request run by ``retrier`` (None: each
+        request is tried once, and a failure is raised at once)."""
+        return KubeClient(
+            self._api,
+            server=self.server,
+            impersonate_user=self.impersonate_user,
+            impersonate_groups=self.impersonate_groups,
+            retrier=retrier,
+        )
+
+    def _attempts(
+        self, attempt: Callable[[Timeout], _T], method: str, path: str, timeout: Timeout, **kw: bool
+    ) -> _T:
+        if self.retrier is None:
+            return attempt(timeout)
+        return self.retrier.call(attempt, method=method, path=path, timeout=timeout, **kw)
 
     @classmethod
     def connect(cls, kubeconfig: str | None = None, *, pool_size: int = 16) -> KubeClient:
@@ -216,16 +273,27 @@ class KubeClient:
         query: Mapping[str, str | int | bool] | None = None,
         body: Any = None,
         content_type: str = "application/json",
-        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: Timeout = DEFAULT_TIMEOUT,
     ) -> JSON:
-        """Send one request and return the decoded JSON body, or raise a :class:`KubeError`."""
-        response = self._send(
-            method, path, query=query, body=body, content_type=content_type, timeout=timeout
-        )
-        try:
-            data = response.read()
-        except (urllib3.exceptions.HTTPError, OSError) as error:
-            raise _unavailable(error, self._call(method, path)) from error
+        """Send one request and return the decoded JSON body, or raise a :class:`KubeError`.
+
+        With a :attr:`retrier`, a failure that heals by itself is sent again, whole."""
+
+        def attempt(attempt_timeout: Timeout) -> bytes:
+            response = self._send(
+                method,
+                path,
+                query=query,
+                body=body,
+                content_type=content_type,
+                timeout=attempt_timeout,
+            )
+            try:
+                return cast(bytes, response.read())
+            except (urllib3.exceptions.HTTPError, OSError) as error:
+                raise _unavailable(error, self._call(method, path)) from error
+
+        data = self._attempts(attempt, method, path, timeout)
         return cast(JSON, json.loads(data)) if data else {}
 
     def _call(self, method: str, path: str) -> _Call:
@@ -236,27 +304,54 @@ class KubeClient:
         path: str,
         *,
         query: Query | None = None,
-        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: Timeout = DEFAULT_TIMEOUT,
         max_line_bytes: int = MAX_LINE_BYTES,
     ) -> Iterator[bytes]:
         """GET a text body (a container log) and yield it line by line, without the newline,
         as it arrives: a long log never sits in memory whole, nor does one long line (each is
-        cut at ``max_line_bytes``, see :mod:`handlers.lines`)."""
-        response = self._send(
-            "GET",
-            path,
-            query=query,
-            body=None,
-            content_type="application/json",
-            timeout=timeout,
-            accept="*/*",
+        cut at ``max_line_bytes``, see :mod:`handlers.lines`). A :attr:`retrier` retries the
+        opening of the stream only: lines already yielded cannot be taken back."""
+        yield from self.open_lines(
+            path, query=query, timeout=timeout, max_line_bytes=max_line_bytes
         )
+
+    def open_lines(
+        self,
+        path: str,
+        *,
+        query: Query | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_line_bytes: int = MAX_LINE_BYTES,
+    ) -> Generator[bytes, None, None]:
+        """:meth:`stream_lines`, but the request is sent now: a failure to open the stream is
+        raised here, a failure while reading it from the iterator (a watch resumes only then)."""
+
+        def attempt(attempt_timeout: Timeout) -> Any:
+            return self._send(
+                "GET",
+                path,
+                query=query,
+                body=None,
+                content_type="application/json",
+                timeout=attempt_timeout,
+                accept="*/*",
+            )
+
+        response = self._attempts(attempt, "GET", path, timeout, stream=True)
+        return self._lines(response, path, max_line_bytes)
+
+    def _lines(self, response: Any, path: str, max_line_bytes: int) -> Generator[bytes, None, None]:
+        body = response.response
+        finished = False
         try:
-            yield from split_lines(response.response.stream(65536), max_line_bytes)
+            yield from split_lines(body.stream(65536), max_line_bytes)
+            finished = True
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise _unavailable(error, self._call("GET", path)) from error
         finally:
-            response.response.release_conn()
+            if not finished:
+                body.close()  # left unread: the server may still be sending on this socket
+            body.release_conn()
 
     def _send(
         self,
@@ -266,7 +361,7 @@ class KubeClient:
         query: Query | None,
         body: Any,
         content_type: str,
-        timeout: float | tuple[float, float],
+        timeout: Timeout,
         accept: str = "application/json",
     ) -> Any:
         headers = {"Accept": accept, "Content-Type": content_type}
@@ -291,8 +386,10 @@ class KubeClient:
                 _request_timeout=timeout,
             )
         except ApiException as error:
+            if not error.status:  # the client's own wrapping of a TLS failure
+                raise _unavailable(error, self._call(method, path)) from error
             raise _translate(
-                int(error.status or 0), error.body, self._call(method, path)
+                int(error.status), error.body, self._call(method, path), error.headers
             ) from error
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise _unavailable(error, self._call(method, path)) from error
@@ -301,7 +398,8 @@ class KubeClient:
                 data = response.read()
             except (urllib3.exceptions.HTTPError, OSError):
                 data = b""
-            raise _translate(response.status, data, self._call(method, path))
+            headers = response.getheaders()
+            raise _translate(response.status, data, self._call(method, path), headers)
         return response
 
     def _impersonation_headers(self, headers: dict[str, str]) -> HTTPHeaderDict:
@@ -402,6 +500,10 @@ def _timed_out(error: Exception) -> bool:
     return isinstance(error, urllib3.exceptions.TimeoutError | TimeoutError)
 
 
+def _certificate_rejected(error: Exception) -> bool:
+    return "CERTIFICATE_VERIFY_FAILED" in str(error)
+
+
 def _unavailable(error: Exception, call: _Call) -> KubeUnavailable:
     incident = _incident()
     log.warning(
@@ -418,16 +520,26 @@ def _unavailable(error: Exception, call: _Call) -> KubeUnavailable:
         )
     return KubeUnavailable(
         messages.KUBE_UNREACHABLE.format(incident=incident),
-        reason=type(error).__name__,
+        reason=CERTIFICATE_REJECTED if _certificate_rejected(error) else type(error).__name__,
         incident=incident,
     )
 
 
-def _translate(status: int, body: Any, call: _Call) -> KubeError:
+#: ``KubeError.reason`` of a TLS handshake that failed on the server's certificate.
+CERTIFICATE_REJECTED = "CertificateRejected"
+
+
+def _translate(
+    status: int, body: Any, call: _Call, headers: Mapping[str, str] | None = None
+) -> KubeError:
     message = _status_message(body)
     reason = _status_reason(body)
+    hints: dict[str, Any] = {
+        "retry_after": _retry_after(body, headers),
+        "causes": _status_causes(body),
+    }
     if status in (401, 403) or status >= 500 or status == 0:
-        return _hidden(status, reason, message, call)
+        return _hidden(status, reason, message, call, hints)
     error_class: type[KubeError] = {
         404: KubeNotFound,
         409: KubeConflict,
@@ -440,6 +552,7 @@ def _translate(status: int, body: Any, call: _Call) -> KubeError:
         status=status,
         reason=reason,
         detail=message,
+        **hints,
     )
 
 
@@ -451,7 +564,9 @@ _RBAC_REFUSAL = re.compile(
 _NAMES_AN_IDENTITY = re.compile(r'User "|system:|serviceaccount', re.IGNORECASE)
 
 
-def _hidden(status: int, reason: str, message: str, call: _Call) -> KubeError:
+def _hidden(
+    status: int, reason: str, message: str, call: _Call, hints: Mapping[str, Any]
+) -> KubeError:
     """401, 403 and 5xx: what the server said may name the worker's identity or the cluster's
     insides, so people get a sentence of ours and the log gets the rest."""
     if status == 403 and not _NAMES_AN_IDENTITY.search(message):
@@ -461,6 +576,7 @@ def _hidden(status: int, reason: str, message: str, call: _Call) -> KubeError:
             status=status,
             reason=reason,
             detail=message,
+            **hints,
         )
     incident = _incident()
     log.warning(
@@ -480,7 +596,12 @@ def _hidden(status: int, reason: str, message: str, call: _Call) -> KubeError:
     if status != 403:
         text = messages.KUBE_SERVER_ERROR.format(status=status, incident=incident)
         return KubeUnavailable(
-            text, status=status, reason=reason, server_message=message, incident=incident
+            text,
+            status=status,
+            reason=reason,
+            server_message=message,
+            incident=incident,
+            **hints,
         )
     sentence = _not_allowed(message, call)
     subject, forbidden, _ = message.partition(" is forbidden: ")
@@ -572,6 +693,32 @@ def _decode_status(body: Any) -> JSON:
         if isinstance(decoded, dict):
             return decoded
     return {}
+
+
+def _retry_after(body: Any, headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from ``Retry-After`` (APF sends it with a plain-text body), else from the
+    Status's ``details.retryAfterSeconds``; None when the server asked for no wait."""
+    header = (headers or {}).get("Retry-After")
+    if header is not None:
+        try:
+            seconds = float(header)
+        except ValueError:
+            seconds = -1.0  # an HTTP date: the API server never sends one
+        if 0 <= seconds <= 86400:
+            return seconds
+    details = _decode_status(body).get("details")
+    asked = details.get("retryAfterSeconds") if isinstance(details, dict) else None
+    if isinstance(asked, int) and 0 < asked <= 86400:
+        return float(asked)
+    return None
+
+
+def _status_causes(body: Any) -> tuple[str, ...]:
+    details = _decode_status(body).get("details")
+    causes = details.get("causes") if isinstance(details, dict) else None
+    if not isinstance(causes, list):
+        return ()
+    return tuple(str(c.get("reason", "")) for c in causes if isinstance(c, dict))
 
 
 def _status_reason(body: Any) -> str:

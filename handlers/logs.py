@@ -29,6 +29,7 @@ from core.selectors import selector_string
 from handlers.control import Control, OutputCaps
 from handlers.kube import JSON, KubeClient, KubeError, KubeNotFound, resource_for
 from handlers.logs_models import LogLine, LogsResult, NodeLogs, PodLogs
+from handlers.retry import retrying
 
 _PODS = resource_for("Pod")
 _WORKLOAD_PATHS = {
@@ -307,6 +308,7 @@ def fetch_target(
 
 
 def pod_logs(request: PodLogs, kube: KubeClient, control: Control) -> LogsResult:
+    kube = retrying(kube, control, verb=request.verb)
     targets = select_targets(kube, request)
     filters = _Filters.of(request)
     result = _empty_result(
@@ -396,6 +398,7 @@ def _merge(
 
 def node_logs(request: NodeLogs, kube: KubeClient, control: Control) -> LogsResult:
     """The kubelet's node log query (``/api/v1/nodes/NODE/proxy/logs/?query=``)."""
+    kube = retrying(kube, control, verb=request.verb)
     path = resource_for("Node").path(name=request.node) + "/proxy/logs/"
     query: list[tuple[str, str | int | bool]] = [("query", s) for s in request.services]
     if request.since_seconds:

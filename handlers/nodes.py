@@ -8,6 +8,7 @@ from core import messages
 from handlers.control import Control
 from handlers.kube import JSON, KubeClient, KubeNotFound, resource_for
 from handlers.models import CordonNode, GetNodes, NodeChange, NodeRow, NodeTable, UncordonNode
+from handlers.retry import retrying
 
 _ROLE_PREFIX = "node-role.kubernetes.io/"
 _NODES = resource_for("Node")
@@ -49,13 +50,17 @@ def node_row(node: JSON) -> NodeRow:
 
 
 def get_nodes(request: GetNodes, kube: KubeClient, control: Control) -> NodeTable:
+    kube = retrying(kube, control, verb=request.verb)
     rows = [node_row(node) for node in kube.list_pages(_NODES.path())]
     rows.sort(key=lambda row: row.name)
     return NodeTable(rows=rows)
 
 
 def _set_unschedulable(kube: KubeClient, name: str, unschedulable: bool) -> bool:
-    """Patch ``spec.unschedulable``; False if it already had that value (as kubectl skips)."""
+    """Patch ``spec.unschedulable``; False if it already had that value (as kubectl skips).
+
+    The patch sets a value rather than toggling one, so sending it again after a lost answer
+    changes nothing more."""
     try:
         node = kube.get(_NODES.path(name=name))
     except KubeNotFound:
@@ -69,6 +74,7 @@ def _set_unschedulable(kube: KubeClient, name: str, unschedulable: bool) -> bool
 
 
 def cordon(request: CordonNode, kube: KubeClient, control: Control) -> NodeChange:
+    kube = retrying(kube, control, verb=request.verb)
     changed = _set_unschedulable(kube, request.node, True)
     said = (messages.NODE_CORDONED if changed else messages.NODE_ALREADY_CORDONED).format(
         name=request.node
@@ -77,6 +83,7 @@ def cordon(request: CordonNode, kube: KubeClient, control: Control) -> NodeChang
 
 
 def uncordon(request: UncordonNode, kube: KubeClient, control: Control) -> NodeChange:
+    kube = retrying(kube, control, verb=request.verb)
     changed = _set_unschedulable(kube, request.node, False)
     said = (messages.NODE_UNCORDONED if changed else messages.NODE_ALREADY_UNCORDONED).format(
         name=request.node

@@ -7,6 +7,7 @@ from typing import Literal
 from handlers.base import RequestBase, ResultBase
 from handlers.control import Control
 from handlers.kube import KubeClient
+from handlers.retry import retrying
 
 
 class GetVersion(RequestBase):
@@ -31,6 +32,7 @@ class ServerVersion(ResultBase):
 
 
 def get_version(request: GetVersion, kube: KubeClient, control: Control) -> ServerVersion:
+    kube = retrying(kube, control, verb=request.verb)
     info = kube.get("/version")
     return ServerVersion(
         git_version=str(info.get("gitVersion", "")), platform=str(info.get("platform", ""))

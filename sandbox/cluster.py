@@ -4,6 +4,10 @@ Each ``up`` makes fresh certificates and a fresh etcd, picks free loopback ports
 components in dependency order and waits for each to be healthy before the next. What is
 running is recorded in ``state.json`` (pids, ports, versions) so ``status`` and ``down`` work
 from any shell, and so a second ``up`` can see there is nothing to do.
+
+One component can also be stopped, started, restarted, paused (SIGSTOP) and resumed (SIGCONT)
+on its own, with the same command line, ports and etcd data: that is how tests make the API
+server or etcd go away under a running job, for real.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from pathlib import Path
 from core import messages
 from core.errors import ConfigurationError
 from sandbox import build, pki, versions
+from sandbox.argv import component_argv
 
 _STATE = "state.json"
 _STOP_TIMEOUT = 10.0
 _START_ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-SERVICE_CIDR = "10.96.0.0/16"
-POD_CIDR = "10.244.0.0/16"
+#: What ``sandbox stop|start|restart|pause|resume COMPONENT`` accepts.
+COMPONENTS = _START_ORDER
 
 
 @dataclass
@@ -117,6 +122,22 @@ def running_components(state: SandboxState) -> dict[str, bool]:
     }
 
 
+def component_states(state: SandboxState) -> dict[str, str]:
+    """``running``, ``paused`` (SIGSTOP) or ``stopped``, by component."""
+    states = {}
+    for name, alive in running_components(state).items():
+        if not alive:
+            states[name] = "stopped"
+            continue
+        try:
+            stat = Path(f"/proc/{state.pids[name]}/stat").read_text()
+        except OSError:
+            states[name] = "stopped"
+            continue
+        states[name] = "paused" if stat.rsplit(")", 1)[-1].split()[0] == "T" else "running"
+    return states
+
+
 def is_running() -> bool:
     state = load_state()
     return bool(state and state.pids and all(running_components(state).values()))
@@ -193,102 +214,6 @@ def _make_pki(p: Paths, state: SandboxState) -> None:
         pki.write_kubeconfig(target, server=state.server, ca=ca.pair.cert, client=pair, user=user)
 
 
-def _commands(p: Paths, state: SandboxState) -> dict[str, list[str]]:
-    bins = versions.bin_dir()
-    port = state.ports
-    ca, sa_key = p.pki / "ca.crt", p.pki / "service-account.key"
-    etcd_url = f"http://127.0.0.1:{port['etcd']}"
-    peer_url = f"http://127.0.0.1:{port['etcd-peer']}"
-    stages = Path(__file__).resolve().parent / "stages" / "kwok.yaml"
-
-    def secure_component(name: str, cert: str) -> list[str]:
-        kubeconfig = str(p.kubeconfig(name))
-        return [
-            f"--kubeconfig={kubeconfig}",
-            f"--authentication-kubeconfig={kubeconfig}",
-            f"--authorization-kubeconfig={kubeconfig}",
-            "--bind-address=127.0.0.1",
-            f"--secure-port={port[name]}",
-            f"--tls-cert-file={p.pki / (cert + '.crt')}",
-            f"--tls-private-key-file={p.pki / (cert + '.key')}",
-            "--leader-elect=false",
-        ]
-
-    return {
-        "etcd": [
-            str(bins / "etcd"),
-            "--name=sandbox",
-            f"--data-dir={p.etcd_data}",
-            f"--listen-client-urls={etcd_url}",
-            f"--advertise-client-urls={etcd_url}",
-            f"--listen-peer-urls={peer_url}",
-            f"--initial-advertise-peer-urls={peer_url}",
-            f"--initial-cluster=sandbox={peer_url}",
-            "--unsafe-no-fsync=true",
-            "--quota-backend-bytes=8589934592",
-            "--log-level=warn",
-        ],
-        "kube-apiserver": [
-            str(bins / "kube-apiserver"),
-            f"--etcd-servers={etcd_url}",
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            f"--secure-port={port['kube-apiserver']}",
-            f"--tls-cert-file={p.pki / 'apiserver.crt'}",
-            f"--tls-private-key-file={p.pki / 'apiserver.key'}",
-            f"--client-ca-file={ca}",
-            f"--kubelet-client-certificate={p.pki / 'kubelet-client.crt'}",
-            f"--kubelet-client-key={p.pki / 'kubelet-client.key'}",
-            "--kubelet-preferred-address-types=InternalIP",
-            f"--service-account-key-file={sa_key}",
-            f"--service-account-signing-key-file={sa_key}",
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--authorization-mode=Node,RBAC",
-            "--allow-privileged=true",
-            # Loopback may not be published as the kubernetes Service endpoint.
-            "--endpoint-reconciler-type=none",
-            "--profiling=false",
-            "--v=1",
-        ],
-        "kube-controller-manager": [
-            str(bins / "kube-controller-manager"),
-            *secure_component("kube-controller-manager", "controller-manager"),
-            f"--root-ca-file={ca}",
-            f"--service-account-private-key-file={sa_key}",
-            "--use-service-account-credentials=true",
-            f"--cluster-signing-cert-file={ca}",
-            f"--cluster-signing-key-file={p.pki / 'ca.key'}",
-            "--cluster-name=sandbox",
-            "--node-monitor-period=5s",
-            "--node-monitor-grace-period=40s",
-            "--profiling=false",
-            "--v=1",
-        ],
-        "kube-scheduler": [
-            str(bins / "kube-scheduler"),
-            *secure_component("kube-scheduler", "scheduler"),
-            "--profiling=false",
-            "--v=1",
-        ],
-        "kwok": [
-            str(bins / "kwok"),
-            f"--kubeconfig={p.kubeconfig('kwok')}",
-            f"--config={stages}",
-            "--manage-all-nodes=false",
-            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-            "--node-ip=127.0.0.1",
-            f"--node-port={port['kwok']}",
-            f"--server-address=127.0.0.1:{port['kwok']}",
-            f"--tls-cert-file={p.pki / 'kwok-serving.crt'}",
-            f"--tls-private-key-file={p.pki / 'kwok-serving.key'}",
-            f"--cidr={POD_CIDR}",
-            "--node-lease-duration-seconds=40",
-            "--enable-crds=Logs,ClusterLogs",
-        ],
-    }
-
-
 def _health_url(name: str, state: SandboxState) -> tuple[str, bool] | None:
     """URL proving ``name`` is serving, and whether it needs the admin client certificate."""
     port = state.ports
@@ -322,10 +247,15 @@ def _prepare_crds(p: Paths) -> None:
 
 
 def up() -> SandboxState:
-    """Start the sandbox unless it already runs; return what is running."""
+    """Start the sandbox unless it already runs; return what is running. When only some of its
+    components have exited, start those again (as a kubelet restarts a static pod): the
+    scheduler, for one, exits on purpose when an API server outage leaves its cache in doubt."""
     current = load_state()
     if current and current.pids and all(running_components(current).values()):
         return current
+    if current and any(running_components(current).values()):
+        revive()
+        return load_state() or current
     if current:
         down()
     build.build()
@@ -341,23 +271,101 @@ def up() -> SandboxState:
         started_at=time.time(),
     )
     _make_pki(p, state)
-    commands = _commands(p, state)
+    commands = component_argv(p, state)
     try:
         for name in _START_ORDER:
             if name == "kwok":
                 _prepare_crds(p)
-            process = _start(name, commands[name], p)
-            state.pids[name] = process.pid
-            _save_state(state)
-            health = _health_url(name, state)
-            if health is not None:
-                url, needs_client = health
-                context = _tls_context(p, client=needs_client) if url.startswith("https") else None
-                _wait_healthy(name, url, context, process)
+            _launch(name, commands[name], p, state)
     except BaseException:
         down()
         raise
     return state
+
+
+def _launch(name: str, argv: list[str], p: Paths, state: SandboxState) -> int:
+    """Start one component, record its pid, and wait until it is healthy."""
+    process = _start(name, argv, p)
+    state.pids[name] = process.pid
+    _save_state(state)
+    health = _health_url(name, state)
+    if health is not None:
+        url, needs_client = health
+        context = _tls_context(p, client=needs_client) if url.startswith("https") else None
+        _wait_healthy(name, url, context, process)
+    return process.pid
+
+
+def revive() -> list[str]:
+    """Start every component that has exited, in start order; the names started."""
+    state = load_state()
+    if state is None:
+        return []
+    stopped = [name for name, alive in running_components(state).items() if not alive]
+    started = [name for name in _START_ORDER if name in stopped]
+    for name in started:
+        start_component(name)
+    return started
+
+
+def _component(name: str) -> tuple[SandboxState, int, str]:
+    """The sandbox's state, and ``name``'s pid and binary; refuses an unknown name."""
+    if name not in COMPONENTS:
+        raise ConfigurationError(
+            messages.SANDBOX_UNKNOWN_COMPONENT.format(name=name, names=", ".join(COMPONENTS))
+        )
+    state = load_state()
+    if state is None or name not in state.pids:
+        raise ConfigurationError(messages.SANDBOX_NOT_RUNNING.format())
+    return state, state.pids[name], str(versions.bin_dir() / name)
+
+
+def stop_component(name: str, *, grace: float = _STOP_TIMEOUT) -> bool:
+    """Stop one component: SIGTERM, as an upgrade does, then SIGKILL after ``grace`` seconds.
+    False if it was not running. (kube-apiserver stops listening at once on SIGTERM, but its
+    process lingers ~10 s more; a short grace saves tests that time.)"""
+    _state, pid, binary = _component(name)
+    if not process_alive(pid, binary):
+        return False
+    _terminate(pid, grace=grace)
+    return True
+
+
+def start_component(name: str) -> int:
+    """Start one stopped component again, as ``up`` started it; its pid (the running one's,
+    if it was not stopped)."""
+    state, pid, binary = _component(name)
+    if process_alive(pid, binary):
+        return pid
+    p = paths()
+    return _launch(name, component_argv(p, state)[name], p, state)
+
+
+def restart_component(name: str, *, down_for: float = 0.0, grace: float = _STOP_TIMEOUT) -> float:
+    """A new process for one component (same flags, ports and etcd data), ``down_for``
+    seconds after the old one stopped; the seconds it was away, until healthy again."""
+    started = time.monotonic()
+    stop_component(name, grace=grace)
+    time.sleep(down_for)
+    start_component(name)
+    return time.monotonic() - started
+
+
+def pause_component(name: str) -> int:
+    """Freeze one component (SIGSTOP): its sockets stay open and nothing answers."""
+    return _signal_component(name, signal.SIGSTOP)
+
+
+def resume_component(name: str) -> int:
+    return _signal_component(name, signal.SIGCONT)
+
+
+def _signal_component(name: str, signum: signal.Signals) -> int:
+    _state, pid, binary = _component(name)
+    if not process_alive(pid, binary):
+        raise ConfigurationError(messages.SANDBOX_COMPONENT_NOT_RUNNING.format(name=name))
+    os.kill(pid, signum)
+    return pid
 
 
 def _remove_tree(root: Path) -> None:
@@ -380,22 +388,34 @@ def down() -> list[str]:
             continue
         binary = str(versions.bin_dir() / name)
         if process_alive(pid, binary):
-            _terminate(pid, binary)
+            _terminate(pid)
             stopped.append(name)
     with contextlib.suppress(FileNotFoundError):
         paths().state.unlink()
     return stopped
 
 
-def _terminate(pid: int, binary: str) -> None:
+def _terminate(pid: int, *, grace: float = _STOP_TIMEOUT) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + _STOP_TIMEOUT
+        os.killpg(pid, signal.SIGCONT)  # a paused process acts on SIGTERM only once resumed
+    deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        if not process_alive(pid, binary):
+        if _exited(pid):
             return
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    while process_alive(pid, binary):
+    while not _exited(pid):
         time.sleep(0.05)
+
+
+def _exited(pid: int) -> bool:
+    """Gone or a zombie: only then are its ports and files released. (An exiting process
+    loses its command line first, so :func:`process_alive` says "not alive" a moment before
+    a new one could bind the same port.)"""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X")

@@ -1,4 +1,5 @@
-"""``k8s-chatops-sandbox up | down | reset | status | kubeconfig | build``.
+"""``k8s-chatops-sandbox up | down | reset | status | kubeconfig | build``, and for one
+component ``stop | start | restart | pause | resume COMPONENT``.
 
 Its own console script, not a subcommand of ``k8s-chatops``: the sandbox is a development
 tool, and the product (bot, worker, shell) must not import it at run time.
@@ -11,6 +12,7 @@ import sys
 import time
 
 from core import messages
+from core.errors import ConfigurationError
 from handlers.kube import KubeClient, KubeError, resource_for
 from sandbox import build, cluster, seed
 
@@ -29,6 +31,32 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("reset", help="restore the seed scenario without restarting")
     actions.add_parser("status", help="what runs, versions, ports, node and pod counts")
     actions.add_parser("kubeconfig", help="print the admin kubeconfig path")
+    one = {
+        "stop": "stop one component (SIGTERM), leaving the others running",
+        "start": "start a stopped component again (same flags, ports and data)",
+        "restart": "a new process for one component: stop, then start",
+        "pause": "freeze one component (SIGSTOP): connections stay open, nothing answers",
+        "resume": "continue a paused component (SIGCONT)",
+    }
+    for action, text in one.items():
+        sub = actions.add_parser(action, help=text)
+        sub.add_argument("component", choices=cluster.COMPONENTS)
+        if action in ("stop", "restart"):
+            sub.add_argument(
+                "--grace",
+                type=float,
+                default=10.0,
+                metavar="SECONDS",
+                help="SIGKILL if it has not exited this long after SIGTERM (default 10)",
+            )
+        if action == "restart":
+            sub.add_argument(
+                "--down-for",
+                type=float,
+                default=0.0,
+                metavar="SECONDS",
+                help="how long to stay stopped before starting again",
+            )
     return parser
 
 
@@ -56,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
             else messages.SANDBOX_NOTHING_TO_STOP.format()
         )
         return 0
+    if action in ("stop", "start", "restart", "pause", "resume"):
+        return _one_component(action, args)
     if not cluster.is_running():
         print(messages.SANDBOX_NOT_RUNNING.format(), file=sys.stderr)
         return 1
@@ -72,6 +102,37 @@ def run(args: argparse.Namespace) -> int:
         print(messages.SANDBOX_RESET_DONE.format(seconds=time.monotonic() - started))
         return 0
     return _status()
+
+
+def _one_component(action: str, args: argparse.Namespace) -> int:
+    name = args.component
+    try:
+        if action == "stop":
+            stopped = cluster.stop_component(name, grace=args.grace)
+            print(
+                (
+                    messages.SANDBOX_COMPONENT_STOPPED
+                    if stopped
+                    else messages.SANDBOX_COMPONENT_WAS_STOPPED
+                ).format(name=name)
+            )
+        elif action == "start":
+            pid = cluster.start_component(name)
+            print(messages.SANDBOX_COMPONENT_STARTED.format(name=name, pid=pid))
+        elif action == "restart":
+            seconds = cluster.restart_component(name, down_for=args.down_for, grace=args.grace)
+            pid = cluster.start_component(name)  # already running: just its pid
+            print(messages.SANDBOX_COMPONENT_RESTARTED.format(name=name, pid=pid, seconds=seconds))
+        elif action == "pause":
+            pid = cluster.pause_component(name)
+            print(messages.SANDBOX_COMPONENT_PAUSED.format(name=name, pid=pid))
+        else:
+            pid = cluster.resume_component(name)
+            print(messages.SANDBOX_COMPONENT_RESUMED.format(name=name, pid=pid))
+    except ConfigurationError as error:
+        print(error.user_message, file=sys.stderr)
+        return 1
+    return 0
 
 
 def _up(nodes: int, pods_per_node: int) -> int:
@@ -99,14 +160,15 @@ def _up(nodes: int, pods_per_node: int) -> int:
 def _status() -> int:
     state = cluster.load_state()
     assert state is not None  # is_running() checked it
-    alive = cluster.running_components(state)
+    states = cluster.component_states(state)
     print(f"API server  {state.server}")
     print(f"kubeconfig  {cluster.paths().admin_kubeconfig}")
     print("versions    " + ", ".join(f"{k} {v}" for k, v in state.versions.items()))
     for name, pid in state.pids.items():
         port = state.ports.get(name)
         where = f"127.0.0.1:{port}" if port else "-"
-        print(f"  {name:<24} pid {pid:<8} {where:<16} {'running' if alive[name] else 'STOPPED'}")
+        shown = states[name] if states[name] != "stopped" else "STOPPED"
+        print(f"  {name:<24} pid {pid:<8} {where:<16} {shown}")
     kube = _admin_client()
     try:
         nodes = sum(1 for _ in kube.list_pages(resource_for("Node").path()))

@@ -33,9 +33,13 @@ class _Body:
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = chunks
         self.released = False
+        self.closed = False
 
     def stream(self, amount: int) -> Iterator[bytes]:
         yield from self._chunks
+
+    def close(self) -> None:
+        self.closed = True
 
     def release_conn(self) -> None:
         self.released = True
@@ -162,6 +166,19 @@ def test_a_connection_lost_mid_line_is_the_clients_error_and_the_connection_is_r
     with pytest.raises(KubeUnavailable):
         list(kube.stream_lines("/api/v1/namespaces/d/pods/p/log"))
     assert api.body.released
+
+
+def test_a_stream_left_unread_is_closed_not_handed_back_to_the_pool() -> None:
+    """The server may still be sending on that socket; the next request must not read it."""
+    api = FakeApi([b"one\ntwo\n", b"three\n"])
+    kube = KubeClient(api, server="https://fake")  # type: ignore[arg-type]
+    lines = kube.stream_lines("/api/v1/namespaces/d/pods/p/log")
+    assert next(lines) == b"one"
+    lines.close()
+    assert api.body.closed and api.body.released
+    read_to_the_end = FakeApi([b"one\n"])
+    list(KubeClient(read_to_the_end, server="https://fake").stream_lines("/x"))  # type: ignore[arg-type]
+    assert read_to_the_end.body.released and not read_to_the_end.body.closed
 
 
 @st.composite
