@@ -151,7 +151,7 @@ def test_an_approval_outside_a_change_window_is_refused(store: JobStore) -> None
     clock.now = MONDAY_18
     late = dispatcher.submit(f"approve {job_id}", user="U_B", origin=SHELL)
     assert not late.ok and late.rule == "limits"
-    assert "change window(s): mon,tue,wed,thu,fri 09:00-17:00 UTC" in late.text
+    assert "the change window mon,tue,wed,thu,fri 09:00-17:00 UTC" in late.text
     assert store.get(job_id).state is JobState.AWAITING_APPROVAL
     # Withdrawing or refusing a change changes nothing, so it is not held to the window.
     assert dispatcher.submit(f"deny {job_id} not tonight", user="U_B", origin=SHELL).ok
@@ -179,7 +179,7 @@ def test_an_approval_is_refused_when_the_request_would_now_pass_the_unschedulabl
     refused = dispatcher.submit(f"approve {job_id}", user="U_B", origin=SHELL)
     assert not refused.ok and refused.rule == "limits"
     assert f"Job {job_id} can't be approved now: if U_A asked for it now" in refused.text
-    assert "at most 1 node(s) may be unschedulable at once and 1 already are" in refused.text
+    assert "at most 1 node may be unschedulable at once; unschedulable now: 1" in refused.text
     assert store.get(job_id).state is JobState.AWAITING_APPROVAL
     refusals = [e for e in store.audit_tail(20) if e["event"] == "approval refused"]
     assert refusals[-1]["rule"] == "limits"
