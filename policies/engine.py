@@ -28,6 +28,7 @@ from policies.model import (
     Action,
     ApprovalSpec,
     Approvers,
+    ClusterLimits,
     Decision,
     NodeMatch,
     Outcome,
@@ -89,6 +90,8 @@ def _node_match(match: NodeMatch, action: Action, *, restrictive: bool) -> bool:
 def _rule_matches(rule: Rule, subject: Subject, roles: tuple[str, ...], action: Action) -> bool:
     if "*" not in rule.verbs and action.verb not in rule.verbs:
         return False
+    if rule.clusters and action.cluster not in rule.clusters:
+        return False
     restrictive = rule.effect != "allow"
     if rule.nodes is not None and not _node_match(rule.nodes, action, restrictive=restrictive):
         return False
@@ -111,6 +114,8 @@ def _names(who: RuleSubjects, subject: Subject, roles: tuple[str, ...]) -> bool:
 
 def _protected(policy: PolicyDocument, action: Action) -> bool:
     guard = policy.protected
+    if guard.clusters and action.cluster not in guard.clusters:
+        return False
     if guard.nodes is not None and _node_match(guard.nodes, action, restrictive=True):
         return True
     return bool(action.namespace and action.namespace in guard.namespaces)
@@ -120,19 +125,21 @@ def _deny(reason: str, rule: str, roles: tuple[str, ...]) -> Decision:
     return Decision(outcome=Outcome.DENY, reason=reason, rule=rule, roles=roles)
 
 
-def _within_windows(policy: PolicyDocument, now: datetime) -> bool:
+def _within_windows(limits: ClusterLimits, now: datetime) -> bool:
     from zoneinfo import ZoneInfo  # noqa: PLC0415 - stdlib, only needed with windows
 
-    for window in policy.limits.change_windows:
+    for window in limits.change_windows:
         local = now.astimezone(ZoneInfo(window.timezone))
         day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
         if day in window.days and window.start <= local.time() < window.end:
             return True
-    return not policy.limits.change_windows
+    return not limits.change_windows
 
 
-def unschedulable_limit(policy: PolicyDocument, total_nodes: int | None) -> int | None:
-    limit = policy.limits.max_unschedulable
+def unschedulable_limit(
+    policy: PolicyDocument, total_nodes: int | None, cluster: str | None = None
+) -> int | None:
+    limit = policy.limits.for_cluster(cluster).max_unschedulable
     if limit is None:
         return None
     if isinstance(limit, int):
@@ -147,15 +154,16 @@ def _limits(
 ) -> Decision | None:
     if action.read_only:
         return None
-    if not _within_windows(policy, facts.now):
-        windows = "; ".join(w.describe() for w in policy.limits.change_windows)
+    limits = policy.limits.for_cluster(action.cluster)
+    if not _within_windows(limits, facts.now):
+        windows = "; ".join(w.describe() for w in limits.change_windows)
         return _deny(messages.POLICY_OUTSIDE_WINDOW.format(windows=windows), "limits", roles)
-    rate = policy.limits.rate
+    rate = limits.rate
     if rate and facts.recent_requests >= rate.requests:
         return _deny(
             messages.POLICY_RATE.format(count=rate.requests, per=rate.per), "limits", roles
         )
-    limit = unschedulable_limit(policy, facts.total_nodes)
+    limit = unschedulable_limit(policy, facts.total_nodes, action.cluster)
     if (
         action.disrupts
         and limit is not None
@@ -264,7 +272,9 @@ def permitted_verbs(policy: PolicyDocument, subject: Subject, vocabulary: Vocabu
         if rule.effect == "allow" and (
             rule.subjects is None
             or _rule_matches(
-                rule.model_copy(update={"nodes": None, "namespaces": [], "flags": []}),
+                rule.model_copy(
+                    update={"nodes": None, "namespaces": [], "flags": [], "clusters": []}
+                ),
                 subject,
                 roles,
                 Action(verb=rule.verbs[0], target=""),
