@@ -69,14 +69,14 @@ def _redactor(settings: WorkerSettings) -> Redactor:
 
 def run_worker(args: argparse.Namespace) -> int:
     from bot.commands.registry import registry  # noqa: PLC0415
-    from bot.jobs import facts  # noqa: PLC0415
+    from bot.jobs.clusters import Heartbeat  # noqa: PLC0415
     from bot.jobs.store import JobStore, connect  # noqa: PLC0415
     from bot.jobs.worker import Worker  # noqa: PLC0415
     from handlers.control import OutputCaps  # noqa: PLC0415
     from handlers.kube import KubeClient  # noqa: PLC0415
 
     settings = load(WorkerSettings)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, cluster=settings.cluster)
     kube = KubeClient.connect(settings.kubeconfig)
     store = JobStore(
         connect(settings.redis_url),
@@ -102,11 +102,21 @@ def run_worker(args: argparse.Namespace) -> int:
         ),
     )
     worker.install_signal_handlers()
-    facts.Publisher(kube, store.redis, settings.cluster).start()
+    heartbeat = Heartbeat(
+        kube,
+        store.redis,
+        settings.cluster,
+        worker.name,
+        served_changed=lambda: store.refresh_waiting_cards(settings.cluster),
+    )
+    heartbeat.start()
     log.info(
         "worker %s serving cluster %s (API server %s)", worker.name, settings.cluster, kube.server
     )
-    worker.run(burst=args.burst)
+    try:
+        worker.run(burst=args.burst)
+    finally:
+        heartbeat.stop()  # `/k8s clusters` shows it gone at once, not after the expiry
     return 0
 
 
