@@ -33,11 +33,15 @@ def _dispatcher(settings: ChatSettings, **options: Any) -> tuple[Dispatcher, Job
     watcher = PolicyWatcher(settings.policy_file, vocabulary=registry().vocabulary()).start()
     store = JobStore(
         connect(settings.redis_url),
-        settings.cluster,
+        # The bot reads no queue; a job goes to the cluster the dispatcher routes it to.
+        settings.cluster or "default",
         retention_seconds=settings.job_retention_seconds,
         audit_retention_seconds=settings.audit_retention_seconds,
     )
-    return Dispatcher(lambda: watcher.policy, store, **options), store
+    dispatcher = Dispatcher(
+        lambda: watcher.policy, store, default_cluster=settings.cluster, **options
+    )
+    return dispatcher, store
 
 
 def run_shell(args: argparse.Namespace) -> int:

@@ -27,7 +27,10 @@ COMMAND_TOO_LONG = "That command is {length} characters long; the limit is {limi
 
 # --- Help ---------------------------------------------------------------------------------------
 HELP_HEADER = "k8s-chatops: Kubernetes maintenance from chat. Commands:"
-HELP_FOOTER = "Mutating commands are checked against policy; each runs as a job on a worker."
+HELP_FOOTER = (
+    "Mutating commands are checked against policy; each runs as a job on a worker.\n"
+    "Name the cluster before the command: `/k8s -C prod get nodes` (`clusters` lists them)."
+)
 
 SHELL_AS_USAGE = "Use `:as USER COMMAND`, for example `:as U0ONCALL02 /k8s approve 7`."
 
@@ -96,6 +99,33 @@ NO_AUDIT = "The audit trail is empty."
 BUTTON_NOT_A_JOB = "That button does not name a job, so nothing was done."
 WRONG_WORKSPACE = "This app is not installed in that workspace."
 JOB_TIMED_OUT = "No result for job {job_id} after {seconds}s; it is still queued or running."
+
+# --- Clusters ------------------------------------------------------------------------------------
+CLUSTER_NEEDS_VALUE = "{flag} needs a cluster name, as in `/k8s -C prod get nodes`."
+INVALID_CLUSTER_NAME = "{name} is not a valid cluster name: {reason}."
+TWO_CLUSTERS = "That names two clusters, {first} and {second}; name one."
+CLUSTER_FLAG_FIRST = "Put {flag} before the command, as in `/k8s -C prod get nodes`."
+UNKNOWN_CLUSTER = "I know no cluster named {name}.{hint} Known clusters: {known}."
+NO_CLUSTERS_LISTED = "none"
+WHICH_CLUSTER = (
+    "Which cluster? This channel has no default cluster, so name one, as in {example}. "
+    "Known clusters: {known}."
+)
+NO_CLUSTER_KNOWN = (
+    "No cluster is known yet: no worker has reported in and the policy file declares none. "
+    "Start a worker for your cluster (`k8s-chatops worker`), or set K8S_CHATOPS_CLUSTER on the "
+    "bot."
+)
+JOB_ON_OTHER_CLUSTER = "Job {job_id} is on cluster {cluster}, not {named}; nothing was done."
+QUEUED_ON = " (cluster {cluster})"
+WAITS_ON = " Cluster: {cluster}."
+NO_WORKER = "No worker for cluster {cluster} is running; the job waits until one starts."
+JOB_ON_CLUSTER = "Job {job_id} on cluster {cluster}:"
+CLUSTERS_NONE = (
+    "No cluster is known yet: no worker has reported in and the policy file declares none."
+)
+CLUSTERS_UNSERVED = "No worker for cluster {cluster} is running; {waiting} job(s) wait for one."
+CLUSTER_API_SILENT = "The workers of {cluster} could not read its API server at their last report."
 
 # --- Kubernetes -----------------------------------------------------------------------------------
 # No sentence here names the API server's address, a request path or the worker's identity:

@@ -65,6 +65,7 @@ class Approvals:
             job=job.id,
             command=job.request.command_text(),
             reason=why,
+            cluster=job.cluster,
             channel=job.origin.channel,
         )
         return PolicyDenied(why)

@@ -27,9 +27,10 @@ DEFAULT_DENY = "default deny"
 
 
 class FactsSource(Protocol):
-    """What the cluster looks like, for rules on node labels and counts."""
+    """What ``cluster`` looks like (None: no one cluster), for rules on node labels and
+    counts."""
 
-    def __call__(self, node: str | None) -> NodeFacts: ...
+    def __call__(self, node: str | None, cluster: str | None) -> NodeFacts: ...
 
 
 def flags_used(command: Command, request: Any) -> frozenset[str]:
@@ -52,12 +53,12 @@ class Decider:
         policy: Callable[[], PolicyDocument],
         commands: Registry,
         facts_source: FactsSource,
-        recent_requests: Callable[[str, float], int],
+        recent_requests: Callable[[str, float, str | None], int],
     ) -> None:
         self.policy = policy
         self.commands = commands
         self.facts_source = facts_source
-        #: (user, window in seconds) → changes that person asked for in the window.
+        #: (user, window in seconds, cluster) → changes that person asked for there lately.
         self.recent_requests = recent_requests
 
     # --- The decision ------------------------------------------------------------------------
@@ -69,23 +70,29 @@ class Decider:
         *,
         job: Job | None = None,
         now: datetime | None = None,
+        cluster: str | None = None,
     ) -> Decision:
-        """What the policy says of this command, with every flag it uses and the facts it
-        needs; every action the command names must be allowed (a ``logs`` over two namespaces
-        is two). ``job``: the job a command like ``cancel`` names, for its requester."""
+        """What the policy says of this command on ``cluster``, with every flag it uses and
+        the facts it needs; every action the command names must be allowed (a ``logs`` over
+        two namespaces is two). ``job``: the job a command like ``cancel`` names, for its
+        requester."""
         command, request = parsed.command, parsed.request
         policy = self.policy()
         used = flags_used(command, request)
         decided: list[tuple[Action, Decision]] = []
         for action in command.actions(request):
-            known = self.facts_source(action.node)
+            known = self.facts_source(action.node, cluster)
             recent = 0
-            rate = policy.limits.rate
+            rate = policy.limits.for_cluster(cluster).rate
             if rate and not action.read_only:
                 window = parse_duration(rate.per).total_seconds()
-                recent = self.recent_requests(subject.user_id, window)
+                recent = self.recent_requests(subject.user_id, window, cluster)
             complete = action.model_copy(
-                update={"flags": action.flags | used, "node_labels": known.labels}
+                update={
+                    "flags": action.flags | used,
+                    "node_labels": known.labels,
+                    "cluster": cluster,
+                }
             )
             decision = evaluate(
                 policy,

@@ -1,6 +1,7 @@
 """The one path every chat surface uses: text in, a reply (and maybe a job) out.
 
-Parsing (the registry's grammar), the policy decision and queueing happen here, and so does
+Parsing (the registry's grammar), routing to a cluster (:mod:`bot.commands.routing`), the
+policy decision and queueing on that cluster's queue happen here, and so does
 the one ``except`` that turns errors into replies: a :class:`ChatOpsError` shows its sentence;
 anything else is logged with an incident id and the person gets a short generic answer, never a
 traceback. Every request and its outcome — queued, waiting for approval, refused, approved — is
@@ -12,17 +13,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
 import redis
 
+from bot import logs
 from bot.commands import grammar
 from bot.commands.decider import DEFAULT_DENY, Decider, FactsSource
 from bot.commands.registry import Context, Parsed, Registry, registry
 from bot.commands.replies import Reply
-from bot.jobs import facts
+from bot.commands.routing import ClusterRouter
+from bot.jobs import clusters, facts
 from bot.jobs.model import ApprovalState, Job, JobState, Origin
 from bot.jobs.store import JobStore
 from core import messages
@@ -42,6 +46,14 @@ def _no_external_groups(user: str, policy: PolicyDocument) -> frozenset[str]:
     return frozenset()
 
 
+class _Default(Enum):
+    STORE = "the store's own cluster"
+
+
+#: The default cluster is the store's: one cluster, configured by whoever built the store.
+STORE_CLUSTER = _Default.STORE
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -51,16 +63,29 @@ class Dispatcher:
         resolve_groups: GroupResolver = _no_external_groups,
         commands: Registry | None = None,
         facts_source: FactsSource | None = None,
+        default_cluster: str | Literal[_Default.STORE] | None = STORE_CLUSTER,
+        seen_clusters: Callable[[], Iterable[str]] | None = None,
     ) -> None:
+        """``default_cluster``: where a command naming no cluster goes when its channel has
+        no default (None: only when exactly one cluster is known; see
+        :mod:`bot.commands.routing`). ``seen_clusters``: clusters workers reported from."""
         self._policy = policy
         self.store = store
         self.resolve_groups = resolve_groups
         self.commands = commands or registry()
+        self.router = ClusterRouter(
+            lambda: self.policy,
+            seen_clusters
+            or (lambda: clusters.seen(store.redis, within_seconds=store.retention_seconds)),
+            store.cluster if default_cluster is STORE_CLUSTER else default_cluster,
+        )
         self.decider = Decider(
             lambda: self.policy,
             self.commands,
-            facts_source or (lambda node: facts.read(store.redis, store.cluster, node)),
-            lambda user, window: store.count_recent(user, window, record=False),
+            facts_source or (lambda node, cluster: facts.read(store.redis, cluster, node)),
+            lambda user, window, cluster: store.count_recent(
+                user, window, record=False, cluster=cluster
+            ),
         )
 
     @property
@@ -76,38 +101,56 @@ class Dispatcher:
     def submit(
         self, text: str, *, user: str, origin: Origin, idempotency: str | None = None
     ) -> Reply:
-        try:
-            return self._submit(text, user=user, origin=origin, idempotency=idempotency)
-        except ChatOpsError as error:
-            log.info("refused %r from %s: %s", text[:200], user, error.user_message)
-            self._audit_refusal(user, text, error, origin.channel)
-            return Reply(error.user_message, ok=False)
-        except redis.RedisError:
-            log.warning("redis unavailable while handling %r from %s", text[:200], user)
-            return Reply(messages.QUEUE_UNAVAILABLE, ok=False)
-        except Exception:
-            incident = uuid.uuid4().hex[:8]
-            log.exception("dispatching %r for %s failed (incident %s)", text[:200], user, incident)
-            return Reply(messages.INTERNAL_ERROR.format(incident=incident), ok=False)
+        with logs.cluster_scope():  # log lines and audit entries name the cluster, once known
+            try:
+                return self._submit(text, user=user, origin=origin, idempotency=idempotency)
+            except ChatOpsError as error:
+                log.info("refused %r from %s: %s", text[:200], user, error.user_message)
+                self._audit_refusal(user, text, error, origin.channel)
+                return Reply(error.user_message, ok=False)
+            except redis.RedisError:
+                log.warning("redis unavailable while handling %r from %s", text[:200], user)
+                return Reply(messages.QUEUE_UNAVAILABLE, ok=False)
+            except Exception:
+                incident = uuid.uuid4().hex[:8]
+                log.exception(
+                    "dispatching %r for %s failed (incident %s)", text[:200], user, incident
+                )
+                return Reply(messages.INTERNAL_ERROR.format(incident=incident), ok=False)
 
     def _audit_refusal(
         self, user: str, text: str, error: ChatOpsError, channel: str | None
     ) -> None:
         if isinstance(error, QueueUnavailable):
             return
+        cluster = logs.current_cluster()
         try:
             event = "denied" if isinstance(error, PolicyDenied) else "rejected"
             self.store.audit_refusal(
-                event, by=user, text=text[:200], reason=error.user_message, channel=channel
+                event,
+                by=user,
+                text=text[:200],
+                reason=error.user_message,
+                channel=channel,
+                **({"cluster": cluster} if cluster else {}),
             )
         except redis.RedisError:
             log.warning("could not audit a refusal for %s", user)
 
-    def decide(self, subject: Subject, parsed: Parsed, *, job: Job | None = None) -> Decision:
-        return self.decider.decide(subject, parsed, job=job)
+    def decide(
+        self,
+        subject: Subject,
+        parsed: Parsed,
+        *,
+        job: Job | None = None,
+        cluster: str | None = None,
+    ) -> Decision:
+        return self.decider.decide(subject, parsed, job=job, cluster=cluster)
 
-    def _allowed(self, subject: Subject, parsed: Parsed, job: Job | None) -> Decision:
-        decision = self.decide(subject, parsed, job=job)
+    def _allowed(
+        self, subject: Subject, parsed: Parsed, job: Job | None, cluster: str | None
+    ) -> Decision:
+        decision = self.decide(subject, parsed, job=job, cluster=cluster)
         if (
             decision.outcome is Outcome.DENY
             and decision.rule == DEFAULT_DENY
@@ -136,7 +179,9 @@ class Dispatcher:
         command, request = parsed.command, parsed.request
         subject = self.subject(user, origin.channel)
         job = self._named_job(request.job_id, origin) if command.names_a_job else None
-        decision = self._allowed(subject, parsed, job)
+        cluster = self.router.route(parsed, origin.channel, job)
+        logs.set_cluster(cluster)
+        decision = self._allowed(subject, parsed, job, cluster)
         context = Context(
             store=self.store,
             policy=self.policy,
@@ -145,12 +190,15 @@ class Dispatcher:
             decision=decision,
             commands=self.commands,
             reaches=self._reaches_channel(origin),
+            cluster=cluster,
+            known_clusters=self.router.known,
         )
         if command.prepare is not None:
             request = command.prepare(context, request)
         if command.answer is not None:
             return command.answer(context, request)
-        return self._create_job(request, decision, user, origin, idempotency)
+        assert cluster is not None  # the router gives every job command one, or refuses
+        return self._create_job(request, decision, user, origin, idempotency, cluster=cluster)
 
     def _create_job(
         self,
@@ -159,6 +207,8 @@ class Dispatcher:
         user: str,
         origin: Origin,
         idempotency: str | None,
+        *,
+        cluster: str,
     ) -> Reply:
         approval = None
         state = JobState.QUEUED
@@ -175,11 +225,12 @@ class Dispatcher:
             idempotency=idempotency,
             approval=approval,
             roles=decision.roles,
+            cluster=cluster,
         )
         if request.mutating and created:
-            rate = self.policy.limits.rate
+            rate = self.policy.limits.for_cluster(cluster).rate
             window = parse_duration(rate.per).total_seconds() if rate else 3600.0
-            self.store.count_recent(user, window, record=True)
+            self.store.count_recent(user, window, record=True, cluster=cluster)
         text = request.command_text()
         if not created:
             log.info("duplicate delivery of %r from %s: job %s", text, user, job.id)
@@ -188,11 +239,15 @@ class Dispatcher:
                 job_id=job.id,
                 needed=job.approval.requirement.describe(),
                 expires=job.approval.expires_at.strftime("%H:%M UTC"),
-            )
+            ) + messages.WAITS_ON.format(cluster=job.cluster)
         else:
             reply = messages.QUEUED.format(job_id=job.id, command=code(text))
+            reply += messages.QUEUED_ON.format(cluster=job.cluster)
+        unserved = not clusters.live_workers(self.store.redis, job.cluster)
+        if unserved:
+            reply += " " + messages.NO_WORKER.format(cluster=job.cluster)
         log.info("job %s %s for %s: %s (%s)", job.id, job.state.value, user, text, decision.reason)
-        return Reply(reply, job=job, duplicate=not created, created=created)
+        return Reply(reply, job=job, duplicate=not created, created=created, no_worker=unserved)
 
     # --- Which jobs a channel reaches ----------------------------------------------------------
 

@@ -18,3 +18,5 @@ class Reply:
     ok: bool = True
     duplicate: bool = False
     created: bool = False
+    #: The job went to a cluster no live worker serves: it waits in the queue until one starts.
+    no_worker: bool = False
