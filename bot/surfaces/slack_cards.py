@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 
 from bot.jobs.model import Job, JobState
 from bot.surfaces.slack_text import code_span, escape, fit, shorten
+from core import messages
 from handlers.drain_models import DrainPlan, Fate
 
 APPROVE = "k8s_approve"
@@ -116,17 +117,20 @@ def plan_text(plan: DrainPlan, limit: int = 2900) -> str:
 
 
 def card(
-    job: Job, summary: str = "", plan: DrainPlan | None = None
+    job: Job, summary: str = "", plan: DrainPlan | None = None, *, unserved: bool = False
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks for ``job`` in its current state (with its plan, if any)."""
+    """Fallback text and blocks for ``job`` in its current state (with its plan, if any).
+    ``unserved``: no live worker serves the job's cluster, so it waits for one."""
     command = job.request.command_text()
     state = _STATE_LINE.get(job.state, job.state.value)
     if job.state is JobState.QUEUED and job.approval is None:
         state = ":inbox_tray: queued"
+    cluster = escape(job.cluster)
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"<@{escape(job.requester)}> asks: {code_span(command, _COMMAND_LIMIT)}"
+                text=f"<@{escape(job.requester)}> asks: {code_span(command, _COMMAND_LIMIT)} "
+                f"on *{cluster}*"
                 f"\n{state}" + (f": {fit(summary, _SUMMARY_LIMIT)}" if summary else "")
             )
         ),
@@ -136,6 +140,8 @@ def card(
         for flag, text in _FLAG_WARNINGS.items()
         if flag in job.request.flags
     ]
+    if unserved and not job.state.finished and job.state is not JobState.RUNNING:
+        warnings.insert(0, ":warning: " + escape(messages.NO_WORKER.format(cluster=job.cluster)))
     details = _approval_lines(job) + warnings
     if details:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(details))))
@@ -153,5 +159,5 @@ def card(
             ]
         )
     )
-    fallback = escape(f"{job.requester} asks: {command} ({job.state.value})")
+    fallback = escape(f"{job.requester} asks: {command} on {job.cluster} ({job.state.value})")
     return fallback, [b.to_dict() for b in blocks]
