@@ -108,7 +108,7 @@ CLUSTER_FLAG_FIRST = "Put {flag} before the command, as in `/k8s -C prod get nod
 UNKNOWN_CLUSTER = "I know no cluster named {name}.{hint} Known clusters: {known}."
 NO_CLUSTERS_LISTED = "none"
 WHICH_CLUSTER = (
-    "Which cluster? This channel has no default cluster, so name one, as in {example}. "
+    "Which cluster? There is no default cluster here, so name one, as in {example}. "
     "Known clusters: {known}."
 )
 NO_CLUSTER_KNOWN = (

@@ -157,7 +157,7 @@ def test_commands_are_routed_by_option_by_channel_default_or_refused(
     refused = bot.submit("uncordon k8s-node1", user="U_ADMIN", origin=SHELL)
     assert not refused.ok and refused.job is None
     assert refused.text == (
-        "Which cluster? This channel has no default cluster, so name one, as in "
+        "Which cluster? There is no default cluster here, so name one, as in "
         "`/k8s -C alpha uncordon k8s-node1`. Known clusters: `alpha`, `beta`."
     )
     typo = bot.submit("-C bta uncordon k8s-node1", user="U_ADMIN", origin=SHELL)
@@ -364,7 +364,7 @@ def test_worker_processes_and_a_shell_with_two_clusters(
         assert shell.stdout.splitlines() == [
             "Job 1 on cluster beta:",
             "node/k8s-node1 cordoned",
-            "Which cluster? This channel has no default cluster, so name one, as in "
+            "Which cluster? There is no default cluster here, so name one, as in "
             "`/k8s -C alpha cordon k8s-node1`. Known clusters: `alpha`, `beta`.",
         ]
         assert unschedulable(kube_b) and not unschedulable(pristine)

@@ -162,7 +162,7 @@ def test_no_cluster_and_no_channel_default_is_refused_with_the_known_ones(
     clusters.beat(redis_client, WorkerBeat(worker="w-gamma", cluster="gamma"), ttl=30)
     answer = slash(bot, "cordon k8s-node1")
     assert answer == (
-        "Which cluster? This channel has no default cluster, so name one, as in "
+        "Which cluster? There is no default cluster here, so name one, as in "
         "`/k8s -C alpha cordon k8s-node1`. Known clusters: `alpha`, `beta`, `gamma`."
     )
     typo = slash(bot, "-C gama cordon k8s-node1")

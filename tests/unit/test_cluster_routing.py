@@ -130,7 +130,7 @@ def test_without_a_cluster_and_a_default_the_command_is_refused_with_the_list() 
     with pytest.raises(CommandError) as caught:
         route(router(), "cordon n1", "C0ELSE")
     assert caught.value.user_message == (
-        "Which cluster? This channel has no default cluster, so name one, as in "
+        "Which cluster? There is no default cluster here, so name one, as in "
         "`/k8s -C prod cordon n1`. Known clusters: `prod`, `staging`."
     )
     with pytest.raises(CommandError, match="No cluster is known yet"):
