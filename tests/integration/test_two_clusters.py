@@ -48,7 +48,14 @@ roles:
   admin: {verbs: ["*"]}
 bindings:
   - {role: viewer, everyone: true}
-  - {role: admin, users: [U_ADMIN]}
+  - {role: admin, users: [U_ADMIN, U_ADMIN2]}
+rules:
+  - name: beta-masters-need-a-second-person
+    clusters: [beta]
+    verbs: [cordon]
+    nodes: {names: [k8s-master]}
+    effect: require_approval
+    approval: {count: 1, approvers: {roles: [admin]}, expires_in: 1h}
 """
 
 
@@ -238,6 +245,34 @@ def test_facts_locks_and_the_disruption_cap_are_per_cluster(
     assert facts.read(redis_client, None, "k8s-node1").unschedulable is None
 
 
+def test_a_rule_scoped_to_one_cluster_and_an_approval_that_queues_on_the_jobs_cluster(
+    bot: Dispatcher,
+    alpha: JobStore,
+    beta: JobStore,
+    pristine: KubeClient,
+    kube_b: KubeClient,
+    redis_client: redis.Redis,
+) -> None:
+    on_alpha = bot.submit("-C alpha cordon k8s-master", user="U_ADMIN", origin=SHELL)
+    assert on_alpha.job is not None and on_alpha.job.state is JobState.QUEUED
+    on_beta = bot.submit("-C beta cordon k8s-master", user="U_ADMIN", origin=SHELL)
+    assert on_beta.job is not None and on_beta.job.state is JobState.AWAITING_APPROVAL
+    assert "It expires at" in on_beta.text and "UTC. Cluster: beta." in on_beta.text
+    assert run_queue(beta, kube_b) == 0
+    # Approved from anywhere (the bot's own store serves no cluster), it is queued on beta's.
+    approved = bot.submit(f"approve {on_beta.job.id}", user="U_ADMIN2", origin=SHELL)
+    assert approved.ok, approved.text
+    assert redis_client.xlen(queue_key("beta")) == 1
+    assert not redis_client.exists(queue_key("default"))
+    assert run_queue(beta, kube_b) == 1
+    assert beta.get(on_beta.job.id).state is JobState.SUCCEEDED
+    assert unschedulable(kube_b, "k8s-master") and not unschedulable(pristine, "k8s-master")
+    mismatch = bot.submit(f"-C alpha cancel {on_beta.job.id}", user="U_ADMIN", origin=SHELL)
+    assert mismatch.text == (
+        f"Job {on_beta.job.id} is on cluster `beta`, not `alpha`; nothing was done."
+    )
+
+
 class _Served:
     """A worker of one cluster running in a thread, with its heartbeat."""
 
@@ -295,6 +330,7 @@ def test_clusters_shows_a_stopped_cluster_and_its_job_waits_for_a_worker(
         assert finished is not None and finished.state is JobState.SUCCEEDED
         assert finished.worker == "worker-b2"
         assert unschedulable(kube_b) and not unschedulable(pristine)
+        wait_for(lambda: clusters.live_workers(beta.redis, "beta"), timeout=10)
         table = bot.submit("-C beta clusters", user="U_SOMEONE", origin=SHELL).text.splitlines()
         assert table[1].split() == ["beta", "1", versions.KUBERNETES, nodes, "0", "-"]
         assert len(table) == 2
