@@ -102,21 +102,22 @@ class Dispatcher:
         self, text: str, *, user: str, origin: Origin, idempotency: str | None = None
     ) -> Reply:
         with logs.cluster_scope():  # log lines and audit entries name the cluster, once known
-            try:
-                return self._submit(text, user=user, origin=origin, idempotency=idempotency)
-            except ChatOpsError as error:
-                log.info("refused %r from %s: %s", text[:200], user, error.user_message)
-                self._audit_refusal(user, text, error, origin.channel)
-                return Reply(error.user_message, ok=False)
-            except redis.RedisError:
-                log.warning("redis unavailable while handling %r from %s", text[:200], user)
-                return Reply(messages.QUEUE_UNAVAILABLE, ok=False)
-            except Exception:
-                incident = uuid.uuid4().hex[:8]
-                log.exception(
-                    "dispatching %r for %s failed (incident %s)", text[:200], user, incident
-                )
-                return Reply(messages.INTERNAL_ERROR.format(incident=incident), ok=False)
+            return self._reply(text, user=user, origin=origin, idempotency=idempotency)
+
+    def _reply(self, text: str, *, user: str, origin: Origin, idempotency: str | None) -> Reply:
+        try:
+            return self._submit(text, user=user, origin=origin, idempotency=idempotency)
+        except ChatOpsError as error:
+            log.info("refused %r from %s: %s", text[:200], user, error.user_message)
+            self._audit_refusal(user, text, error, origin.channel)
+            return Reply(error.user_message, ok=False)
+        except redis.RedisError:
+            log.warning("redis unavailable while handling %r from %s", text[:200], user)
+            return Reply(messages.QUEUE_UNAVAILABLE, ok=False)
+        except Exception:
+            incident = uuid.uuid4().hex[:8]
+            log.exception("dispatching %r for %s failed (incident %s)", text[:200], user, incident)
+            return Reply(messages.INTERNAL_ERROR.format(incident=incident), ok=False)
 
     def _audit_refusal(
         self, user: str, text: str, error: ChatOpsError, channel: str | None
