@@ -21,7 +21,12 @@ class CommandError(ChatOpsError):
 
 
 class PolicyDenied(ChatOpsError):
-    """Policy refused the request; nothing was done."""
+    """Policy refused the request; nothing was done. ``rule`` names what decided (a rule's
+    name, ``default deny``, ``limits``, ``approvers``), for the audit and for reviews."""
+
+    def __init__(self, user_message: str, *, rule: str = "") -> None:
+        super().__init__(user_message)
+        self.rule = rule
 
 
 class QueueUnavailable(ChatOpsError):

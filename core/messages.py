@@ -61,6 +61,10 @@ APPROVAL_COMPLETE = "Job {job_id} approved by {approvers}; queued: {command}"
 APPROVAL_ALREADY = "You already approved job {job_id}; approvals count once per person."
 APPROVAL_NOT_WAITING = "Job {job_id} is not waiting for approval (it is {state})."
 APPROVAL_EXPIRED = "Job {job_id} expired at {expires} before enough people approved it."
+APPROVAL_NOT_ALLOWED_NOW = (
+    "Job {job_id} can't be approved now: if {requester} asked for it now, it would be refused: "
+    "{reason}"
+)
 APPROVAL_REASON_REQUIRED = "Approving job {job_id} needs a reason: `/k8s approve {job_id} REASON`."
 DENIAL_RECORDED = "Job {job_id} denied by {user}{reason}; nothing was done."
 WHOAMI = "You are {user}. Roles: {roles}. Groups: {groups}. You may: {verbs}."
@@ -90,10 +94,16 @@ JOB_CAP_REACHED = (
     "{holders} already is. {node} was not touched. Uncordon a node first, or raise "
     "K8S_CHATOPS_MAX_DISRUPTED_NODES."
 )
+JOB_WINDOW_CLOSED = (
+    "Refused: the change window closed at {closed} before this job could start; nothing was "
+    "changed. Ask again inside a change window."
+)
 CANCEL_QUEUED = "Job {job_id} cancelled before it started; nothing was changed."
 CANCEL_RUNNING = "Cancel requested: job {job_id} stops at its next safe point."
 CANCEL_FINISHED = "Job {job_id} already ended ({state}); nothing to cancel."
-NOT_YOUR_JOB = "Job {job_id} is {requester}'s; you need the {verb} permission to do that."
+NOT_YOUR_JOB = (
+    "job {job_id} is {requester}'s; for someone else's job you need a role that grants {verb}."
+)
 NO_JOBS = "No jobs yet."
 NO_AUDIT = "The audit trail is empty."
 BUTTON_NOT_A_JOB = "That button does not name a job, so nothing was done."

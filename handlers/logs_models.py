@@ -66,18 +66,6 @@ class _LogsBase(RequestBase):
     output: OutputFormat = "default"
 
     @property
-    def mutating(self) -> bool:
-        return False
-
-    @property
-    def disrupts(self) -> str | None:
-        return None
-
-    @property
-    def restores(self) -> str | None:
-        return None
-
-    @property
     def since_text(self) -> str:
         return _duration_text(self.since_seconds) if self.since_seconds else "the start"
 

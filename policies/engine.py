@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from core import messages
 from core.selectors import matches, parse_selector
@@ -28,6 +29,7 @@ from policies.model import (
     Action,
     ApprovalSpec,
     Approvers,
+    ChangeWindow,
     ClusterLimits,
     Decision,
     NodeMatch,
@@ -125,15 +127,40 @@ def _deny(reason: str, rule: str, roles: tuple[str, ...]) -> Decision:
     return Decision(outcome=Outcome.DENY, reason=reason, rule=rule, roles=roles)
 
 
-def _within_windows(limits: ClusterLimits, now: datetime) -> bool:
-    from zoneinfo import ZoneInfo  # noqa: PLC0415 - stdlib, only needed with windows
+def _open_window_end(window: ChangeWindow, moment: datetime) -> datetime | None:
+    """When ``window`` closes, if it is open at ``moment``."""
+    local = moment.astimezone(ZoneInfo(window.timezone))
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
+    if day in window.days and window.start <= local.time() < window.end:
+        return datetime.combine(local.date(), window.end, tzinfo=ZoneInfo(window.timezone))
+    return None
 
-    for window in limits.change_windows:
-        local = now.astimezone(ZoneInfo(window.timezone))
-        day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
-        if day in window.days and window.start <= local.time() < window.end:
-            return True
-    return not limits.change_windows
+
+def _within_windows(limits: ClusterLimits, now: datetime) -> bool:
+    windows = limits.change_windows
+    return not windows or any(_open_window_end(w, now) is not None for w in windows)
+
+
+def changes_allowed_until(
+    policy: PolicyDocument, now: datetime, cluster: str | None = None
+) -> datetime | None:
+    """The last moment a change allowed at ``now`` on ``cluster`` may start: the end of the
+    open change window there (followed through windows that open as it closes), ``now``
+    itself when none is open, or None when that cluster has no windows (changes any time).
+
+    The bot freezes this into a job when it is queued, because workers do not load the
+    policy; a worker refuses to start the job after it.
+    """
+    windows = policy.limits.for_cluster(cluster).change_windows
+    if not windows:
+        return None
+    until = now
+    for _ in range(len(windows) * 8):  # each step moves to a later end; a week of windows
+        ends = [end for w in windows if (end := _open_window_end(w, until)) is not None]
+        if not ends:
+            break
+        until = max(ends).astimezone(UTC)
+    return until
 
 
 def unschedulable_limit(
@@ -199,6 +226,27 @@ def _requirement(specs: Iterable[tuple[str, ApprovalSpec]]) -> Requirement | Non
     )
 
 
+def _approvals(policy: PolicyDocument, action: Action, matching: list[Rule]) -> Requirement | None:
+    specs = [
+        (r.name, r.approval) for r in matching if r.effect == "require_approval" and r.approval
+    ]
+    if not action.read_only and _protected(policy, action):
+        guard = policy.protected.approval
+        if guard is not None:
+            specs.append(("protected target", guard))
+    return _requirement((name, spec) for name, spec in specs if spec is not None)
+
+
+def approvals_needed(
+    policy: PolicyDocument, subject: Subject, action: Action
+) -> Requirement | None:
+    """The approvals ``action`` needs (step 5), whatever the limits say at this moment: what
+    a job waiting for approval was given when it arrived."""
+    roles = roles_of(policy, subject)
+    matching = [r for r in policy.rules if _rule_matches(r, subject, roles, action)]
+    return _approvals(policy, action, matching)
+
+
 def evaluate(
     policy: PolicyDocument, subject: Subject, action: Action, facts: Facts | None = None
 ) -> Decision:
@@ -223,14 +271,7 @@ def evaluate(
     if limited is not None:
         return limited
     granted_by = f"role {granting_role}" if granting_role else f"rule {granting_rule.name}"  # type: ignore[union-attr]
-    specs = [
-        (r.name, r.approval) for r in matching if r.effect == "require_approval" and r.approval
-    ]
-    if not action.read_only and _protected(policy, action):
-        guard = policy.protected.approval
-        if guard is not None:
-            specs.append(("protected target", guard))
-    requirement = _requirement((name, spec) for name, spec in specs if spec is not None)
+    requirement = _approvals(policy, action, matching)
     if requirement is not None:
         return Decision(
             outcome=Outcome.NEEDS_APPROVAL,

@@ -5,6 +5,7 @@ as the bot applies it need."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from bot.commands.decider import Decider
@@ -52,5 +53,7 @@ class Probe:
             decision=cast(Any, None),
             commands=registry(),
             reaches=lambda channel: True,
+            now=datetime.now(UTC),
+            decide_job=lambda job, now: cast(Any, None),
         )
         return leave_out_refused(context, request)

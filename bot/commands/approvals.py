@@ -1,17 +1,26 @@
 """Approving and denying jobs that wait for a second person.
 
-Who may approve is the policy's answer (:func:`policies.engine.may_approve`): never the
-requester, only the approvers the requirement names. Each approval is a versioned update of
-the job, so two simultaneous approvals by the same person count once, and the one that
-completes the count moves the job to the queue in the same step. Refusals are audited.
+By the time an answer gets here the policy has decided the ``approve`` verb for the person
+answering, like any other command (roles, rules, change windows). For an approval, the job's
+own request is then decided again, now, for its requester, on the job's own cluster: an
+approval is recorded only while the change would still be allowed there (inside a change
+window, under the unschedulable limit, no new rule refusing it). Then the approver rules
+(:func:`policies.engine.may_approve`): never the requester, only the approvers the requirement
+names. The approval that completes the count freezes the end of the change window open on the
+job's cluster into the job (``run_before``), since workers do not load the policy, and moves
+the job to the queue in the same versioned step; two simultaneous approvals by the same person
+count once. Refusals are audited.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
+from bot.commands.decider import run_before
 from bot.commands.replies import Reply
 from bot.jobs.model import Approval, Job, JobState
 from bot.jobs.store import JobStore
@@ -19,9 +28,12 @@ from core import messages
 from core.errors import PolicyDenied
 from core.text import code
 from policies.engine import may_approve
-from policies.model import PolicyDocument, Subject
+from policies.model import Decision, Outcome, PolicyDocument, Requirement, Subject
 
 _ATTEMPTS = 5
+#: The rule a refusal names when the approver rules refused it (not one of the approvers, or
+#: the requester approving their own change).
+APPROVERS = "approvers"
 
 
 class ApproveRequest(BaseModel):
@@ -40,15 +52,61 @@ class ApproveRequest(BaseModel):
         return f"job/{self.job_id}"
 
 
+class Refusal(NamedTuple):
+    sentence: str
+    #: What refused it: ``approvers``, or the rule that refuses the job's request now.
+    rule: str = ""
+
+
+def answer_refusal(
+    policy: PolicyDocument,
+    subject: Subject,
+    request: ApproveRequest,
+    requirement: Requirement,
+    requester: str,
+) -> Refusal | None:
+    """The approver rules, once the policy has allowed the ``approve`` verb: only the
+    approvers ``requirement`` names may answer (the requester may withdraw with ``deny``, and
+    never approve); an approval may need a reason. ``policy check`` asks the same."""
+    if not request.approve and subject.user_id == requester:
+        return None
+    eligible, why = may_approve(policy, subject, requirement, requester)
+    if not eligible:
+        return Refusal(why, APPROVERS)
+    if request.approve and requirement.reason_required and not request.reason:
+        return Refusal(messages.APPROVAL_REASON_REQUIRED.format(job_id=request.job_id))
+    return None
+
+
+def still_refused(now: Decision, request: ApproveRequest, requester: str) -> Refusal | None:
+    """An approval is recorded only while the job's own request, decided again now for its
+    requester, would still be allowed (``now``: that decision)."""
+    if now.outcome is not Outcome.DENY:
+        return None
+    return Refusal(
+        messages.APPROVAL_NOT_ALLOWED_NOW.format(
+            job_id=request.job_id, requester=requester, reason=now.reason
+        ),
+        now.rule,
+    )
+
+
 class Approvals:
-    def __init__(self, store: JobStore, policy: PolicyDocument) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        policy: PolicyDocument,
+        decide_job: Callable[[Job, datetime], Decision],
+    ) -> None:
         self.store = store
         self.policy = policy
+        #: The job's own request decided again at a moment, for its requester.
+        self.decide_job = decide_job
 
-    def answer(self, request: ApproveRequest, subject: Subject) -> Reply:
+    def answer(self, request: ApproveRequest, subject: Subject, *, now: datetime) -> Reply:
         for _ in range(_ATTEMPTS):
             job = self.store.get(request.job_id)
-            reply = self._try(job, request, subject)
+            reply = self._try(job, request, subject, now)
             if reply is not None:
                 return reply
         return Reply(
@@ -58,7 +116,7 @@ class Approvals:
             ok=False,
         )
 
-    def _refuse(self, job: Job, subject: Subject, why: str) -> PolicyDenied:
+    def _refuse(self, job: Job, subject: Subject, why: str, rule: str = "") -> PolicyDenied:
         self.store.audit(
             "approval refused",
             by=subject.user_id,
@@ -67,10 +125,13 @@ class Approvals:
             reason=why,
             cluster=job.cluster,
             channel=job.origin.channel,
+            **({"rule": rule} if rule else {}),
         )
-        return PolicyDenied(why)
+        return PolicyDenied(why, rule=rule)
 
-    def _try(self, job: Job, request: ApproveRequest, subject: Subject) -> Reply | None:
+    def _try(
+        self, job: Job, request: ApproveRequest, subject: Subject, now: datetime
+    ) -> Reply | None:
         """One versioned attempt; None when the job moved meanwhile and it must be retried."""
         if request.approve and job.approval and job.approval.approved_by(subject.user_id):
             # A double click, even one that lost the race to the click that queued the job.
@@ -81,7 +142,6 @@ class Approvals:
                 subject,
                 messages.APPROVAL_NOT_WAITING.format(job_id=job.id, state=job.state.value),
             )
-        now = datetime.now(UTC)
         if job.approval.expires_at <= now:
             self.store.transition(
                 job,
@@ -97,15 +157,15 @@ class Approvals:
                     job_id=job.id, expires=job.approval.expires_at.strftime("%H:%M UTC")
                 ),
             )
+        refusal = (
+            still_refused(self.decide_job(job, now), request, job.requester)
+            if request.approve
+            else None
+        ) or answer_refusal(self.policy, subject, request, job.approval.requirement, job.requester)
+        if refusal is not None:
+            raise self._refuse(job, subject, refusal.sentence, refusal.rule)
         if not request.approve:
             return self._deny(job, request, subject, now)
-        eligible, why = may_approve(self.policy, subject, job.approval.requirement, job.requester)
-        if not eligible:
-            raise self._refuse(job, subject, why)
-        if job.approval.requirement.reason_required and not request.reason:
-            raise self._refuse(
-                job, subject, messages.APPROVAL_REASON_REQUIRED.format(job_id=job.id)
-            )
         approval = job.approval.model_copy(
             update={
                 "approvals": [
@@ -128,6 +188,7 @@ class Approvals:
                 reason=f"approved by {names}",
                 approval=approval,
                 request=to_run,
+                run_before=run_before(self.policy, job.request, now, job.cluster),
             )
             text = messages.APPROVAL_COMPLETE.format(
                 job_id=job.id, approvers=names, command=code(job.request.command_text())
@@ -149,13 +210,6 @@ class Approvals:
     def _deny(
         self, job: Job, request: ApproveRequest, subject: Subject, now: datetime
     ) -> Reply | None:
-        assert job.approval is not None
-        if subject.user_id != job.requester:
-            eligible, why = may_approve(
-                self.policy, subject, job.approval.requirement, job.requester
-            )
-            if not eligible:
-                raise self._refuse(job, subject, why)
         moved = self.store.transition(
             job,
             JobState.DENIED,

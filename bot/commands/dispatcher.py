@@ -5,12 +5,13 @@ policy decision and queueing on that cluster's queue happen here, and so does
 the one ``except`` that turns errors into replies: a :class:`ChatOpsError` shows its sentence;
 anything else is logged with an incident id and the person gets a short generic answer, never a
 traceback. Every request and its outcome — queued, waiting for approval, refused, approved — is
-audited. ``k8s-chatops policy check`` calls :meth:`Dispatcher.decide` too, so a reviewer is
-told exactly what the bot would decide.
+audited. Decisions are the :class:`~bot.commands.decider.Decider`'s, which ``k8s-chatops
+policy check`` uses too, so a reviewer is told exactly what the bot would decide.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -22,7 +23,7 @@ import redis
 
 from bot import logs
 from bot.commands import grammar
-from bot.commands.decider import DEFAULT_DENY, Decider, FactsSource
+from bot.commands.decider import Decider, FactsSource, run_before
 from bot.commands.registry import Context, Parsed, Registry, registry
 from bot.commands.replies import Reply
 from bot.commands.routing import ClusterRouter
@@ -65,6 +66,7 @@ class Dispatcher:
         facts_source: FactsSource | None = None,
         default_cluster: str | Literal[_Default.STORE] | None = STORE_CLUSTER,
         seen_clusters: Callable[[], Iterable[str]] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """``default_cluster``: where a command naming no cluster goes when its channel has
         no default (None: only when exactly one cluster is known; see
@@ -79,6 +81,8 @@ class Dispatcher:
             or (lambda: clusters.seen(store.redis, within_seconds=store.retention_seconds)),
             store.cluster if default_cluster is STORE_CLUSTER else default_cluster,
         )
+        #: The time decisions are made at (tests set it to decide inside or outside windows).
+        self.clock = clock
         self.decider = Decider(
             lambda: self.policy,
             self.commands,
@@ -110,7 +114,8 @@ class Dispatcher:
         except ChatOpsError as error:
             log.info("refused %r from %s: %s", text[:200], user, error.user_message)
             self._audit_refusal(user, text, error, origin.channel)
-            return Reply(error.user_message, ok=False)
+            rule = error.rule if isinstance(error, PolicyDenied) else ""
+            return Reply(error.user_message, ok=False, rule=rule)
         except redis.RedisError:
             log.warning("redis unavailable while handling %r from %s", text[:200], user)
             return Reply(messages.QUEUE_UNAVAILABLE, ok=False)
@@ -126,14 +131,16 @@ class Dispatcher:
             return
         cluster = logs.current_cluster()
         try:
-            event = "denied" if isinstance(error, PolicyDenied) else "rejected"
+            denied = isinstance(error, PolicyDenied)
+            rule = {"rule": error.rule} if isinstance(error, PolicyDenied) and error.rule else {}
             self.store.audit_refusal(
-                event,
+                "denied" if denied else "rejected",
                 by=user,
                 text=text[:200],
                 reason=error.user_message,
                 channel=channel,
                 **({"cluster": cluster} if cluster else {}),
+                **rule,
             )
         except redis.RedisError:
             log.warning("could not audit a refusal for %s", user)
@@ -143,33 +150,31 @@ class Dispatcher:
         subject: Subject,
         parsed: Parsed,
         *,
-        job: Job | None = None,
+        owner: str | None = None,
+        now: datetime | None = None,
         cluster: str | None = None,
     ) -> Decision:
-        return self.decider.decide(subject, parsed, job=job, cluster=cluster)
+        return self.decider.decide(
+            subject, parsed, owner=owner, now=now or self.clock(), cluster=cluster
+        )
+
+    def decide_job(self, job: Job, now: datetime) -> Decision:
+        """``job``'s own request decided again at ``now`` on the job's cluster, for its
+        requester as they are now (groups, and the channel the job was asked in)."""
+        requester = self.subject(job.requester, job.origin.channel)
+        return self.decider.decide_job(requester, job, now=now)
 
     def _allowed(
-        self, subject: Subject, parsed: Parsed, job: Job | None, cluster: str | None
+        self, subject: Subject, parsed: Parsed, job: Job | None, now: datetime, cluster: str | None
     ) -> Decision:
-        decision = self.decide(subject, parsed, job=job, cluster=cluster)
-        if (
-            decision.outcome is Outcome.DENY
-            and decision.rule == DEFAULT_DENY
-            and parsed.command.owner_may
-            and job is not None
-            and job.requester != subject.user_id
-        ):
-            # Only the requester may do this without the verb: say whose job it is.
-            raise PolicyDenied(
-                messages.NOT_YOUR_JOB.format(
-                    job_id=job.id, requester=job.requester, verb=code(parsed.command.verb)
-                )
-            )
+        owner = job.requester if job is not None else None
+        decision = self.decide(subject, parsed, owner=owner, now=now, cluster=cluster)
         if decision.outcome is Outcome.DENY:
             raise PolicyDenied(
                 messages.DENIED.format(
                     user=subject.user_id, verb=code(parsed.command.verb), reason=decision.reason
-                )
+                ),
+                rule=decision.rule,
             )
         return decision
 
@@ -182,7 +187,8 @@ class Dispatcher:
         job = self._named_job(request.job_id, origin) if command.names_a_job else None
         cluster = self.router.route(parsed, origin.channel, job)
         logs.set_cluster(cluster)
-        decision = self._allowed(subject, parsed, job, cluster)
+        now = self.clock()
+        decision = self._allowed(subject, parsed, job, now, cluster)
         context = Context(
             store=self.store,
             policy=self.policy,
@@ -193,13 +199,19 @@ class Dispatcher:
             reaches=self._reaches_channel(origin),
             cluster=cluster,
             known_clusters=self.router.known,
+            now=now,
+            decide_job=self.decide_job,
         )
         if command.prepare is not None:
             request = command.prepare(context, request)
         if command.answer is not None:
-            return command.answer(context, request)
-        assert cluster is not None  # the router gives every job command one, or refuses
-        return self._create_job(request, decision, user, origin, idempotency, cluster=cluster)
+            reply = command.answer(context, request)
+        else:
+            assert cluster is not None  # the router gives every job command one, or refuses
+            reply = self._create_job(
+                request, decision, user, origin, idempotency, now=now, cluster=cluster
+            )
+        return dataclasses.replace(reply, rule=reply.rule or decision.rule)
 
     def _create_job(
         self,
@@ -209,14 +221,18 @@ class Dispatcher:
         origin: Origin,
         idempotency: str | None,
         *,
+        now: datetime,
         cluster: str,
     ) -> Reply:
         approval = None
         state = JobState.QUEUED
+        until = None
         if decision.outcome is Outcome.NEEDS_APPROVAL and decision.requirement:
             state = JobState.AWAITING_APPROVAL
-            expires = datetime.now(UTC) + parse_duration(decision.requirement.expires_in)
+            expires = now + parse_duration(decision.requirement.expires_in)
             approval = ApprovalState(requirement=decision.requirement, expires_at=expires)
+        else:
+            until = run_before(self.policy, request, now, cluster)
         job, created = self.store.submit(
             request,
             requester=user,
@@ -227,6 +243,7 @@ class Dispatcher:
             approval=approval,
             roles=decision.roles,
             cluster=cluster,
+            run_before=until,
         )
         if request.mutating and created:
             rate = self.policy.limits.for_cluster(cluster).rate

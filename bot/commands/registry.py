@@ -17,10 +17,12 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.commands.flags import Flag
 from bot.commands.replies import Reply
+from bot.jobs.model import JobState
 from core import messages
 from core.errors import CommandError
 from core.text import code
@@ -59,6 +61,10 @@ class Context:
     commands: Registry
     #: Whether a job asked in this channel (None: the shell) may be seen and answered here.
     reaches: Callable[[str | None], bool]
+    #: The moment this command was decided at; what it does is decided at the same moment.
+    now: datetime
+    #: A job's own request decided again now, for its requester (approvals need it).
+    decide_job: Callable[[Job, datetime], Decision]
     #: The cluster the command is about: the one it named (``jobs -C prod``), or its job's;
     #: None for all of them.
     cluster: str | None = None
@@ -107,7 +113,7 @@ class Command:
     #: The refusal in this command's words, from the refused action and the policy's reason.
     explain_denial: Callable[[Action, str], str] | None = None
     #: A job's own requester may do this without a role granting the verb (withdrawing a
-    #: request: ``cancel``, ``deny``); explicit rules, windows and rates still apply.
+    #: request: ``cancel``, ``deny``); an explicit deny rule still applies.
     owner_may: bool = False
     #: Adjusts an allowed request before it runs (``logs -A`` leaves out refused namespaces).
     prepare: Callable[[Context, Any], Any] | None = None
@@ -125,6 +131,9 @@ class Command:
     thread_parts: Callable[[Any, str], ThreadParts] | None = None
     #: The first word is a job id, checked against the channel the job was asked in.
     names_a_job: bool = False
+    #: The request answers a job waiting for approval (an ``ApproveRequest``): the approver
+    #: rules apply once the policy allows the verb, in the bot and in ``policy check``.
+    answers_approval: bool = False
     #: A line for the README's command table: what it does, beyond the summary.
     documentation: str = ""
     #: Where it stands in ``help`` and the README (lower first; ties by module name).
@@ -208,7 +217,7 @@ class Registry:
         """The final reply for a finished job."""
         if job.result is not None:
             return self.render_result(job.request, job.result)
-        if job.state.value == "cancelled":
+        if job.state is JobState.CANCELLED:
             return messages.JOB_CANCELLED.format(job_id=job.id, reason=job.error or "")
         return messages.JOB_FAILED.format(job_id=job.id, reason=job.error or job.state.value)
 
@@ -235,9 +244,6 @@ class Registry:
         return Vocabulary(
             verbs=verbs, flags={verb: frozenset(names) for verb, names in flags.items()}
         )
-
-    def policy_verbs(self, command: Command) -> tuple[str, ...]:
-        return tuple(command.policy_verbs)
 
     def help_text(self, topic: str | None = None, *, allowed: Iterable[str] | None = None) -> str:
         """All commands, or those this person may run (``allowed``: policy verbs)."""

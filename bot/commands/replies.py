@@ -20,3 +20,6 @@ class Reply:
     created: bool = False
     #: The job went to a cluster no live worker serves: it waits in the queue until one starts.
     no_worker: bool = False
+    #: What decided it: a policy rule's name, ``default deny``, ``limits``, ``approvers``…
+    #: (empty for answers no policy decision produced, such as a command that did not parse).
+    rule: str = ""

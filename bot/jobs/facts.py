@@ -11,6 +11,7 @@ restrictive rules to be safe.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -32,22 +33,37 @@ class NodeFacts:
 
 def publish(kube: KubeClient, client: redis.Redis, cluster: str, ttl: int = 300) -> int:
     """Write every node's labels and schedulability; return how many nodes there are."""
-    mapping: dict[str, str] = {}
-    unschedulable = 0
-    for node in kube.list_pages(resource_for("Node").path()):
-        off = bool(node["spec"].get("unschedulable"))
-        unschedulable += off
-        mapping[node["metadata"]["name"]] = json.dumps(
-            {"labels": node["metadata"].get("labels") or {}, "unschedulable": off}
+    nodes = {
+        node["metadata"]["name"]: (
+            node["metadata"].get("labels") or {},
+            bool(node["spec"].get("unschedulable")),
         )
-    mapping[_SUMMARY] = json.dumps({"total": len(mapping), "unschedulable": unschedulable})
+        for node in kube.list_pages(resource_for("Node").path())
+    }
+    write(client, cluster, nodes, ttl)
+    return len(nodes)
+
+
+def write(
+    client: redis.Redis,
+    cluster: str,
+    nodes: Mapping[str, tuple[Mapping[str, str], bool]],
+    ttl: int = 300,
+) -> None:
+    """Replace the snapshot with ``nodes``: each node's labels and whether it is
+    unschedulable, and the totals the limits need."""
+    mapping = {
+        name: json.dumps({"labels": dict(labels), "unschedulable": off})
+        for name, (labels, off) in nodes.items()
+    }
+    unschedulable = sum(off for _, off in nodes.values())
+    mapping[_SUMMARY] = json.dumps({"total": len(nodes), "unschedulable": unschedulable})
     key = node_facts_key(cluster)
     pipe = client.pipeline(transaction=True)
     pipe.delete(key)
     pipe.hset(key, mapping=cast(Any, mapping))
     pipe.expire(key, ttl)
     pipe.execute()
-    return len(mapping) - 1
 
 
 #: Nothing is known: no worker has published, or the question is about no one cluster.

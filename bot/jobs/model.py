@@ -135,6 +135,10 @@ class Job(BaseModel):
     error: str | None = None
     history: list[Transition] = Field(default_factory=list)
     approval: ApprovalState | None = None
+    #: The end of the change window the job was queued in (when approved, or on arrival when
+    #: it needed no approval): workers, which do not load the policy, refuse to start it
+    #: later. None: no change windows, or a read.
+    run_before: datetime | None = None
 
     @property
     def target(self) -> str:

@@ -26,7 +26,48 @@ def read_group(
     block_ms: int | None,
     reclaim_idle_ms: int,
 ) -> list[Entry]:
-    """Entries abandoned by a dead consumer first (XAUTOCLAIM), then new ones (XREADGROUP)."""
+    """Entries abandoned by a dead consumer first (XAUTOCLAIM), then new ones (XREADGROUP).
+
+    A Redis that restarted without its data has no consumer group: it is created again (the
+    entries it held are gone with the data; new ones are served), instead of the error stopping
+    the loop that serves everyone.
+    """
+    try:
+        return _read(
+            client,
+            stream,
+            group,
+            consumer,
+            count=count,
+            block_ms=block_ms,
+            reclaim_idle_ms=reclaim_idle_ms,
+        )
+    except redis.ResponseError as error:
+        # NOGROUP: the group is gone; UNBLOCKED: the stream went away while we waited on it.
+        if not str(error).startswith(("NOGROUP", "UNBLOCKED")):
+            raise
+        ensure_group(client, stream, group)
+        return []
+
+
+def ensure_group(client: redis.Redis, stream: str, group: str) -> None:
+    try:
+        client.xgroup_create(stream, group, id="0", mkstream=True)
+    except redis.ResponseError as error:
+        if "BUSYGROUP" not in str(error):
+            raise
+
+
+def _read(
+    client: redis.Redis,
+    stream: str,
+    group: str,
+    consumer: str,
+    *,
+    count: int,
+    block_ms: int | None,
+    reclaim_idle_ms: int,
+) -> list[Entry]:
     claimed = cast(
         Any, client.xautoclaim(stream, group, consumer, min_idle_time=reclaim_idle_ms, count=count)
     )

@@ -48,7 +48,7 @@ from bot.jobs.model import (
     rate_key,
     refusal_count_key,
 )
-from bot.jobs.queue import read_group
+from bot.jobs.queue import ensure_group, read_group
 from core import messages
 from core.errors import JobNotFound, JobUnreadable, QueueUnavailable
 from handlers.base import RequestBase
@@ -181,22 +181,15 @@ class JobStore:
         return time.time() - self.retention_seconds
 
     def ensure_groups(self) -> None:
-        """The consumer groups a worker reads: its cluster's queue, and the notify stream."""
-        self._ensure_group(queue_key(self.cluster), WORKER_GROUP)
+        """The consumer groups a worker reads: its cluster's queue, and the notify stream.
+        Each from the stream's start: jobs queued before any worker of the cluster ran wait
+        for the first one."""
+        ensure_group(self.redis, queue_key(self.cluster), WORKER_GROUP)
         self.ensure_notify_group()
 
     def ensure_notify_group(self) -> None:
         """The notifiers' group only: the bot serves every cluster and reads no queue."""
-        self._ensure_group(NOTIFY_STREAM, NOTIFY_GROUP)
-
-    def _ensure_group(self, stream: str, group: str) -> None:
-        try:
-            # From the stream's start: jobs queued before any worker of the cluster ran wait
-            # for the first one.
-            self.redis.xgroup_create(stream, group, id="0", mkstream=True)
-        except redis.ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
+        ensure_group(self.redis, NOTIFY_STREAM, NOTIFY_GROUP)
 
     def submit(
         self,
@@ -210,6 +203,7 @@ class JobStore:
         approval: ApprovalState | None = None,
         roles: tuple[str, ...] = (),
         cluster: str | None = None,
+        run_before: datetime | None = None,
     ) -> tuple[Job, bool]:
         """Record (and queue, on ``cluster``'s queue: this store's own by default) a job;
         return it and whether it is new (False: a duplicate)."""
@@ -228,6 +222,7 @@ class JobStore:
                 history=[Transition(state=state, by=requester, reason=decision)],
                 approval=approval,
                 roles=list(roles),
+                run_before=run_before,
             )
             entry = audit_entry(
                 "requested",

@@ -178,8 +178,15 @@ class Worker:
                     break
                 continue
             entry_id, fields = entries[0]
-            if self._handle_entry(entry_id, fields):
-                self.store.redis.xack(queue_key(self.store.cluster), WORKER_GROUP, entry_id)
+            try:
+                if self._handle_entry(entry_id, fields):
+                    self.store.redis.xack(queue_key(self.store.cluster), WORKER_GROUP, entry_id)
+            except redis.ConnectionError:
+                # The job's state is stored; the entry stays pending and, offered again after
+                # the reclaim interval, is only acknowledged (its job has already ended).
+                log.warning("redis went away before entry %s was acknowledged", entry_id)
+                self.stopping.wait(backoff)
+                continue
             processed += 1
         return processed
 
@@ -275,10 +282,14 @@ class Worker:
             caps=self.caps,
         )
         try:
-            if job.request.mutating:
+            closed = self._window_closed(job)
+            if closed is None and job.request.mutating:
                 waiting = self._take_target(job, lease, control)
                 if waiting is not None:
                     return waiting
+                closed = self._window_closed(job)  # waiting for the target may take a while
+            if closed is not None:
+                return Outcome(JobState.FAILED, error=closed)
             refusal = self._check_cap(job)
             if refusal is not None:
                 return Outcome(JobState.FAILED, error=refusal)
@@ -318,6 +329,16 @@ class Worker:
             if control.cancelled() or self.stopping.is_set():
                 return Outcome(JobState.CANCELLED, error=messages.JOB_CANCELLED_BEFORE_START)
             time.sleep(0.2)
+
+    def _window_closed(self, job: Job) -> str | None:
+        """The refusal for a job that would start after the change window it was queued in
+        closed (frozen into the job by the bot; workers do not load the policy). A job taken
+        over from a worker that stopped had started in time, and is finished."""
+        if job.run_before is None or job.attempts > 1 or datetime.now(UTC) < job.run_before:
+            return None
+        return messages.JOB_WINDOW_CLOSED.format(
+            closed=job.run_before.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        )
 
     def _check_cap(self, job: Job) -> str | None:
         node = job.request.disrupts

@@ -23,9 +23,11 @@ version: 1
 roles:
   member: {verbs: [help, whoami, get, jobs]}
   operator: {verbs: [help, whoami, get, jobs, audit, cordon, uncordon, drain, approve]}
+  reviewer: {verbs: [approve]}
 bindings:
   - {role: member, everyone: true}
   - {role: operator, users: [U_A, U_B, U_C]}
+  - {role: reviewer, users: [U_NOBODY]}   # may answer approvals, but no rule names it
 rules:
   - name: drain-needs-one
     verbs: [drain]

@@ -9,6 +9,8 @@ tests plant the record an older version wrote and check every reader lives with 
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 import redis
@@ -167,3 +169,29 @@ def test_audit_and_jobs_show_only_this_channel_except_from_an_oversight_channel(
 def test_an_oversight_channel_must_name_a_defined_channel_set() -> None:
     with pytest.raises(ConfigurationError, match="undefined channel"):
         parse_policy("oversight_channels: [nowhere]\nroles: {r: {verbs: [get]}}\n", "test")
+
+
+def test_a_worker_lives_through_redis_losing_its_queue_and_serves_the_next_job(
+    store: JobStore, redis_client: redis.Redis
+) -> None:
+    """A Redis restarted without its data has no consumer group; the worker makes it again."""
+
+    def perform(request: RequestBase, kube: KubeClient, *args: object) -> ResultBase:
+        del request, kube, args
+        return NodeTable(rows=[])
+
+    worker = Worker(store, KubeClient.__new__(KubeClient), name="w", perform=perform)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        redis_client.delete("k8s-chatops:sandbox:queue", "k8s-chatops:notify")  # data lost
+        time.sleep(1.5)
+        job, _ = store.submit(GetNodes(), requester="U_OPS", origin=SHELL, decision="ok")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and store.get(job.id).state is not JobState.SUCCEEDED:
+            time.sleep(0.1)
+        assert store.get(job.id).state is JobState.SUCCEEDED
+        assert thread.is_alive()
+    finally:
+        worker.stop()
+        thread.join(timeout=5)

@@ -25,8 +25,7 @@ def test_scaled_cluster_is_ready_and_listed_in_pages(kube: KubeClient) -> None:
             [
                 sys.executable,
                 "-m",
-                "bot.cli",
-                "sandbox",
+                "sandbox.commands",
                 "up",
                 "--nodes",
                 str(NODES),

@@ -39,7 +39,10 @@ TOKEN = "xoxb-" + "blocks-000000"
 POLICY = """
 roles:
   op: {verbs: [help, get, jobs, cordon, uncordon, drain, approve, cancel]}
-bindings: [{role: op, users: [U_A, U_B]}]
+  reviewer: {verbs: [help, jobs, approve]}
+bindings:
+  - {role: op, users: [U_A, U_B]}
+  - {role: reviewer, users: [U_NOBODY]}   # may answer approvals, but no rule names it
 rules:
   - name: drain-needs-one
     verbs: [drain]

@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from bot.commands.registry import registry
 from core.errors import ConfigurationError
-from policies.engine import Facts, evaluate, may_approve, permitted_verbs, roles_of
+from policies.engine import (
+    Facts,
+    changes_allowed_until,
+    evaluate,
+    may_approve,
+    permitted_verbs,
+    roles_of,
+)
 from policies.loader import PolicyWatcher, load_policy, parse_policy
 from policies.model import Access, Action, Outcome, PolicyDocument, Subject
 
@@ -369,3 +376,71 @@ def test_watcher_reloads_and_keeps_the_last_good_policy(tmp_path: Path) -> None:
     path.write_text("roles: [broken\n")
     assert not watcher.check()
     assert watcher.policy.roles["a"].verbs == ["get", "cordon"]
+
+
+# --- What a job keeps of the change windows (issue 13) ------------------------------------------
+
+
+def _windows(*windows: dict[str, object]) -> PolicyDocument:
+    return PolicyDocument.model_validate(
+        {"roles": {"ops": {"verbs": ["*"]}}, "limits": {"change_windows": list(windows)}}
+    )
+
+
+def test_changes_allowed_until_is_the_end_of_the_open_window() -> None:
+    berlin = _windows(
+        {"days": ["mon"], "start": "09:00", "end": "17:00", "timezone": "Europe/Berlin"}
+    )
+    monday_10_berlin = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert changes_allowed_until(berlin, monday_10_berlin) == datetime(
+        2026, 11, 23, 16, 0, tzinfo=UTC
+    )
+    sunday = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    assert changes_allowed_until(berlin, sunday) == sunday  # none open: not even now
+    assert changes_allowed_until(_windows(), sunday) is None  # no windows: any time
+
+
+def test_changes_allowed_until_follows_windows_that_open_as_one_closes() -> None:
+    chained = _windows(
+        {"days": ["mon"], "start": "08:00", "end": "12:00"},
+        {"days": ["mon"], "start": "11:00", "end": "14:00"},
+        {"days": ["mon"], "start": "14:00", "end": "15:30"},
+        {"days": ["mon"], "start": "16:00", "end": "18:00"},  # a gap: not followed
+    )
+    at = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert changes_allowed_until(chained, at) == datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("rule", "fragment"),
+    [
+        (
+            "  - name: no-force\n    verbs: [drain]\n    flags: [--force]\n    effect: deny\n",
+            "line 7, rules.0.flags: unknown flag(s) --force for verb(s) drain",
+        ),
+        (
+            "  - name: no-force\n    verbs: [logs]\n    flags: [force]\n    effect: deny\n",
+            "line 7, rules.0.flags: unknown flag(s) force for verb(s) logs",
+        ),
+        (
+            "  - name: typo\n    verbs: [cordon]\n    flags: [previous]\n    effect: deny\n",
+            "line 7, rules.0.flags: unknown flag(s) previous for verb(s) cordon; known: none",
+        ),
+    ],
+)
+def test_a_rule_naming_a_flag_no_command_of_its_verbs_has_is_refused_with_its_line(
+    rule: str, fragment: str
+) -> None:
+    text = "version: 1\nroles:\n  a: {verbs: [drain, logs, cordon]}\nrules:\n" + rule
+    with pytest.raises(ConfigurationError) as caught:
+        parse_policy(text, "policy.yaml", VOCABULARY)
+    assert fragment in caught.value.user_message
+
+
+def test_rules_may_name_every_logs_flag_a_person_can_type() -> None:
+    text = (
+        "roles: {a: {verbs: [logs]}}\nrules:\n"
+        "  - {name: p, verbs: [logs], flags: [previous], effect: deny}\n"
+        "  - {name: a, verbs: [logs], flags: [all-namespaces], effect: deny}\n"
+    )
+    assert len(parse_policy(text, "policy.yaml", VOCABULARY).rules) == 2

@@ -245,3 +245,25 @@ def test_policy_check_asks_for_the_cluster_when_rules_depend_on_it(tmp_path: Pat
     assert "give --cluster" in unnamed.stderr
     disagree = _check(path, "--user", "U_OPS", "--cluster", "prod", "--command", "-C qa get nodes")
     assert disagree.returncode == 2 and "disagree" in disagree.stderr
+
+
+def test_policy_check_decides_an_answer_on_the_jobs_cluster(tmp_path: Path) -> None:
+    path = tmp_path / "clusters.yaml"
+    path.write_text(POLICY)
+    answer = ("--user", "U_OPS", "--command", "approve 7", "--requester", "U_OPS2")
+    unrouted = _check(path, *answer, "--job-command", "drain k8s-node1")
+    assert unrouted.returncode == 2 and "give --cluster" in unrouted.stderr
+    prod = _check(path, *answer, "--job-command", "-C prod drain k8s-node1")
+    assert prod.returncode == 0, prod.stderr
+    assert prod.stdout.splitlines()[0] == "decision: allow"
+    assert "cluster:  prod" in prod.stdout
+    # The same drain on staging never waited for approval: there is nothing to approve.
+    staging = _check(path, *answer, "--cluster", "staging", "--job-command", "drain k8s-node1")
+    assert staging.returncode == 2 and "does not wait for approval" in staging.stderr
+    disagree = _check(path, *answer, "--cluster", "staging", "--job-command", "-C prod drain n1")
+    assert disagree.returncode == 2 and "disagree" in disagree.stderr
+    # Approved on a Saturday: prod keeps the file-wide window, so the drain is refused now.
+    saturday = _check(
+        path, *answer, "--job-command", "-C prod drain k8s-node1", "--at", SATURDAY.isoformat()
+    )
+    assert saturday.stdout.splitlines()[:2] == ["decision: deny", "rule:     limits"]

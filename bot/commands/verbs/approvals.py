@@ -9,7 +9,14 @@ from bot.commands.parsing import job_id
 from bot.commands.registry import Command, Context
 from bot.commands.replies import Reply
 from core import limits
-from policies.model import Access
+from policies.model import Access, Action
+
+
+def approval_actions(request: ApproveRequest) -> list[Action]:
+    """Approving releases a change, so it is held to the change windows like the change
+    itself; denying releases nothing, so it is not (both are the policy verb ``approve``).
+    Neither is a request of its own, so neither counts against the rate limit."""
+    return [Action(verb=request.verb, target=request.target, read_only=not request.approve)]
 
 
 def parse_approval(approve: bool) -> Callable[[list[str]], ApproveRequest]:
@@ -25,7 +32,9 @@ def parse_approval(approve: bool) -> Callable[[list[str]], ApproveRequest]:
 
 
 def answer(context: Context, request: ApproveRequest) -> Reply:
-    return Approvals(context.store, context.policy).answer(request, context.subject)
+    return Approvals(context.store, context.policy, context.decide_job).answer(
+        request, context.subject, now=context.now
+    )
 
 
 COMMANDS = (
@@ -37,8 +46,10 @@ COMMANDS = (
         documentation="approve a change that waits for a second person (never your own)",
         parse=parse_approval(True),
         policy_verbs={"approve": Access.WRITE},
+        actions=approval_actions,
         answer=answer,
         names_a_job=True,
+        answers_approval=True,
     ),
     Command(
         verb="deny",
@@ -48,8 +59,10 @@ COMMANDS = (
         documentation="refuse it (or withdraw your own); decided under the policy verb `approve`",
         parse=parse_approval(False),
         policy_verbs={"approve": Access.WRITE},
+        actions=approval_actions,
         answer=answer,
         names_a_job=True,
+        answers_approval=True,
         owner_may=True,
     ),
 )
