@@ -34,11 +34,15 @@ def _dispatcher(settings: ChatSettings, **options: Any) -> tuple[Dispatcher, Job
     watcher = PolicyWatcher(settings.policy_file, vocabulary=registry().vocabulary()).start()
     store = JobStore(
         connect(settings.redis_url),
-        settings.cluster,
+        # The bot reads no queue; a job goes to the cluster the dispatcher routes it to.
+        settings.cluster or "default",
         retention_seconds=settings.job_retention_seconds,
         audit_retention_seconds=settings.audit_retention_seconds,
     )
-    return Dispatcher(lambda: watcher.policy, store, **options), store
+    dispatcher = Dispatcher(
+        lambda: watcher.policy, store, default_cluster=settings.cluster, **options
+    )
+    return dispatcher, store
 
 
 def run_shell(args: argparse.Namespace) -> int:
@@ -70,14 +74,14 @@ def _redactor(settings: WorkerSettings) -> Redactor:
 
 def run_worker(args: argparse.Namespace) -> int:
     from bot.commands.registry import registry  # noqa: PLC0415
-    from bot.jobs import facts  # noqa: PLC0415
+    from bot.jobs.clusters import Heartbeat  # noqa: PLC0415
     from bot.jobs.store import JobStore, connect  # noqa: PLC0415
     from bot.jobs.worker import Worker  # noqa: PLC0415
     from handlers.control import OutputCaps  # noqa: PLC0415
     from handlers.kube import KubeClient  # noqa: PLC0415
 
     settings = load(WorkerSettings)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, cluster=settings.cluster)
     kube = KubeClient.connect(settings.kubeconfig)
     store = JobStore(
         connect(settings.redis_url),
@@ -103,11 +107,21 @@ def run_worker(args: argparse.Namespace) -> int:
         ),
     )
     worker.install_signal_handlers()
-    facts.Publisher(kube, store.redis, settings.cluster).start()
+    heartbeat = Heartbeat(
+        kube,
+        store.redis,
+        settings.cluster,
+        worker.name,
+        served_changed=lambda: store.refresh_waiting_cards(settings.cluster),
+    )
+    heartbeat.start()
     log.info(
         "worker %s serving cluster %s (API server %s)", worker.name, settings.cluster, kube.server
     )
-    worker.run(burst=args.burst)
+    try:
+        worker.run(burst=args.burst)
+    finally:
+        heartbeat.stop()  # `/k8s clusters` shows it gone at once, not after the expiry
     return 0
 
 

@@ -30,16 +30,23 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=_PREFIX, extra="ignore", frozen=True)
 
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", pattern=r"^(redis|rediss|unix)://")
-    cluster: str = Field(default="default", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     job_retention_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     audit_retention_seconds: int = Field(default=90 * 24 * 3600, ge=3600)
+
+
+_CLUSTER_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 
 class ChatSettings(CommonSettings):
     """What the shell and the Slack app need to turn text into jobs."""
 
     policy_file: Path
+    #: Where a command naming no cluster goes when its channel has no default; unset, only
+    #: the one known cluster is a default (docs/architecture.md#clusters).
+    cluster: Annotated[str | None, BeforeValidator(lambda value: value or None)] = Field(
+        default=None, pattern=_CLUSTER_NAME, max_length=63
+    )
 
 
 def _required(why: str) -> AfterValidator:
@@ -84,6 +91,8 @@ class SlackSocketSettings(SlackSettings):
 
 
 class WorkerSettings(CommonSettings):
+    #: The cluster this worker serves: it reads that cluster's queue and reports under it.
+    cluster: str = Field(default="default", pattern=_CLUSTER_NAME, max_length=63)
     kubeconfig: str | None = Field(default=None, validation_alias=AliasChoices("KUBECONFIG"))
     worker_name: str | None = None
     reclaim_idle_seconds: float = Field(default=30.0, ge=1.0)

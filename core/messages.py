@@ -33,7 +33,10 @@ COMMAND_TOO_LONG = "That command is {length} characters long; the limit is {limi
 
 # --- Help ---------------------------------------------------------------------------------------
 HELP_HEADER = "k8s-chatops: Kubernetes maintenance from chat. Commands:"
-HELP_FOOTER = "Mutating commands are checked against policy; each runs as a job on a worker."
+HELP_FOOTER = (
+    "Mutating commands are checked against policy; each runs as a job on a worker.\n"
+    "Name the cluster before the command: `/k8s -C prod get nodes` (`clusters` lists them)."
+)
 #: Each command's help, named after its verb (``summary=messages.HELP_DRAIN_SUMMARY``).
 HELP_HELP_SUMMARY = "list commands, or explain one"
 HELP_WHOAMI_SUMMARY = "your roles, groups, and what you may do"
@@ -55,6 +58,7 @@ HELP_LOGS_DETAILS = (
     "    --max-log-requests N, -p (previous run). Secrets are masked.\n"
     "    Node logs: logs node/NODE --query kubelet [--since D] [--tail N] [-i RE]"
 )
+HELP_CLUSTERS_SUMMARY = "the clusters I serve: workers, Kubernetes version, nodes, queued jobs"
 HELP_DRAIN_SUMMARY = "cordon, then evict every pod like `kubectl drain` (same flags)"
 
 # --- The terminal chat -------------------------------------------------------------------------
@@ -174,6 +178,33 @@ NO_AUDIT = "The audit trail is empty."
 BUTTON_NOT_A_JOB = "That button does not name a job, so nothing was done."
 WRONG_WORKSPACE = "This app is not installed in that workspace."
 JOB_TIMED_OUT = "No result for job {job_id} after {seconds}s; it is still queued or running."
+
+# --- Clusters ------------------------------------------------------------------------------------
+CLUSTER_NEEDS_VALUE = "{flag} needs a cluster name, as in `/k8s -C prod get nodes`."
+INVALID_CLUSTER_NAME = "{name} is not a valid cluster name: {reason}."
+TWO_CLUSTERS = "That names two clusters, {first} and {second}; name one."
+CLUSTER_FLAG_FIRST = "Put {flag} before the command, as in `/k8s -C prod get nodes`."
+UNKNOWN_CLUSTER = "I know no cluster named {name}.{hint} Known clusters: {known}."
+NO_CLUSTERS_LISTED = "none"
+WHICH_CLUSTER = (
+    "Which cluster? There is no default cluster here, so name one, as in {example}. "
+    "Known clusters: {known}."
+)
+NO_CLUSTER_KNOWN = (
+    "No cluster is known yet: no worker has reported in and the policy file declares none. "
+    "Start a worker for your cluster (`k8s-chatops worker`), or set K8S_CHATOPS_CLUSTER on the "
+    "bot."
+)
+JOB_ON_OTHER_CLUSTER = "Job {job_id} is on cluster {cluster}, not {named}; nothing was done."
+QUEUED_ON = " (cluster {cluster})"
+WAITS_ON = " Cluster: {cluster}."
+NO_WORKER = "No worker for cluster {cluster} is running; the job waits until one starts."
+JOB_ON_CLUSTER = "Job {job_id} on cluster {cluster}:"
+CLUSTERS_NONE = (
+    "No cluster is known yet: no worker has reported in and the policy file declares none."
+)
+CLUSTERS_UNSERVED = "No worker for cluster {cluster} is running; jobs waiting for one: {waiting}."
+CLUSTER_API_SILENT = "The workers of {cluster} could not read its API server at their last report."
 
 # --- Kubernetes -----------------------------------------------------------------------------------
 # No sentence here names the API server's address, a request path or the worker's identity:
@@ -516,7 +547,7 @@ CARD_FAILED = ":x: failed"
 CARD_CANCELLED = ":no_entry_sign: cancelled"
 CARD_DENIED = ":no_entry: denied"
 CARD_EXPIRED = ":alarm_clock: expired: nobody approved in time"
-CARD_ASKS = "{requester} asks: {command}"
+CARD_ASKS = "{requester} asks: {command} on *{cluster}*"
 CARD_STATE_DETAIL = "{state}: {detail}"
 CARD_NEEDS = "*Needs* {needed}; expires {expires}."
 CARD_APPROVED_BY = "*Approved by* {who} ({have}/{need})"
@@ -536,7 +567,7 @@ CARD_BUTTON_APPROVE = "Approve"
 CARD_BUTTON_DENY = "Deny"
 CARD_BUTTON_CANCEL = "Cancel"
 CARD_CONTEXT = "Job {job_id} · cluster {cluster} · policy: {decision}"
-CARD_FALLBACK = "{requester} asks: {command} ({state})"
+CARD_FALLBACK = "{requester} asks: {command} on {cluster} ({state})"
 #: The card's last line once the job has run.
 CARD_DONE_IN = "in {duration}; output in the thread"
 #: The drain plan on the card, for approvers.
@@ -547,7 +578,7 @@ PLAN_CARD_BLOCKED = "• blocked: {pod}: {message}"
 PLAN_CARD_DATA_LOST = "• data lost: {pod}: {loss}"
 PLAN_CARD_CAPACITY = "• capacity: *{capacity}* ({detail})"
 #: Under a result: which job it is and who asked.
-SLACK_JOB_CAPTION = "Job {job_id} · {command} · requested by {requester}"
+SLACK_JOB_CAPTION = "Job {job_id} · {command} · cluster *{cluster}* · requested by {requester}"
 
 # Keep this last: it makes every entry above a Message that says itself in the request's
 # language.

@@ -30,6 +30,7 @@ from policies.model import (
     ApprovalSpec,
     Approvers,
     ChangeWindow,
+    ClusterLimits,
     Decision,
     NodeMatch,
     Outcome,
@@ -91,6 +92,8 @@ def _node_match(match: NodeMatch, action: Action, *, restrictive: bool) -> bool:
 def _rule_matches(rule: Rule, subject: Subject, roles: tuple[str, ...], action: Action) -> bool:
     if "*" not in rule.verbs and action.verb not in rule.verbs:
         return False
+    if rule.clusters and action.cluster not in rule.clusters:
+        return False
     restrictive = rule.effect != "allow"
     if rule.nodes is not None and not _node_match(rule.nodes, action, restrictive=restrictive):
         return False
@@ -113,6 +116,8 @@ def _names(who: RuleSubjects, subject: Subject, roles: tuple[str, ...]) -> bool:
 
 def _protected(policy: PolicyDocument, action: Action) -> bool:
     guard = policy.protected
+    if guard.clusters and action.cluster not in guard.clusters:
+        return False
     if guard.nodes is not None and _node_match(guard.nodes, action, restrictive=True):
         return True
     return bool(action.namespace and action.namespace in guard.namespaces)
@@ -131,20 +136,22 @@ def _open_window_end(window: ChangeWindow, moment: datetime) -> datetime | None:
     return None
 
 
-def _within_windows(policy: PolicyDocument, now: datetime) -> bool:
-    windows = policy.limits.change_windows
+def _within_windows(limits: ClusterLimits, now: datetime) -> bool:
+    windows = limits.change_windows
     return not windows or any(_open_window_end(w, now) is not None for w in windows)
 
 
-def changes_allowed_until(policy: PolicyDocument, now: datetime) -> datetime | None:
-    """The last moment a change allowed at ``now`` may start: the end of the open change
-    window (followed through windows that open as it closes), ``now`` itself when none is
-    open, or None when the policy has no windows (changes any time).
+def changes_allowed_until(
+    policy: PolicyDocument, now: datetime, cluster: str | None = None
+) -> datetime | None:
+    """The last moment a change allowed at ``now`` on ``cluster`` may start: the end of the
+    open change window there (followed through windows that open as it closes), ``now``
+    itself when none is open, or None when that cluster has no windows (changes any time).
 
     The bot freezes this into a job when it is queued, because workers do not load the
     policy; a worker refuses to start the job after it.
     """
-    windows = policy.limits.change_windows
+    windows = policy.limits.for_cluster(cluster).change_windows
     if not windows:
         return None
     until = now
@@ -156,8 +163,10 @@ def changes_allowed_until(policy: PolicyDocument, now: datetime) -> datetime | N
     return until
 
 
-def unschedulable_limit(policy: PolicyDocument, total_nodes: int | None) -> int | None:
-    limit = policy.limits.max_unschedulable
+def unschedulable_limit(
+    policy: PolicyDocument, total_nodes: int | None, cluster: str | None = None
+) -> int | None:
+    limit = policy.limits.for_cluster(cluster).max_unschedulable
     if limit is None:
         return None
     if isinstance(limit, int):
@@ -172,8 +181,9 @@ def _limits(
 ) -> Decision | None:
     if action.read_only:
         return None
-    if not _within_windows(policy, facts.now):
-        described = [w.describe() for w in policy.limits.change_windows]
+    limits = policy.limits.for_cluster(action.cluster)
+    if not _within_windows(limits, facts.now):
+        described = [w.describe() for w in limits.change_windows]
         return _deny(
             messages.POLICY_OUTSIDE_WINDOW.format(
                 windows="; ".join(described), count=len(described)
@@ -181,12 +191,12 @@ def _limits(
             "limits",
             roles,
         )
-    rate = policy.limits.rate
+    rate = limits.rate
     if rate and facts.recent_requests >= rate.requests:
         return _deny(
             messages.POLICY_RATE.format(count=rate.requests, per=rate.per), "limits", roles
         )
-    limit = unschedulable_limit(policy, facts.total_nodes)
+    limit = unschedulable_limit(policy, facts.total_nodes, action.cluster)
     if (
         action.disrupts
         and limit is not None
@@ -314,7 +324,9 @@ def permitted_verbs(policy: PolicyDocument, subject: Subject, vocabulary: Vocabu
         if rule.effect == "allow" and (
             rule.subjects is None
             or _rule_matches(
-                rule.model_copy(update={"nodes": None, "namespaces": [], "flags": []}),
+                rule.model_copy(
+                    update={"nodes": None, "namespaces": [], "flags": [], "clusters": []}
+                ),
                 subject,
                 roles,
                 Action(verb=rule.verbs[0], target=""),

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -53,6 +53,10 @@ class Vocabulary:
     def flags_of(self, verbs: list[str]) -> frozenset[str]:
         chosen = self.verbs if ALL in verbs else verbs
         return frozenset(name for verb in chosen for name in self.flags.get(verb, frozenset()))
+
+
+#: A cluster's name, as workers report it (``K8S_CHATOPS_CLUSTER``): a DNS-1123 label.
+ClusterName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 
 
 def _vocabulary(info: ValidationInfo) -> Vocabulary | None:
@@ -116,6 +120,9 @@ class Action(BaseModel):
 
     verb: str
     target: str
+    #: The cluster it is for; ``None`` for commands about no one cluster (``help``, ``jobs``
+    #: without ``-C``), which rules scoped to clusters do not match.
+    cluster: str | None = None
     node: str | None = None
     #: The node's labels when known; ``None`` means unknown, and selector rules that restrict
     #: (deny, require approval) then apply, to be safe.
@@ -211,6 +218,8 @@ class RuleSubjects(_Strict):
 class Rule(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][-a-z0-9]*$")
     verbs: list[str] = Field(min_length=1)
+    #: Only on these clusters (empty: on every cluster).
+    clusters: list[ClusterName] = Field(default_factory=list)
     nodes: NodeMatch | None = None
     namespaces: list[str] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
@@ -249,6 +258,8 @@ class Rule(_Strict):
 
 
 class Protected(_Strict):
+    #: Only on these clusters (empty: on every cluster).
+    clusters: list[ClusterName] = Field(default_factory=list)
     nodes: NodeMatch | None = None
     namespaces: list[str] = Field(default_factory=list)
     approval: ApprovalSpec | None = None
@@ -292,7 +303,10 @@ class RateLimit(_Strict):
         return value
 
 
-class Limits(_Strict):
+class ClusterLimits(_Strict):
+    """Limits for one cluster: each field given replaces the file-wide one (``null`` for
+    ``max_unschedulable`` or ``rate`` lifts it there); a field left out is inherited."""
+
     max_unschedulable: int | str | None = None
     change_windows: list[ChangeWindow] = Field(default_factory=list)
     rate: RateLimit | None = None
@@ -327,6 +341,29 @@ class Languages(_Strict):
     _known = field_validator("channels", "users")(_check_languages)
 
 
+class Limits(ClusterLimits):
+    #: Overrides by cluster name: ``per_cluster: {prod: {max_unschedulable: 1}}``.
+    per_cluster: dict[ClusterName, ClusterLimits] = Field(default_factory=dict)
+
+    def for_cluster(self, cluster: str | None) -> ClusterLimits:
+        """The limits in force on ``cluster``: the file-wide ones, with its overrides."""
+        override = self.per_cluster.get(cluster) if cluster else None
+        if override is None:
+            return self
+        return ClusterLimits(
+            **{
+                name: getattr(override if name in override.model_fields_set else self, name)
+                for name in ClusterLimits.model_fields
+            }
+        )
+
+
+class ChannelDefault(_Strict):
+    """What a set of channels gets when a command names no cluster."""
+
+    cluster: ClusterName
+
+
 class PolicyDocument(_Strict):
     """The reviewed file. Nothing is allowed unless a binding or rule allows it."""
 
@@ -337,12 +374,30 @@ class PolicyDocument(_Strict):
     #: on-call room). Everywhere else, ``jobs``, ``audit``, approvals and cancels only reach
     #: jobs asked in the same channel, so a job from a private channel stays in it.
     oversight_channels: list[str] = Field(default_factory=list)
+    #: The clusters this file names (rules, protected targets, limits and channel defaults may
+    #: only name these); each is a cluster commands may be routed to.
+    clusters: list[ClusterName] = Field(default_factory=list)
+    #: By name from ``channels``: the cluster a command from there goes to without ``-C``.
+    channel_defaults: dict[str, ChannelDefault] = Field(default_factory=dict)
     roles: dict[str, Role]
     bindings: list[Binding] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     protected: Protected = Field(default_factory=Protected)
     limits: Limits = Field(default_factory=Limits)
     languages: Languages = Field(default_factory=Languages)
+
+    def default_cluster(self, channel: str | None) -> str | None:
+        """The cluster a command from ``channel`` goes to when it names none."""
+        if channel is None:
+            return None
+        return next(
+            (
+                default.cluster
+                for name, default in self.channel_defaults.items()
+                if channel in self.channels.get(name, ())
+            ),
+            None,
+        )
 
     def oversees(self, channel: str | None) -> bool:
         """Whether a command from ``channel`` reaches jobs of every channel."""
@@ -399,11 +454,37 @@ class PolicyDocument(_Strict):
                 if who:
                     check("role", who.roles, dict(self.roles), f"rules.{rule.name}")
                     check("group", who.groups, dict(self.groups), f"rules.{rule.name}")
+        self._check_clusters()
         names = [rule.name for rule in self.rules]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"rule names must be unique: {', '.join(duplicates)}")
         return self
+
+    def _check_clusters(self) -> None:
+        """Every cluster named must be declared in ``clusters`` (a typo would silently never
+        match), and a channel in two sets must not get two different default clusters."""
+        named = [(f"rules.{rule.name}", rule.clusters) for rule in self.rules]
+        named.append(("protected", self.protected.clusters))
+        named.append(("limits.per_cluster", list(self.limits.per_cluster)))
+        named += [(f"channel_defaults.{n}", [d.cluster]) for n, d in self.channel_defaults.items()]
+        for where, clusters in named:
+            undeclared = sorted(set(clusters) - set(self.clusters))
+            if undeclared:
+                raise ValueError(
+                    f"{where} names cluster(s) {', '.join(undeclared)} that `clusters` does not "
+                    f"declare (declared: {', '.join(self.clusters) or 'none'})"
+                )
+        defaults: dict[str, str] = {}
+        for name, default in self.channel_defaults.items():
+            if name not in self.channels:
+                raise ValueError(f"channel_defaults names undefined channel(s) {name}")
+            for channel in self.channels[name]:
+                if defaults.setdefault(channel, default.cluster) != default.cluster:
+                    raise ValueError(
+                        f"channel {channel} gets two default clusters in channel_defaults: "
+                        f"{defaults[channel]} and {default.cluster}"
+                    )
 
 
 class Outcome(StrEnum):

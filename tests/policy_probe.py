@@ -32,7 +32,9 @@ class Probe:
     ) -> None:
         self.policy = policy
         self.resolve_groups = resolve_groups
-        self.decider = Decider(lambda: policy, registry(), lambda node: UNKNOWN, lambda u, w: 0)
+        self.decider = Decider(
+            lambda: policy, registry(), lambda node, cluster: UNKNOWN, lambda u, w, c: 0
+        )
 
     def subject(self, user: str, channel: str | None) -> Subject:
         groups = groups_of(self.policy, user) | self.resolve_groups(user, self.policy)

@@ -2,13 +2,14 @@
 
 By the time an answer gets here the policy has decided the ``approve`` verb for the person
 answering, like any other command (roles, rules, change windows). For an approval, the job's
-own request is then decided again, now, for its requester: an approval is recorded only while
-the change would still be allowed (inside a change window, under the unschedulable limit, no
-new rule refusing it). Then the approver rules (:func:`policies.engine.may_approve`): never
-the requester, only the approvers the requirement names. The approval that completes the count
-freezes the end of the open change window into the job (``run_before``), since workers do not
-load the policy, and moves the job to the queue in the same versioned step; two simultaneous
-approvals by the same person count once. Refusals are audited.
+own request is then decided again, now, for its requester, on the job's own cluster: an
+approval is recorded only while the change would still be allowed there (inside a change
+window, under the unschedulable limit, no new rule refusing it). Then the approver rules
+(:func:`policies.engine.may_approve`): never the requester, only the approvers the requirement
+names. The approval that completes the count freezes the end of the change window open on the
+job's cluster into the job (``run_before``), since workers do not load the policy, and moves
+the job to the queue in the same versioned step; two simultaneous approvals by the same person
+count once. Refusals are audited.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ class Approvals:
             job=job.id,
             command=job.request.command_text(),
             reason=why,
+            cluster=job.cluster,
             channel=job.origin.channel,
             **({"rule": rule} if rule else {}),
         )
@@ -186,7 +188,7 @@ class Approvals:
                 reason=f"approved by {names}",
                 approval=approval,
                 request=to_run,
-                run_before=run_before(self.policy, job.request, now),
+                run_before=run_before(self.policy, job.request, now, job.cluster),
             )
             text = messages.APPROVAL_COMPLETE.format(
                 job_id=job.id, approvers=names, command=code(job.request.command_text())

@@ -38,16 +38,19 @@ DEFAULT_DENY = "default deny"
 
 
 class FactsSource(Protocol):
-    """What the cluster looks like, for rules on node labels and counts."""
+    """What ``cluster`` looks like (None: no one cluster), for rules on node labels and
+    counts."""
 
-    def __call__(self, node: str | None) -> NodeFacts: ...
+    def __call__(self, node: str | None, cluster: str | None) -> NodeFacts: ...
 
 
-def run_before(policy: PolicyDocument, request: RequestBase, now: datetime) -> datetime | None:
-    """What a change queued at ``now`` keeps of the change windows, since workers do not load
-    the policy: the latest moment it may start (the end of the open window). None for reads,
-    and when the policy has no windows."""
-    return changes_allowed_until(policy, now) if request.mutating else None
+def run_before(
+    policy: PolicyDocument, request: RequestBase, now: datetime, cluster: str | None
+) -> datetime | None:
+    """What a change queued at ``now`` on ``cluster`` keeps of that cluster's change windows,
+    since workers do not load the policy: the latest moment it may start (the end of the open
+    window). None for reads, and when the cluster has no windows."""
+    return changes_allowed_until(policy, now, cluster) if request.mutating else None
 
 
 def rate_applies(command: Command, action: Action) -> bool:
@@ -77,12 +80,12 @@ class Decider:
         policy: Callable[[], PolicyDocument],
         commands: Registry,
         facts_source: FactsSource,
-        recent_requests: Callable[[str, float], int],
+        recent_requests: Callable[[str, float, str | None], int],
     ) -> None:
         self.policy = policy
         self.commands = commands
         self.facts_source = facts_source
-        #: (user, window in seconds) → changes that person asked for in the window.
+        #: (user, window in seconds, cluster) → changes that person asked for there lately.
         self.recent_requests = recent_requests
 
     # --- The decision ------------------------------------------------------------------------
@@ -95,21 +98,22 @@ class Decider:
         owner: str | None = None,
         now: datetime | None = None,
         counted: bool = False,
+        cluster: str | None = None,
     ) -> Decision:
-        """What the policy says of this command, with every flag it uses and the facts it
-        needs; every action the command names must be allowed (a ``logs`` over two namespaces
-        is two). ``owner``: who asked for the job a command like ``cancel`` names.
-        ``counted``: the request was already counted against its requester's rate (a job
-        decided again when it is approved), so the rate is not checked again."""
+        """What the policy says of this command on ``cluster``, with every flag it uses and
+        the facts it needs; every action the command names must be allowed (a ``logs`` over
+        two namespaces is two). ``owner``: who asked for the job a command like ``cancel``
+        names. ``counted``: the request was already counted against its requester's rate (a
+        job decided again when it is approved), so the rate is not checked again."""
         command = parsed.command
         policy = self.policy()
         decided: list[tuple[Action, Decision]] = []
-        for complete, known in self._actions(parsed):
+        for complete, known in self._actions(parsed, cluster):
             recent = 0
-            rate = policy.limits.rate
+            rate = policy.limits.for_cluster(cluster).rate
             if rate and not counted and rate_applies(command, complete):
                 window = parse_duration(rate.per).total_seconds()
-                recent = self.recent_requests(subject.user_id, window)
+                recent = self.recent_requests(subject.user_id, window, cluster)
             decision = evaluate(
                 policy,
                 subject,
@@ -125,30 +129,37 @@ class Decider:
             decided.append((complete, self._own_job(command, complete, decision, subject, owner)))
         return _combine(command, decided)
 
-    def approvals_needed(self, subject: Subject, parsed: Parsed) -> Requirement | None:
-        """The approvals this command would wait for, whatever the limits say now (what a
-        job was given when it arrived; ``policy check`` asks it for the job an answer names)."""
+    def approvals_needed(
+        self, subject: Subject, parsed: Parsed, cluster: str | None = None
+    ) -> Requirement | None:
+        """The approvals this command would wait for on ``cluster``, whatever the limits say
+        now (what a job was given when it arrived; ``policy check`` asks it for the job an
+        answer names)."""
         policy = self.policy()
-        needed = (approvals_needed(policy, subject, action) for action, _ in self._actions(parsed))
+        needed = (
+            approvals_needed(policy, subject, action)
+            for action, _ in self._actions(parsed, cluster)
+        )
         return next((requirement for requirement in needed if requirement is not None), None)
 
-    def _actions(self, parsed: Parsed) -> list[tuple[Action, NodeFacts]]:
-        """The command's actions with every flag it uses and its node's labels, and the node
-        facts they were completed from."""
+    def _actions(self, parsed: Parsed, cluster: str | None) -> list[tuple[Action, NodeFacts]]:
+        """The command's actions on ``cluster`` with every flag it uses and its node's labels,
+        and the node facts (that cluster's) they were completed from."""
         used = flags_used(parsed.command, parsed.request)
         completed = []
         for action in parsed.command.actions(parsed.request):
-            known = self.facts_source(action.node)
-            update = {"flags": action.flags | used, "node_labels": known.labels}
+            known = self.facts_source(action.node, cluster)
+            update = {"flags": action.flags | used, "node_labels": known.labels, "cluster": cluster}
             completed.append((action.model_copy(update=update), known))
         return completed
 
     def decide_job(self, requester: Subject, job: Job, *, now: datetime) -> Decision:
-        """A job's own request decided again, for its requester, at ``now``: the rules, roles,
-        change windows and published node facts as they are now. Its rate was checked and
-        counted when it arrived, and the approvals it needs were fixed then."""
-        parsed = Parsed(self.commands.for_request(job.request), job.request)
-        return self.decide(requester, parsed, now=now, counted=True)
+        """A job's own request decided again, for its requester, at ``now``, on the job's own
+        cluster: the rules, roles, change windows and published node facts as they are now.
+        Its rate was checked and counted when it arrived, and the approvals it needs were fixed
+        then."""
+        parsed = Parsed(self.commands.for_request(job.request), job.request, job.cluster)
+        return self.decide(requester, parsed, now=now, counted=True, cluster=job.cluster)
 
     @staticmethod
     def _own_job(

@@ -1,6 +1,7 @@
 """The one path every chat surface uses: text in, a reply (and maybe a job) out.
 
-Parsing (the registry's grammar), the policy decision and queueing happen here, and so does
+Parsing (the registry's grammar), routing to a cluster (:mod:`bot.commands.routing`), the
+policy decision and queueing on that cluster's queue happen here, and so does
 the one ``except`` that turns errors into replies: a :class:`ChatOpsError` shows its sentence;
 anything else is logged with an incident id and the person gets a short generic answer, never a
 traceback. Every request and its outcome — queued, waiting for approval, refused, approved — is
@@ -13,17 +14,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
 import redis
 
+from bot import logs
 from bot.commands import grammar
 from bot.commands.decider import Decider, FactsSource, run_before
 from bot.commands.registry import Context, Parsed, Registry, registry
 from bot.commands.replies import Reply
-from bot.jobs import facts
+from bot.commands.routing import ClusterRouter
+from bot.jobs import clusters, facts
 from bot.jobs.model import ApprovalState, Job, JobState, Origin
 from bot.jobs.store import JobStore
 from core import formats, messages
@@ -44,6 +48,14 @@ def _no_external_groups(user: str, policy: PolicyDocument) -> frozenset[str]:
     return frozenset()
 
 
+class _Default(Enum):
+    STORE = "the store's own cluster"
+
+
+#: The default cluster is the store's: one cluster, configured by whoever built the store.
+STORE_CLUSTER = _Default.STORE
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -53,19 +65,32 @@ class Dispatcher:
         resolve_groups: GroupResolver = _no_external_groups,
         commands: Registry | None = None,
         facts_source: FactsSource | None = None,
+        default_cluster: str | Literal[_Default.STORE] | None = STORE_CLUSTER,
+        seen_clusters: Callable[[], Iterable[str]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """``default_cluster``: where a command naming no cluster goes when its channel has
+        no default (None: only when exactly one cluster is known; see
+        :mod:`bot.commands.routing`). ``seen_clusters``: clusters workers reported from."""
         self._policy = policy
         self.store = store
         self.resolve_groups = resolve_groups
         self.commands = commands or registry()
+        self.router = ClusterRouter(
+            lambda: self.policy,
+            seen_clusters
+            or (lambda: clusters.seen(store.redis, within_seconds=store.retention_seconds)),
+            store.cluster if default_cluster is STORE_CLUSTER else default_cluster,
+        )
         #: The time decisions are made at (tests set it to decide inside or outside windows).
         self.clock = clock
         self.decider = Decider(
             lambda: self.policy,
             self.commands,
-            facts_source or (lambda node: facts.read(store.redis, store.cluster, node)),
-            lambda user, window: store.count_recent(user, window, record=False),
+            facts_source or (lambda node, cluster: facts.read(store.redis, cluster, node)),
+            lambda user, window, cluster: store.count_recent(
+                user, window, record=False, cluster=cluster
+            ),
         )
 
     @property
@@ -81,6 +106,10 @@ class Dispatcher:
     def submit(
         self, text: str, *, user: str, origin: Origin, idempotency: str | None = None
     ) -> Reply:
+        with logs.cluster_scope():  # log lines and audit entries name the cluster, once known
+            return self._reply(text, user=user, origin=origin, idempotency=idempotency)
+
+    def _reply(self, text: str, *, user: str, origin: Origin, idempotency: str | None) -> Reply:
         try:
             return self._submit(text, user=user, origin=origin, idempotency=idempotency)
         except ChatOpsError as error:
@@ -101,6 +130,7 @@ class Dispatcher:
     ) -> None:
         if isinstance(error, QueueUnavailable):
             return
+        cluster = logs.current_cluster()
         try:
             denied = isinstance(error, PolicyDenied)
             rule = {"rule": error.rule} if isinstance(error, PolicyDenied) and error.rule else {}
@@ -110,6 +140,7 @@ class Dispatcher:
                 text=text[:200],
                 reason=error.user_message,
                 channel=channel,
+                **({"cluster": cluster} if cluster else {}),
                 **rule,
             )
         except redis.RedisError:
@@ -122,20 +153,23 @@ class Dispatcher:
         *,
         owner: str | None = None,
         now: datetime | None = None,
+        cluster: str | None = None,
     ) -> Decision:
-        return self.decider.decide(subject, parsed, owner=owner, now=now or self.clock())
+        return self.decider.decide(
+            subject, parsed, owner=owner, now=now or self.clock(), cluster=cluster
+        )
 
     def decide_job(self, job: Job, now: datetime) -> Decision:
-        """``job``'s own request decided again at ``now``, for its requester as they are now
-        (groups, and the channel the job was asked in)."""
+        """``job``'s own request decided again at ``now`` on the job's cluster, for its
+        requester as they are now (groups, and the channel the job was asked in)."""
         requester = self.subject(job.requester, job.origin.channel)
         return self.decider.decide_job(requester, job, now=now)
 
     def _allowed(
-        self, subject: Subject, parsed: Parsed, job: Job | None, now: datetime
+        self, subject: Subject, parsed: Parsed, job: Job | None, now: datetime, cluster: str | None
     ) -> Decision:
         owner = job.requester if job is not None else None
-        decision = self.decide(subject, parsed, owner=owner, now=now)
+        decision = self.decide(subject, parsed, owner=owner, now=now, cluster=cluster)
         if decision.outcome is Outcome.DENY:
             raise PolicyDenied(
                 messages.DENIED.format(
@@ -152,8 +186,10 @@ class Dispatcher:
         command, request = parsed.command, parsed.request
         subject = self.subject(user, origin.channel)
         job = self._named_job(request.job_id, origin) if command.names_a_job else None
+        cluster = self.router.route(parsed, origin.channel, job)
+        logs.set_cluster(cluster)
         now = self.clock()
-        decision = self._allowed(subject, parsed, job, now)
+        decision = self._allowed(subject, parsed, job, now, cluster)
         context = Context(
             store=self.store,
             policy=self.policy,
@@ -162,6 +198,8 @@ class Dispatcher:
             decision=decision,
             commands=self.commands,
             reaches=self._reaches_channel(origin),
+            cluster=cluster,
+            known_clusters=self.router.known,
             now=now,
             decide_job=self.decide_job,
         )
@@ -170,7 +208,10 @@ class Dispatcher:
         if command.answer is not None:
             reply = command.answer(context, request)
         else:
-            reply = self._create_job(request, decision, user, origin, idempotency, now=now)
+            assert cluster is not None  # the router gives every job command one, or refuses
+            reply = self._create_job(
+                request, decision, user, origin, idempotency, now=now, cluster=cluster
+            )
         return dataclasses.replace(reply, rule=reply.rule or decision.rule)
 
     def _create_job(
@@ -182,6 +223,7 @@ class Dispatcher:
         idempotency: str | None,
         *,
         now: datetime,
+        cluster: str,
     ) -> Reply:
         approval = None
         state = JobState.QUEUED
@@ -191,7 +233,7 @@ class Dispatcher:
             expires = now + parse_duration(decision.requirement.expires_in)
             approval = ApprovalState(requirement=decision.requirement, expires_at=expires)
         else:
-            until = run_before(self.policy, request, now)
+            until = run_before(self.policy, request, now, cluster)
         job, created = self.store.submit(
             request,
             requester=user,
@@ -201,12 +243,13 @@ class Dispatcher:
             idempotency=idempotency,
             approval=approval,
             roles=decision.roles,
+            cluster=cluster,
             run_before=until,
         )
         if request.mutating and created:
-            rate = self.policy.limits.rate
+            rate = self.policy.limits.for_cluster(cluster).rate
             window = parse_duration(rate.per).total_seconds() if rate else 3600.0
-            self.store.count_recent(user, window, record=True)
+            self.store.count_recent(user, window, record=True, cluster=cluster)
         text = request.command_text()
         if not created:
             log.info("duplicate delivery of %r from %s: job %s", text, user, job.id)
@@ -215,11 +258,15 @@ class Dispatcher:
                 job_id=job.id,
                 needed=job.approval.requirement.describe(),
                 expires=formats.clock(job.approval.expires_at),
-            )
+            ) + messages.WAITS_ON.format(cluster=job.cluster)
         else:
             reply = messages.QUEUED.format(job_id=job.id, command=code(text))
+            reply += messages.QUEUED_ON.format(cluster=job.cluster)
+        unserved = not clusters.live_workers(self.store.redis, job.cluster)
+        if unserved:
+            reply += " " + messages.NO_WORKER.format(cluster=job.cluster)
         log.info("job %s %s for %s: %s (%s)", job.id, job.state.value, user, text, decision.reason)
-        return Reply(reply, job=job, duplicate=not created, created=created)
+        return Reply(reply, job=job, duplicate=not created, created=created, no_worker=unserved)
 
     # --- Which jobs a channel reaches ----------------------------------------------------------
 

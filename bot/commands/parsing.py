@@ -11,7 +11,7 @@ import shlex
 
 from core import limits, messages
 from core.errors import CommandError
-from core.names import dns1123_subdomain_problem
+from core.names import dns1123_label_problem, dns1123_subdomain_problem
 from core.regex import compile_user_regex
 from core.selectors import parse_field_selector, parse_selector
 from core.text import code
@@ -32,6 +32,45 @@ def tokenize(text: str) -> list[str]:
     if words and words[0] == "/k8s":
         words = words[1:]
     return words
+
+
+#: The global option that names the cluster, written before the command.
+CLUSTER_FLAGS = ("-C", "--cluster")
+
+
+def split_cluster(words: list[str]) -> tuple[str | None, list[str]]:
+    """``-C NAME``, ``--cluster NAME`` or ``--cluster=NAME`` before the verb: the cluster,
+    checked as a name, and the words of the command itself.
+
+    Only before the verb: after it, words belong to the command (an approval's free-text
+    reason may well contain ``-C``), so there the option is refused with where it goes.
+    """
+    cluster: str | None = None
+    rest = list(words)
+    while rest and (rest[0] in CLUSTER_FLAGS or rest[0].startswith("--cluster=")):
+        word = rest.pop(0)
+        if "=" in word:
+            value = word.partition("=")[2]
+        elif rest:
+            value = rest.pop(0)
+        else:
+            raise CommandError(messages.CLUSTER_NEEDS_VALUE.format(flag=code(word)))
+        problem = dns1123_label_problem(value)
+        if problem:
+            raise CommandError(
+                messages.INVALID_CLUSTER_NAME.format(name=code(value[:80]), reason=problem)
+            )
+        if cluster is not None and value != cluster:
+            raise CommandError(
+                messages.TWO_CLUSTERS.format(first=code(cluster), second=code(value))
+            )
+        cluster = value
+    return cluster, rest
+
+
+def cluster_flag_misplaced(words: list[str]) -> str | None:
+    """The cluster option, if someone wrote it after the verb (where it is not read)."""
+    return next((w for w in words if w in CLUSTER_FLAGS or w.startswith("--cluster=")), None)
 
 
 def reject_flags(spec_usage: str, args: list[str]) -> None:

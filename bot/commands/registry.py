@@ -66,6 +66,11 @@ class Context:
     now: datetime
     #: A job's own request decided again now, for its requester (approvals need it).
     decide_job: Callable[[Job, datetime], Decision]
+    #: The cluster the command is about: the one it named (``jobs -C prod``), or its job's;
+    #: None for all of them.
+    cluster: str | None = None
+    #: Every cluster the bot knows (workers' heartbeats, the policy, its default), by name.
+    known_clusters: Callable[[], list[str]] = list
 
 
 def single_action(request: Any) -> list[Action]:
@@ -86,7 +91,13 @@ def single_action(request: Any) -> list[Action]:
 @dataclass(frozen=True)
 class Command:
     """One chat command. Exactly one of ``answer`` (the bot replies itself) and ``perform``
-    (a worker runs it as a job) is set."""
+    (a worker runs it as a job) is set.
+
+    Every command may name a cluster (``/k8s -C prod …``), and nothing here says how: a job
+    command is routed to one cluster by the dispatcher before the policy decides; a command
+    naming a job acts on that job's cluster; one the bot answers gets the cluster it named, if
+    any, in its :class:`Context`.
+    """
 
     verb: str
     usage: str
@@ -140,6 +151,8 @@ class Command:
 class Parsed:
     command: Command
     request: Any
+    #: The cluster named with ``-C``/``--cluster`` (None: the dispatcher routes it).
+    cluster: str | None = None
 
 
 @dataclass

@@ -73,6 +73,7 @@ def render_jobs(jobs: list[Job], *, now: datetime | None = None) -> str:
     rows = [
         (
             job.id,
+            job.cluster,
             job.state.value,
             job.requester,
             job.target,
@@ -81,7 +82,7 @@ def render_jobs(jobs: list[Job], *, now: datetime | None = None) -> str:
         )
         for job in jobs
     ]
-    return table(("JOB", "STATE", "REQUESTER", "TARGET", "COMMAND", "AGE"), rows)
+    return table(("JOB", "CLUSTER", "STATE", "REQUESTER", "TARGET", "COMMAND", "AGE"), rows)
 
 
 def render_audit(entries: list[dict[str, Any]]) -> str:
@@ -92,6 +93,7 @@ def render_audit(entries: list[dict[str, Any]]) -> str:
     for entry in entries:
         what = entry.get("command") or entry.get("text") or ""
         job = f" job {entry['job']}" if entry.get("job") else ""
+        job += f" on {entry['cluster']}" if entry.get("cluster") else ""
         why = entry.get("reason") or entry.get("decision") or entry.get("error") or ""
         at = str(entry.get("at", ""))[:19].replace("T", " ")
         lines.append(

@@ -18,6 +18,8 @@ class Reply:
     ok: bool = True
     duplicate: bool = False
     created: bool = False
+    #: The job went to a cluster no live worker serves: it waits in the queue until one starts.
+    no_worker: bool = False
     #: What decided it: a policy rule's name, ``default deny``, ``limits``, ``approvers``…
     #: (empty for answers no policy decision produced, such as a command that did not parse).
     rule: str = ""

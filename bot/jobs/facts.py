@@ -2,16 +2,15 @@
 
 The bot has no cluster credentials, yet rules may select nodes by label and limit how many
 nodes are unschedulable. Workers publish what the policy needs — each node's labels and
-whether it is unschedulable, plus totals — into Redis every ``interval`` seconds; the bot reads
-the snapshot. When no snapshot exists the facts are unknown, and the engine then applies
+whether it is unschedulable, plus totals — into Redis with every heartbeat
+(:class:`bot.jobs.clusters.Heartbeat`), per cluster; the bot reads the snapshot of the cluster a
+command is for. When no snapshot exists the facts are unknown, and the engine then applies
 restrictive rules to be safe.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -19,9 +18,8 @@ from typing import Any, cast
 import redis
 
 from bot.jobs.model import node_facts_key
-from handlers.kube import KubeClient, KubeError, resource_for
+from handlers.kube import KubeClient, resource_for
 
-log = logging.getLogger(__name__)
 _SUMMARY = "__summary__"
 
 
@@ -68,7 +66,14 @@ def write(
     pipe.execute()
 
 
-def read(client: redis.Redis, cluster: str, node: str | None) -> NodeFacts:
+#: Nothing is known: no worker has published, or the question is about no one cluster.
+UNKNOWN = NodeFacts(labels=None, unschedulable=None, total_nodes=None, unschedulable_nodes=None)
+
+
+def read(client: redis.Redis, cluster: str | None, node: str | None) -> NodeFacts:
+    """What the workers of ``cluster`` last published about it and about ``node``."""
+    if cluster is None:
+        return UNKNOWN
     key = node_facts_key(cluster)
     fields = [_SUMMARY, node] if node else [_SUMMARY]
     values = cast(list[Any], client.hmget(key, fields))
@@ -80,23 +85,3 @@ def read(client: redis.Redis, cluster: str, node: str | None) -> NodeFacts:
         total_nodes=summary["total"] if summary else None,
         unschedulable_nodes=summary["unschedulable"] if summary else None,
     )
-
-
-class Publisher(threading.Thread):
-    """Keeps the snapshot fresh while a worker runs."""
-
-    def __init__(
-        self, kube: KubeClient, client: redis.Redis, cluster: str, interval: float = 15.0
-    ) -> None:
-        super().__init__(name="node-facts", daemon=True)
-        self.kube, self.client, self.cluster, self.interval = kube, client, cluster, interval
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while True:
-            try:
-                publish(self.kube, self.client, self.cluster, ttl=int(self.interval * 4))
-            except (KubeError, redis.RedisError) as error:
-                log.warning("could not publish node facts: %s", type(error).__name__)
-            if self.stopping.wait(self.interval):
-                return

@@ -260,10 +260,6 @@ def queue_key(cluster: str) -> str:
     return f"{PREFIX}:{cluster}:queue"
 
 
-def index_key(cluster: str) -> str:
-    return f"{PREFIX}:{cluster}:jobs"
-
-
 def lock_key(cluster: str, target: str) -> str:
     return f"{PREFIX}:{cluster}:lock:{target}"
 
@@ -285,11 +281,27 @@ def disrupted_key(cluster: str) -> str:
     return f"{PREFIX}:{cluster}:disrupted"
 
 
-def idempotency_key(cluster: str, key: str) -> str:
-    return f"{PREFIX}:{cluster}:idem:{key}"
+def idempotency_key(key: str) -> str:
+    """A chat request's own id → its job: global, so a redelivery finds its job whichever
+    cluster the first delivery was routed to."""
+    return f"{PREFIX}:idem:{key}"
+
+
+def worker_key(cluster: str, worker: str) -> str:
+    """A worker's heartbeat: what it serves, expiring unless renewed."""
+    return f"{PREFIX}:{cluster}:worker:{worker}"
+
+
+def workers_key(cluster: str) -> str:
+    """The cluster's workers by the time their heartbeat expires (a sorted set)."""
+    return f"{PREFIX}:{cluster}:workers"
 
 
 SEQUENCE_KEY = f"{PREFIX}:job-seq"
+#: Job ids by creation time, for every cluster (ids are global; ``jobs`` filters by cluster).
+INDEX_KEY = f"{PREFIX}:jobs"
+#: Clusters by the time a worker last reported from them (a sorted set).
+CLUSTERS_KEY = f"{PREFIX}:clusters"
 NOTIFY_STREAM = f"{PREFIX}:notify"
 AUDIT_STREAM = f"{PREFIX}:audit"
 WORKER_GROUP = "workers"

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from bot.jobs.model import (
     AUDIT_STREAM,
+    INDEX_KEY,
     NOTIFY_GROUP,
     NOTIFY_STREAM,
     SEQUENCE_KEY,
@@ -42,7 +43,6 @@ from bot.jobs.model import (
     cancel_key,
     events_key,
     idempotency_key,
-    index_key,
     job_key,
     queue_key,
     rate_key,
@@ -160,6 +160,9 @@ def _queue_entry(job: Job) -> QueueKind | None:
 
 
 class JobStore:
+    """Jobs of every cluster, by id. ``cluster`` is the one this process serves (a worker's
+    queue) and where :meth:`submit` sends a job that names no other."""
+
     def __init__(
         self,
         client: redis.Redis,
@@ -184,11 +187,15 @@ class JobStore:
         return time.time() - self.retention_seconds
 
     def ensure_groups(self) -> None:
-        for stream, group in (
-            (queue_key(self.cluster), WORKER_GROUP),
-            (NOTIFY_STREAM, NOTIFY_GROUP),
-        ):
-            ensure_group(self.redis, stream, group)
+        """The consumer groups a worker reads: its cluster's queue, and the notify stream.
+        Each from the stream's start: jobs queued before any worker of the cluster ran wait
+        for the first one."""
+        ensure_group(self.redis, queue_key(self.cluster), WORKER_GROUP)
+        self.ensure_notify_group()
+
+    def ensure_notify_group(self) -> None:
+        """The notifiers' group only: the bot serves every cluster and reads no queue."""
+        ensure_group(self.redis, NOTIFY_STREAM, NOTIFY_GROUP)
 
     def submit(
         self,
@@ -201,17 +208,20 @@ class JobStore:
         idempotency: str | None = None,
         approval: ApprovalState | None = None,
         roles: tuple[str, ...] = (),
+        cluster: str | None = None,
         run_before: datetime | None = None,
     ) -> tuple[Job, bool]:
-        """Record (and queue) a job; return it and whether it is new (False: a duplicate).
+        """Record (and queue, on ``cluster``'s queue: this store's own by default) a job;
+        return it and whether it is new (False: a duplicate).
 
         The job shows ``decision`` in its channel's language (the card); its history and the
         audit keep it in English."""
+        target_cluster = cluster or self.cluster
         try:
             job_id = str(self.redis.incr(SEQUENCE_KEY))
             job = Job(
                 id=job_id,
-                cluster=self.cluster,
+                cluster=target_cluster,
                 request=request,
                 requester=requester,
                 origin=origin,
@@ -230,16 +240,16 @@ class JobStore:
                 command=request.command_text(),
                 decision=decision,
                 state=state.value,
-                cluster=self.cluster,
+                cluster=target_cluster,
                 channel=origin.channel,
             )
             queued = _queue_entry(job)
             created = self._create(
                 keys=[
-                    idempotency_key(self.cluster, idempotency) if idempotency else "",
+                    idempotency_key(idempotency) if idempotency else "",
                     job_key(job_id),
-                    queue_key(self.cluster),
-                    index_key(self.cluster),
+                    queue_key(target_cluster),
+                    INDEX_KEY,
                     AUDIT_STREAM,
                 ],
                 args=[
@@ -284,7 +294,7 @@ class JobStore:
         )
         try:
             pipe = self.redis.pipeline(transaction=True)
-            pipe.zrem(index_key(self.cluster), job_id)
+            pipe.zrem(INDEX_KEY, job_id)
             pipe.expire(job_key(job_id), self.retention_seconds)
             pipe.execute()
         except redis.RedisError:
@@ -325,6 +335,7 @@ class JobStore:
             job=job.id,
             command=job.request.command_text(),
             reason=reason,
+            cluster=job.cluster,
             channel=job.origin.channel,
             **outcome,
         )
@@ -335,7 +346,7 @@ class JobStore:
                 events_key(job.id),
                 NOTIFY_STREAM,
                 AUDIT_STREAM,
-                queue_key(self.cluster),
+                queue_key(job.cluster),
             ],
             args=[
                 str(job.version),
@@ -478,6 +489,7 @@ class JobStore:
                             by=by,
                             job=job_id,
                             command=job.request.command_text(),
+                            cluster=job.cluster,
                             channel=job.origin.channel,
                         )
                     },
@@ -494,9 +506,12 @@ class JobStore:
                 return cancelled
         return self.get(job_id)
 
-    def count_recent(self, user: str, window_seconds: float, *, record: bool) -> int:
-        """Requests ``user`` made in the last ``window_seconds`` (recording this one first)."""
-        key = rate_key(self.cluster, user)
+    def count_recent(
+        self, user: str, window_seconds: float, *, record: bool, cluster: str | None = None
+    ) -> int:
+        """Changes ``user`` asked for on ``cluster`` (this store's by default) in the last
+        ``window_seconds`` (recording this one first)."""
+        key = rate_key(cluster or self.cluster, user)
         now = time.time()
         pipe = self.redis.pipeline(transaction=True)
         pipe.zremrangebyscore(key, 0, now - window_seconds)
@@ -527,6 +542,30 @@ class JobStore:
                     expired.append(done)
         return expired
 
+    def refresh_waiting_cards(self, cluster: str, *, limit: int = 100) -> int:
+        """Ask the notifier to re-render the cards of ``cluster``'s jobs that have not started
+        (queued, or waiting for approval): whether they wait for a worker changes when the
+        cluster's first worker starts or its last one stops. How many were asked for."""
+        waiting = self.recent(
+            limit,
+            where=lambda job: (
+                job.cluster == cluster
+                and job.state in (JobState.QUEUED, JobState.AWAITING_APPROVAL)
+            ),
+        )
+        carded = [job for job in waiting if self.redis.hexists(job_key(job.id), "card")]
+        if carded:
+            pipe = self.redis.pipeline(transaction=False)
+            for job in carded:
+                pipe.xadd(
+                    NOTIFY_STREAM,
+                    {"job_id": job.id, "kind": NotifyKind.STATE.value},
+                    maxlen=NOTIFY_MAXLEN,
+                    approximate=True,
+                )
+            pipe.execute()
+        return len(carded)
+
     def cancel_requested(self, job_id: str) -> bool:
         return bool(self.redis.exists(cancel_key(job_id)))
 
@@ -536,14 +575,12 @@ class JobStore:
         jobs: list[Job] = []
         page = limit * 2 + 1 if where is None else 100
         for start in range(0, SCAN_LIMIT, page):
-            ids = cast(
-                list[str], self.redis.zrevrange(index_key(self.cluster), start, start + page - 1)
-            )
+            ids = cast(list[str], self.redis.zrevrange(INDEX_KEY, start, start + page - 1))
             for job_id in ids:
                 try:
                     job = self.get(job_id)
                 except JobNotFound:
-                    self.redis.zrem(index_key(self.cluster), job_id)
+                    self.redis.zrem(INDEX_KEY, job_id)
                     continue
                 if where is None or where(job):
                     jobs.append(job)

@@ -5,6 +5,7 @@ line, prints each reply once its job has finished, and exits 0 at end of input, 
 ``echo "/k8s get nodes" | k8s-chatops shell --user U1`` can be scripted. ``:as USER command``
 runs one line as another user, so a second person's approval can be tried without Slack.
 ``--lang zh-CN`` says everything in Chinese, results included (the shell's jobs carry it).
+When more than one cluster is known, each result says which cluster and job it is from.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Shell:
         self.out = out
         self.job_timeout = job_timeout
         self.lang = lang
+        #: Say at once that a job waits for a worker (only to a person at a prompt: a script
+        #: gets one reply per command).
+        self.interactive = False
 
     def handle(self, line: str) -> str | None:
         """Run one line and return the text to print (None for a blank line)."""
@@ -62,15 +66,26 @@ class Shell:
         reply = self.dispatcher.submit(text, user=user, origin=origin)
         if reply.job is None or reply.job.state is not JobState.QUEUED or not reply.ok:
             return reply.text
+        if reply.no_worker and self.interactive:
+            print(reply.text, file=self.out, flush=True)
         finished = self.store.wait_finished(reply.job.id, timeout=self.job_timeout)
         if finished is None:
-            return messages.JOB_TIMED_OUT.format(job_id=reply.job.id, seconds=int(self.job_timeout))
+            timed_out = messages.JOB_TIMED_OUT.format(
+                job_id=reply.job.id, seconds=int(self.job_timeout)
+            )
+            if reply.no_worker:
+                timed_out += " " + messages.NO_WORKER.format(cluster=reply.job.cluster)
+            return timed_out
+        result = registry().render_job(finished)
+        if len(self.dispatcher.router.known()) > 1:
+            result = messages.JOB_ON_CLUSTER.format(job_id=finished.id, cluster=finished.cluster)
+            result += "\n" + registry().render_job(finished)
         if reply.job.requester != user:  # an approval that queued someone else's job
-            return f"{reply.text}\n{registry().render_job(finished)}"
-        return registry().render_job(finished)
+            return f"{reply.text}\n{result}"
+        return result
 
     def run(self, source: TextIO = sys.stdin) -> int:
-        interactive = source.isatty()
+        interactive = self.interactive = source.isatty()
         if interactive:
             import readline  # noqa: F401, PLC0415 - line editing and history for the prompt
 

@@ -35,6 +35,7 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlo
 
 from bot.commands.dispatcher import Dispatcher
 from bot.commands.registry import ThreadParts, registry
+from bot.jobs import clusters
 from bot.jobs.model import CardLocation, Job, JobState, Notification, NotifyKind, Origin
 from bot.jobs.store import JobStore
 from bot.settings import SlackSettings
@@ -237,14 +238,27 @@ def create_app(
     return app
 
 
+def _unserved(store: JobStore, job: Job) -> bool:
+    """Whether the job waits for a worker its cluster does not have (worth a line on its
+    card): only before it runs."""
+    if job.state not in (JobState.QUEUED, JobState.AWAITING_APPROVAL):
+        return False
+    return not clusters.live_workers(store.redis, job.cluster)
+
+
 def post_card(client: WebClient, store: JobStore, job: Job) -> None:
     """Post the request's card in its channel and remember where, for the thread and updates."""
     with language(job.origin.language):
-        text, blocks = cards.card(job)
+        text, blocks = cards.card(job, unserved=_unserved(store, job))
     try:
         posted = client.chat_postMessage(channel=job.origin.channel or "", text=text, blocks=blocks)
     except SlackApiError as error:
-        log.error("posting the card of job %s failed: %s", job.id, error.response.get("error"))
+        log.error(
+            "posting the card of job %s failed: %s",
+            job.id,
+            error.response.get("error"),
+            extra={"cluster": job.cluster},
+        )
         return
     store.save_card(job.id, CardLocation(channel=str(posted["channel"]), ts=str(posted["ts"])))
 
@@ -258,17 +272,23 @@ def refresh_card(client: WebClient, store: JobStore, job_id: str, summary: str =
     except JobNotFound:
         return  # expired, or unreadable (the store logged it): nothing to show
     with language(job.origin.language):
-        text, blocks = cards.card(job, summary, store.plan(job_id))
+        text, blocks = cards.card(job, summary, store.plan(job_id), unserved=_unserved(store, job))
     try:
         client.chat_update(channel=where.channel, ts=where.ts, text=text, blocks=blocks)
     except SlackApiError as error:
-        log.error("updating the card of job %s failed: %s", job_id, error.response.get("error"))
+        log.error(
+            "updating the card of job %s failed: %s",
+            job_id,
+            error.response.get("error"),
+            extra={"cluster": job.cluster},
+        )
 
 
 def job_caption(job: Job) -> str:
     return messages.SLACK_JOB_CAPTION.format(
         job_id=job.id,
         command=code_span(job.request.command_text(), 2000),
+        cluster=escape(job.cluster),
         requester=f"<@{escape(job.requester)}>",
     )
 
@@ -326,7 +346,7 @@ class SlackNotifier:
         self._channel_free_at: dict[str, float] = {}
 
     def run(self) -> None:
-        self.store.ensure_groups()
+        self.store.ensure_notify_group()
         while not self.stopping.is_set():
             try:
                 self.poll(block_ms=1000)
@@ -432,10 +452,16 @@ class SlackNotifier:
                     channel,
                     delay,
                     job_id,
+                    extra={"cluster": job.cluster},
                 )
                 self.store.release_notification(job_id)
                 return WaitFor(delay)
-            log.error("notifier: posting job %s failed: %s", job_id, error.response.get("error"))
+            log.error(
+                "notifier: posting job %s failed: %s",
+                job_id,
+                error.response.get("error"),
+                extra={"cluster": job.cluster},
+            )
             self.store.release_notification(job_id)
             return RetryLater()
         return Delivered()

@@ -160,16 +160,19 @@ def state_line(job: Job) -> str:
 
 
 def card(
-    job: Job, summary: str = "", plan: DrainPlan | None = None
+    job: Job, summary: str = "", plan: DrainPlan | None = None, *, unserved: bool = False
 ) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks for ``job`` in its current state (with its plan, if any), in
-    the language of the current context (the job's channel's: see ``slack_app``)."""
+    the language of the current context (the job's channel's: see ``slack_app``).
+    ``unserved``: no live worker serves the job's cluster, so it waits for one."""
     command = job.request.command_text()
     state = state_line(job)
     if summary:
         state = messages.CARD_STATE_DETAIL.format(state=state, detail=fit(summary, _SUMMARY_LIMIT))
     asks = messages.CARD_ASKS.format(
-        requester=f"<@{escape(job.requester)}>", command=code_span(command, _COMMAND_LIMIT)
+        requester=f"<@{escape(job.requester)}>",
+        command=code_span(command, _COMMAND_LIMIT),
+        cluster=escape(job.cluster),
     )
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"{asks}\n{state}"))]
     warnings = [
@@ -177,6 +180,8 @@ def card(
         for flag, warning in _FLAG_WARNINGS.items()
         if flag in job.request.flags
     ]
+    if unserved and not job.state.finished and job.state is not JobState.RUNNING:
+        warnings.insert(0, ":warning: " + escape(messages.NO_WORKER.format(cluster=job.cluster)))
     details = _approval_lines(job) + warnings
     if details:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(details))))
@@ -191,7 +196,10 @@ def card(
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=fit(context, 300))]))
     fallback = escape(
         messages.CARD_FALLBACK.format(
-            requester=job.requester, command=command, state=state_name(job.state)
+            requester=job.requester,
+            command=command,
+            cluster=job.cluster,
+            state=state_name(job.state),
         )
     )
     return fallback, [b.to_dict() for b in blocks]

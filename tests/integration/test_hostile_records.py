@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from bot.commands.dispatcher import Dispatcher
-from bot.jobs.model import JobState, Origin, index_key, job_key
+from bot.jobs.model import INDEX_KEY, JobState, Origin, job_key
 from bot.jobs.store import JobStore
 from bot.jobs.worker import Worker
 from core.errors import ConfigurationError
@@ -56,7 +56,7 @@ def test_an_infinite_timeout_is_refused_before_anything_is_stored(
     )
     assert not reply.ok
     assert "--timeout" in reply.text
-    assert store.redis.zcard(index_key("sandbox")) == 0
+    assert store.redis.zcard(INDEX_KEY) == 0
 
 
 def test_jobs_approve_and_expiry_live_with_an_unreadable_record(
@@ -77,7 +77,7 @@ def test_jobs_approve_and_expiry_live_with_an_unreadable_record(
     assert store.expire_overdue() == []
     assert any("unreadable record" in r.getMessage() for r in caplog.records)
     # Quarantined: out of the index, and given a retention instead of living for ever.
-    assert store.redis.zscore(index_key("sandbox"), bad) is None
+    assert store.redis.zscore(INDEX_KEY, bad) is None
     assert 0 < store.redis.ttl(job_key(bad)) <= store.retention_seconds
 
 
@@ -111,9 +111,9 @@ def test_queue_and_index_entries_older_than_the_retention_are_trimmed(
     # Entries written "long ago": explicit stream ids and scores in the past.
     for n in range(50):
         redis_client.xadd("k8s-chatops:sandbox:queue", {"job_id": f"old{n}"}, id=f"{1000 + n}-0")
-        redis_client.zadd(index_key("sandbox"), {f"old{n}": 1000 + n})
+        redis_client.zadd(INDEX_KEY, {f"old{n}": 1000 + n})
     old.submit(GetNodes(), requester="U1", origin=SHELL, decision="ok")
-    assert redis_client.zcard(index_key("sandbox")) == 1
+    assert redis_client.zcard(INDEX_KEY) == 1
     assert redis_client.xlen("k8s-chatops:sandbox:queue") == 1
 
 

@@ -122,8 +122,9 @@ def test_jobs_and_audit_commands(store: JobStore, policy: PolicyDocument) -> Non
     dispatcher.submit("cordon k8s-node1", user="U_VIEW", origin=SHELL)  # denied
     dispatcher.submit("cordn k8s-node1", user="U_OPS", origin=SHELL)  # rejected
     listing = dispatcher.submit("jobs", user="U_VIEW", origin=SHELL).text.splitlines()
-    assert listing[0].split() == ["JOB", "STATE", "REQUESTER", "TARGET", "COMMAND", "AGE"]
-    assert listing[1].split()[:4] == ["1", "queued", "U_VIEW", "nodes"]
+    header = ["JOB", "CLUSTER", "STATE", "REQUESTER", "TARGET", "COMMAND", "AGE"]
+    assert listing[0].split() == header
+    assert listing[1].split()[:5] == ["1", "sandbox", "queued", "U_VIEW", "nodes"]
     audit = dispatcher.submit("audit 5", user="U_OPS", origin=SHELL).text.splitlines()
     assert [line.split("  ")[2].split()[0] for line in audit] == ["requested", "denied", "rejected"]
     assert "cordn k8s-node1" in audit[2]

@@ -1,11 +1,12 @@
 """The bot and ``k8s-chatops policy check`` give the same decision and rule (issue 13).
 
 One corpus of commands — every verb, flags that change the decision, ``logs -A`` and
-``-n a,b``, dry-run drains, protected nodes, limits, change windows, and approve, deny and
-cancel on a job — goes through both paths: the Dispatcher on a real Redis, with node facts
-written into Redis as workers publish them, a clock, and a job created first where the command
-answers one; and ``python -m bot.cli policy check`` in a subprocess, with the same facts as
-flags. Each must give the decision and rule the corpus expects.
+``-n a,b``, dry-run drains, protected nodes, limits, change windows, rules and limits scoped to
+one cluster, and approve, deny and cancel on a job — goes through both paths: the Dispatcher
+on a real Redis, with node facts written into Redis as workers publish them (for each
+cluster), a clock, and a job created first where the command answers one; and ``python -m
+bot.cli policy check`` in a subprocess, with the same facts as flags. Each must give the
+decision and rule the corpus expects.
 """
 
 from __future__ import annotations
@@ -31,9 +32,13 @@ REPO = Path(__file__).resolve().parents[2]
 FRIDAY = datetime(2030, 1, 11, 10, 0, tzinfo=UTC)
 SATURDAY = datetime(2030, 1, 12, 10, 0, tzinfo=UTC)
 RATE = 3
+#: The bot's own default cluster (the store's): where a command naming none goes.
+DEFAULT_CLUSTER = "sandbox"
+PROD = "prod"
 
 POLICY = f"""
 version: 1
+clusters: [{DEFAULT_CLUSTER}, {PROD}]
 groups:
   platform: {{users: [U_ADMIN]}}
 channels:
@@ -68,6 +73,11 @@ rules:
      unless: {{roles: [operator, admin]}}, effect: deny}}
   - {{name: no-approvals-by-ops2, verbs: [approve], subjects: {{users: [U_OPS2]}}, effect: deny}}
   - {{name: no-cancels-by-ops2, verbs: [cancel], subjects: {{users: [U_OPS2]}}, effect: deny}}
+  - name: prod-cordons-need-a-second-person
+    clusters: [{PROD}]
+    verbs: [cordon]
+    effect: require_approval
+    approval: {{count: 1, approvers: {{roles: [operator, admin]}}, expires_in: 3d}}
 protected:
   nodes: {{selector: node-role.kubernetes.io/control-plane}}
   approval: {{count: 2, approvers: {{roles: [operator, admin]}}, expires_in: 30m}}
@@ -76,6 +86,12 @@ limits:
   rate: {{requests: {RATE}, per: 1h}}
   change_windows:
     - {{days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00", timezone: UTC}}
+  per_cluster:
+    {PROD}:
+      max_unschedulable: 1
+      change_windows:
+        - {{days: [mon, tue, wed, thu, fri, sat, sun], start: "09:00", end: "17:00",
+           timezone: UTC}}
 """
 
 NODES = {
@@ -96,6 +112,8 @@ class Job:
     requester: str
     command: str
     cordoned: tuple[str, ...] = ()
+    #: Asked with ``-C``; None: the bot's default.
+    cluster: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,16 +130,25 @@ class Case:
     channel: str | None = None
     #: The job the command answers (``JOB`` in it), asked first, on Friday inside the window.
     job: Job | None = None
+    #: Named with ``-C`` to the bot and ``--cluster`` to ``policy check``; None: the bot's
+    #: default (for an answer: the job's cluster).
+    cluster: str | None = None
 
     @property
     def id(self) -> str:
-        return f"{self.user}: {self.command}" + (f" ({self.job.command})" if self.job else "")
+        on = f"-C {self.cluster} " if self.cluster else ""
+        job = (
+            f" (-C {self.job.cluster} {self.job.command})" if self.job and self.job.cluster else ""
+        )
+        job = job or (f" ({self.job.command})" if self.job else "")
+        return f"{self.user}: {on}{self.command}{job}"
 
 
 OPS_DRAIN = Job("U_OPS", "drain k8s-node1 --ignore-daemonsets")
 VIEW_DRY_RUN = Job("U_VIEW", "drain k8s-node1 --dry-run=server")
 VIEW_GET = Job("U_VIEW", "get nodes")
 OPS2_CORDON = Job("U_OPS2", "cordon k8s-node2")
+PROD_CORDON = Job("U_OPS", "cordon k8s-node1", cluster=PROD)
 
 CORPUS = [
     # Reads, and who may read what.
@@ -223,6 +250,30 @@ CORPUS = [
     Case("U_VIEW", "cancel JOB", "deny", "default deny", job=OPS2_CORDON),
     Case("U_OPS2", "cancel JOB", "deny", "no-cancels-by-ops2", job=OPS2_CORDON),
     Case("U_OPS", "cancel JOB", "allow", "role operator", job=VIEW_GET, at=SATURDAY),
+    # Clusters: rules and limits scoped to one, and answers decided on the job's cluster.
+    Case("U_VIEW", "clusters", "allow", "role member"),
+    Case(
+        "U_OPS",
+        "cordon k8s-node1",
+        "needs_approval",
+        "prod-cordons-need-a-second-person",
+        cluster=PROD,
+    ),
+    Case("U_OPS", "cordon k8s-node1", "deny", "limits", cordoned=("k8s-node2",), cluster=PROD),
+    Case("U_OPS", "cordon k8s-node1", "allow", "role operator", cordoned=("k8s-node2",)),
+    Case(
+        "U_OPS",
+        "uncordon k8s-node2",
+        "allow",
+        "role operator",
+        node="k8s-node2",
+        at=SATURDAY,
+        cluster=PROD,
+    ),
+    Case("U_OPS", "uncordon k8s-node2", "deny", "limits", node="k8s-node2", at=SATURDAY),
+    Case("U_ADMIN", "approve JOB", "allow", "role admin", job=PROD_CORDON, at=SATURDAY),
+    Case("U_ADMIN", "approve JOB", "deny", "limits", job=PROD_CORDON, cordoned=("k8s-node2",)),
+    Case("U_OPS", "approve JOB", "deny", "approvers", job=PROD_CORDON),  # one's own
 ]
 
 
@@ -235,18 +286,32 @@ class Clock:
 
 
 def publish(store: JobStore, cordoned: tuple[str, ...]) -> None:
-    facts.write(
-        store.redis, store.cluster, {n: (labels, n in cordoned) for n, labels in NODES.items()}
-    )
+    """The same nodes in each cluster, as each cluster's workers publish them."""
+    for cluster in (store.cluster, PROD):
+        facts.write(
+            store.redis, cluster, {n: (labels, n in cordoned) for n, labels in NODES.items()}
+        )
+
+
+def on(cluster: str | None, command: str) -> str:
+    return f"-C {cluster} {command}" if cluster else command
+
+
+def routed(command: str) -> bool:
+    """The bot sends it to one cluster: a job, or a command naming a job."""
+    found = registry().find(command.split(maxsplit=1)[0])
+    return found is not None and (found.perform is not None or found.names_a_job)
 
 
 def through_the_bot(store: JobStore, case: Case) -> tuple[str, str]:
     clock = Clock(FRIDAY)
+    assert store.cluster == DEFAULT_CLUSTER
     dispatcher = Dispatcher(parse_policy(POLICY, "agreement"), store, clock=clock)
-    command = case.command
+    command = on(case.cluster, case.command)
     if case.job is not None:
         publish(store, case.job.cordoned)
-        asked = dispatcher.submit(case.job.command, user=case.job.requester, origin=SHELL)
+        job_command = on(case.job.cluster, case.job.command)
+        asked = dispatcher.submit(job_command, user=case.job.requester, origin=SHELL)
         assert asked.job is not None, asked.text
         command = command.replace("JOB", asked.job.id)
     for _ in range(case.recent):
@@ -274,7 +339,12 @@ def through_policy_check(agreement_file: Path, case: Case) -> tuple[str, str]:
     ]  # fmt: skip
     if case.job is not None:
         args += ["--requester", case.job.requester, "--requester-groups", ""]
-        args += ["--job-command", case.job.command]
+        args += ["--job-command", on(case.job.cluster, case.job.command)]
+    if case.cluster is not None:
+        args += ["--cluster", case.cluster]
+    elif routed(case.command) and (case.job is None or case.job.cluster is None):
+        # The bot's own default (K8S_CHATOPS_CLUSTER), which the file cannot know.
+        args += ["--cluster", DEFAULT_CLUSTER]
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "policy", "check", *args],
         capture_output=True,

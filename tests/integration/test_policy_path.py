@@ -169,6 +169,43 @@ def test_the_last_approval_freezes_the_end_of_the_window_into_the_job(store: Job
     assert store.get(job_id).run_before == WINDOW_END
 
 
+#: prod: its own unschedulable limit, and a window that closes at noon.
+PROD_LIMITS = WINDOWS + (
+    "  per_cluster:\n"
+    "    prod:\n"
+    "      max_unschedulable: 1\n"
+    "      change_windows:\n"
+    '        - {days: [mon, tue, wed, thu, fri], start: "09:00", end: "12:00", timezone: UTC}\n'
+    "clusters: [prod]\n"
+)
+
+
+def test_each_cluster_keeps_its_own_limits_and_an_approval_is_decided_on_the_jobs(
+    store: JobStore,
+) -> None:
+    clock = Clock(MONDAY_10)
+    dispatcher = bot(store, policy(limits=PROD_LIMITS), clock)
+    publish_nodes(store, "k8s-node3")
+    facts.write(store.redis, "prod", {"k8s-node1": ({}, False), "k8s-node2": ({}, False)})
+    here = dispatcher.submit("cordon k8s-node1", user="U_A", origin=SHELL)
+    assert here.job is not None and here.job.run_before == WINDOW_END
+    drain = "-C prod drain k8s-node1 --ignore-daemonsets"
+    on_prod = dispatcher.submit(drain, user="U_A", origin=SHELL)
+    assert on_prod.job is not None and on_prod.job.cluster == "prod"
+    assert on_prod.job.state is JobState.AWAITING_APPROVAL
+    # Meanwhile a node of prod was cordoned: prod's limit (1) is reached, not this cluster's.
+    facts.write(store.redis, "prod", {"k8s-node1": ({}, False), "k8s-node2": ({}, True)})
+    refused = dispatcher.submit(f"approve {on_prod.job.id}", user="U_B", origin=SHELL)
+    assert not refused.ok and refused.rule == "limits"
+    assert "at most 1 node may be unschedulable at once; unschedulable now: 1" in refused.text
+    facts.write(store.redis, "prod", {"k8s-node1": ({}, False), "k8s-node2": ({}, False)})
+    clock.now = MONDAY_10 + timedelta(hours=1)
+    assert dispatcher.submit(f"approve {on_prod.job.id}", user="U_B", origin=SHELL).ok
+    approved = store.get(on_prod.job.id)
+    assert approved.state is JobState.QUEUED
+    assert approved.run_before == MONDAY_10.replace(hour=12)  # prod's window, not this one's
+
+
 def test_an_approval_is_refused_when_the_request_would_now_pass_the_unschedulable_limit(
     store: JobStore,
 ) -> None:

@@ -96,14 +96,23 @@ def parse_cancel(args: list[str]) -> CancelRequest:
 
 
 def list_jobs(context: Context, request: JobsRequest) -> Reply:
+    """This channel's jobs on every cluster, or on the one named with ``-C``."""
     context.store.expire_overdue()
-    jobs = context.store.recent(20, where=lambda job: context.reaches(job.origin.channel))
+    cluster = context.cluster
+    jobs = context.store.recent(
+        20,
+        where=lambda job: context.reaches(job.origin.channel) and cluster in (None, job.cluster),
+    )
     return Reply(render_jobs(jobs))
 
 
 def show_audit(context: Context, request: AuditRequest) -> Reply:
+    cluster = context.cluster
     entries = context.store.audit_tail(
-        request.count, where=lambda entry: context.reaches(entry.get("channel"))
+        request.count,
+        where=lambda entry: (
+            context.reaches(entry.get("channel")) and cluster in (None, entry.get("cluster"))
+        ),
     )
     return Reply(render_audit(entries))
 
@@ -130,8 +139,8 @@ COMMANDS = (
         rank=30,
         usage="jobs",
         summary=messages.HELP_JOBS_SUMMARY,
-        documentation="active and recent jobs of this channel: id, state, requester, target, "
-        "command, age",
+        documentation="active and recent jobs of this channel: id, cluster, state, requester, "
+        "target, command, age (`-C NAME`: one cluster's)",
         parse=parse_jobs,
         policy_verbs={"jobs": Access.READ},
         answer=list_jobs,
@@ -154,7 +163,8 @@ COMMANDS = (
         rank=60,
         usage="audit [N]",
         summary=messages.HELP_AUDIT_SUMMARY,
-        documentation="the last N audit entries of this channel (default 20, at most 100)",
+        documentation="the last N audit entries of this channel, each naming its cluster "
+        "(default 20, at most 100; `-C NAME`: one cluster's)",
         parse=parse_audit,
         policy_verbs={"audit": Access.READ},
         answer=show_audit,

@@ -195,7 +195,8 @@ def explain_denial(action: Action, reason: str) -> str:
 
 def leave_out_refused(context: Context, request: PodLogs | NodeLogs) -> PodLogs | NodeLogs:
     """For ``-A``: leave out each namespace the policy names that this person may not read
-    freely, so one restricted namespace does not refuse the whole fetch."""
+    freely on the command's cluster, so one restricted namespace does not refuse the whole
+    fetch."""
     if not isinstance(request, PodLogs) or not request.all_namespaces:
         return request
     policy = context.policy
@@ -210,6 +211,7 @@ def leave_out_refused(context: Context, request: PodLogs | NodeLogs) -> PodLogs 
                 verb="logs",
                 rank=70,
                 target=request.target,
+                cluster=context.cluster,
                 namespace=ns,
                 flags=request.flags,
                 read_only=True,
