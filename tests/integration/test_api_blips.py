@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 import redis
-from bot.render import render_job
-from bot.store import JobStore
-from bot.worker import Worker
-from helpers import block_hellok8s_evictions, wait_for
+from helpers import block_hellok8s_evictions, make_worker, wait_for
 
-from bot.jobs import NOTIFY_STREAM, Job, JobState, Origin
+from bot.commands.registry import registry
+from bot.jobs.model import NOTIFY_STREAM, Job, JobState, Origin
+from bot.jobs.store import JobStore
+from bot.jobs.worker import Worker
 from handlers.control import Control
 from handlers.drain_models import DrainNode
 from handlers.kube import JSON, KubeClient, KubeError, resource_for
@@ -129,7 +129,7 @@ def scenario(kube: KubeClient) -> Iterator[KubeClient]:
 
 @pytest.fixture
 def worker(store: JobStore, scenario: KubeClient) -> Iterator[Worker]:
-    running = Worker(store, scenario, name="blip-worker")
+    running = make_worker(store, scenario, name="blip-worker")
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
     yield running
@@ -300,7 +300,7 @@ def assert_failed_plainly_and_cordoned(
     assert finished.state is JobState.FAILED
     assert finished.error is not None
     assert_plain(finished.error)
-    rendered = render_job(finished)
+    rendered = registry().render_job(finished)
     assert_plain(rendered)
     assert f"{NODE} stays cordoned" in rendered, rendered
     assert "Gave up on the Kubernetes API server at this job's deadline" in finished.error
