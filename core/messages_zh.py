@@ -459,5 +459,5 @@ NO_WORKER = "集群 {cluster} 没有运行中的 worker；任务会等待，直�
 QUEUED_ON = "（集群 {cluster}）"
 TWO_CLUSTERS = "这里指定了两个集群：{first} 和 {second}；请只指定一个。"
 UNKNOWN_CLUSTER = "我不知道名为 {name} 的集群。{hint}已知集群：{known}。"
-WAITS_ON = " 集群：{cluster}。"
+WAITS_ON = "集群：{cluster}。"
 WHICH_CLUSTER = "哪个集群？这里没有默认集群，请指定一个，例如 {example}。已知集群：{known}。"
