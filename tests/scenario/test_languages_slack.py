@@ -263,7 +263,8 @@ def test_a_drain_in_a_chinese_channel_with_an_english_speaking_approver(
     assert "node/k8s-node1 drained" in body
     assert re.search(r"已排空 k8s-node1，用时 \d+\.\d 秒：已移除 4 个 Pod，2 个保留在原处。", body)
     assert "排空 k8s-node1 的计划（其上有 6 个 Pod）：" in body
-    assert "任务 1 · `drain k8s-node1 --ignore-daemonsets --force` · 集群 *sandbox* · 申请人 <@U_ASKER>" in body
+    caption = "任务 1 · `drain k8s-node1 --ignore-daemonsets --force` · 集群 *sandbox* · "
+    assert caption + "申请人 <@U_ASKER>" in body
     final = _text(bot.slack.calls_to("chat.update")[-1])
     assert re.search(r":white_check_mark: 已完成：用时 \d+\.\d 秒；输出见消息列", final)
 
