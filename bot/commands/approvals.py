@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import NamedTuple
-
-from pydantic import BaseModel
+from typing import Literal, NamedTuple
 
 from bot.commands.decider import run_before
 from bot.commands.replies import Reply
@@ -27,6 +25,7 @@ from bot.jobs.store import JobStore
 from core import formats, messages
 from core.errors import PolicyDenied
 from core.text import code
+from handlers.base import RequestBase
 from policies.engine import may_approve
 from policies.model import Decision, Outcome, PolicyDocument, Requirement, Subject
 
@@ -36,9 +35,10 @@ _ATTEMPTS = 5
 APPROVERS = "approvers"
 
 
-class ApproveRequest(BaseModel):
+class ApproveRequest(RequestBase):
     """``approve JOB [reason]`` or ``deny JOB [reason]``."""
 
+    kind: Literal["approve_request"] = "approve_request"
     job_id: str
     approve: bool
     reason: str = ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.commands.registry import Command, Parsed, Registry
 from bot.jobs.facts import NodeFacts
@@ -60,11 +60,11 @@ def rate_applies(command: Command, action: Action) -> bool:
     return command.perform is not None and not action.read_only
 
 
-def flags_used(command: Command, request: Any) -> frozenset[str]:
+def flags_used(command: Command, request: RequestBase) -> frozenset[str]:
     """Every flag of ``command`` the request sets to something other than its default, so a
     policy rule can single out any of them (``logs --previous``, ``drain --force``)."""
-    fields = getattr(type(request), "model_fields", {})
-    used = set(getattr(request, "flags", frozenset()))
+    fields = type(request).model_fields
+    used = set(request.flags)
     for flag in command.flags:
         field = fields.get(flag.field)
         if field is not None and getattr(request, flag.field, None) != field.get_default(

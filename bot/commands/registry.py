@@ -73,17 +73,17 @@ class Context:
     known_clusters: Callable[[], list[str]] = list
 
 
-def single_action(request: Any) -> list[Action]:
+def single_action(request: RequestBase) -> list[Action]:
     """What the policy sees of most requests: one action on one target."""
-    target: str = request.target
+    target = request.target
     return [
         Action(
             verb=request.verb,
             target=target,
             node=target.removeprefix("node/") if target.startswith("node/") else None,
-            flags=frozenset(getattr(request, "flags", frozenset())),
-            disrupts=bool(getattr(request, "disrupts", None)),
-            read_only=not getattr(request, "mutating", False),
+            flags=request.flags,
+            disrupts=bool(request.disrupts),
+            read_only=not request.mutating,
         )
     ]
 

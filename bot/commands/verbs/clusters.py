@@ -8,8 +8,7 @@ wait in its queue until a worker starts.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-from pydantic import BaseModel
+from typing import Literal
 
 from bot.commands.parsing import no_arguments
 from bot.commands.registry import Command, Context
@@ -18,10 +17,13 @@ from bot.commands.replies import Reply
 from bot.jobs import clusters
 from bot.jobs.clusters import ClusterStatus
 from core import messages
+from handlers.base import RequestBase
 from policies.model import Access
 
 
-class ClustersRequest(BaseModel):
+class ClustersRequest(RequestBase):
+    kind: Literal["clusters_request"] = "clusters_request"
+
     @property
     def verb(self) -> str:
         return "get"

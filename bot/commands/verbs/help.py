@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Literal
 
 from bot.commands.parsing import no_arguments
 from bot.commands.registry import Command, Context
 from bot.commands.replies import Reply
 from core import messages
+from handlers.base import RequestBase
 from policies.engine import permitted_verbs, roles_of
 from policies.model import Access
 
 
-class HelpRequest(BaseModel):
+class HelpRequest(RequestBase):
     """``help`` is answered by the bot itself; it never becomes a job."""
 
+    kind: Literal["help_request"] = "help_request"
     topic: str | None = None
 
     @property
@@ -26,7 +28,9 @@ class HelpRequest(BaseModel):
         return "help"
 
 
-class WhoamiRequest(BaseModel):
+class WhoamiRequest(RequestBase):
+    kind: Literal["whoami_request"] = "whoami_request"
+
     @property
     def verb(self) -> str:
         return "whoami"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Literal
 
 from bot.commands.flags import parse_integer
 from bot.commands.parsing import checked_job_id, no_arguments, reject_flags
@@ -13,11 +13,14 @@ from bot.jobs.model import JobState, state_name
 from core import limits, messages
 from core.errors import CommandError
 from core.text import code
+from handlers.base import RequestBase
 from policies.model import Access
 
 
-class JobsRequest(BaseModel):
+class JobsRequest(RequestBase):
     """``jobs``: active and recent jobs, answered from Redis by the bot."""
+
+    kind: Literal["jobs_request"] = "jobs_request"
 
     @property
     def verb(self) -> str:
@@ -28,7 +31,8 @@ class JobsRequest(BaseModel):
         return "jobs"
 
 
-class AuditRequest(BaseModel):
+class AuditRequest(RequestBase):
+    kind: Literal["audit_request"] = "audit_request"
     count: int = 20
 
     @property
@@ -40,7 +44,8 @@ class AuditRequest(BaseModel):
         return "audit"
 
 
-class CancelRequest(BaseModel):
+class CancelRequest(RequestBase):
+    kind: Literal["cancel_request"] = "cancel_request"
     job_id: str
 
     @property
@@ -50,10 +55,6 @@ class CancelRequest(BaseModel):
     @property
     def target(self) -> str:
         return f"job/{self.job_id}"
-
-    @property
-    def job_id_named(self) -> str:
-        return self.job_id
 
 
 def parse_jobs(args: list[str]) -> JobsRequest:
