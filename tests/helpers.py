@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,6 +14,7 @@ import pytest
 import waitress
 from slack_emulator import SlackEmulator
 from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
 from waitress.server import BaseWSGIServer as WSGIServer
 
 from bot.commands.dispatcher import Dispatcher
@@ -87,3 +90,25 @@ def make_worker(store: JobStore, kube: KubeClient, **options: Any) -> Worker:
     options.setdefault("perform", commands.perform)
     options.setdefault("planner", commands.plan)
     return Worker(store, kube, **options)
+
+
+def post_signed(base_url: str, secret: str, body: str) -> tuple[int, str]:
+    """POST ``body`` to the app's ``/slack/events``, signed as Slack signs it: the status and
+    the body of the answer (the ack)."""
+    stamp = str(int(time.time()))
+    request = urllib.request.Request(
+        f"{base_url}/slack/events",
+        data=body.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": SignatureVerifier(secret).generate_signature(
+                timestamp=stamp, body=body
+            ),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return int(error.code), error.read().decode()

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import make_worker, serve_slack_app
+from helpers import make_worker, post_signed, serve_slack_app
 from slack_emulator import RecordedCall, SlackEmulator
-from slack_sdk.signature import SignatureVerifier
 
 from bot.commands.dispatcher import Dispatcher
 from bot.jobs import facts
@@ -123,23 +122,7 @@ def send(bot: Bot, body: str) -> int:
 
 def post(bot: Bot, body: str) -> tuple[int, str]:
     """A signed request to the app: its status and the body of the answer (the ack)."""
-    stamp = str(int(time.time()))
-    request = urllib.request.Request(
-        f"{bot.url}/slack/events",
-        data=body.encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-                timestamp=stamp, body=body
-            ),
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return int(response.status), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return int(error.code), error.read().decode()
+    return post_signed(bot.url, SECRET, body)
 
 
 def slash(bot: Bot, text: str, user: str, channel: str = "C0OPS") -> int:

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 import redis
-from helpers import make_worker, serve_slack_app, wait_for
+from helpers import make_worker, post_signed, serve_slack_app, wait_for
 from slack_emulator import SlackEmulator
-from slack_sdk.signature import SignatureVerifier
 
 from bot.commands.dispatcher import Dispatcher
 from bot.jobs import clusters
@@ -93,21 +92,9 @@ def slash(bot: Bot, text: str, *, user: str = "U_OPS", channel: str = "C0ELSE") 
             "trigger_id": f"{time.monotonic_ns()}",
         }
     )
-    stamp = str(int(time.time()))
-    request = urllib.request.Request(
-        f"{bot.url}/slack/events",
-        data=body.encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-                timestamp=stamp, body=body
-            ),
-        },
-    )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        assert response.status == 200
-        answer = json.loads(response.read().decode())
+    status, text = post_signed(bot.url, SECRET, body)
+    assert status == 200
+    answer = json.loads(text)
     assert answer["response_type"] == "ephemeral"
     return str(answer["text"])
 

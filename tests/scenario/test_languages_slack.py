@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import make_worker, serve_slack_app
+from helpers import make_worker, post_signed, serve_slack_app
 from slack_emulator import RecordedCall, SlackEmulator
-from slack_sdk.signature import SignatureVerifier
 
 from bot.commands.dispatcher import Dispatcher
 from bot.commands.registry import registry
@@ -105,20 +104,7 @@ def bot(
 
 def _post(bot: Bot, fields: dict[str, str]) -> tuple[int, str]:
     body = urllib.parse.urlencode(fields)
-    stamp = str(int(time.time()))
-    request = urllib.request.Request(
-        f"{bot.url}/slack/events",
-        data=body.encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-                timestamp=stamp, body=body
-            ),
-        },
-    )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return int(response.status), response.read().decode()
+    return post_signed(bot.url, SECRET, body)
 
 
 def slash(bot: Bot, text: str, user: str, channel: str = CHINESE_CHANNEL) -> str:
