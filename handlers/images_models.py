@@ -81,7 +81,11 @@ class PruneImages(NodeScope):
     dry_run: bool = False
     #: Only images whose config says they were built at least this long ago (docs/images.md).
     older_than_seconds: int | None = None
+    #: ``--keep`` patterns (RE2, matched against every reference of an image).
     keep: tuple[str, ...] = Field(default=(), max_length=MAX_KEEP_PATTERNS)
+    #: The policy's keep list, added by the bot once the request is allowed (the worker
+    #: holds no policy); a ``keep`` reason says which list matched.
+    policy_keep: tuple[str, ...] = ()
 
     plans_for_approval: ClassVar[bool] = True
 
