@@ -40,7 +40,9 @@ def command_table(commands: Registry) -> str:
 
 def _bounds(flag: Flag) -> str:
     def say(value: int) -> str:
-        return limits.duration_text(value) if flag.kind == "duration" else str(value)
+        if flag.kind == "duration":
+            return limits.duration_text(value, days=flag.days)
+        return str(value)
 
     if flag.choices:
         return " \\| ".join(f"`{choice}`" for choice in flag.choices)
