@@ -3,7 +3,7 @@
 A prune never removes an image a container uses, a pinned one, or the runtime's sandbox image;
 ``images.keep`` adds the images a team wants to keep on every node (a base image that takes
 long to pull, an emergency debug image). Each pattern is RE2 (Go's syntax, linear time),
-matched against every reference of an image (``registry/repo:tag``, ``repo@sha256:…``, its id),
+matched against every reference of an image (``registry/repo:tag``, ``repo@sha256:…``),
 and checked when the file is loaded, so a typo is an error with its line, not a pattern that
 silently keeps nothing.
 """

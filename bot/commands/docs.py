@@ -44,6 +44,8 @@ def _bounds(flag: Flag) -> str:
             return limits.duration_text(value, days=flag.days)
         return str(value)
 
+    if flag.kind == "text":
+        return f"{flag.maximum or limits.MAX_VALUE_CHARS} characters"
     if flag.choices:
         return " \\| ".join(f"`{choice}`" for choice in flag.choices)
     if flag.minimum is not None and flag.maximum is not None:

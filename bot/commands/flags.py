@@ -82,7 +82,8 @@ class Flag:
     kind: str  # "switch" | "int" | "duration" | "choice" | "text"
     example: str = ""
     choices: tuple[str, ...] = ()
-    #: Bounds of an ``int`` (the number) or a ``duration`` (in seconds). Every numeric flag
+    #: Bounds of an ``int`` (the number) or a ``duration`` (in seconds); for ``text``, the
+    #: longest value in characters (default ``limits.MAX_VALUE_CHARS``). Every numeric flag
     #: has a maximum (``core.limits``): a typed number must never become ``inf`` or a
     #: 300-digit integer in a stored record.
     minimum: int | None = None
@@ -138,8 +139,9 @@ def _convert(flag: Flag, value: str) -> Any:
         raise CommandError(
             messages.FLAG_TAKES_NO_VALUE.format(flag=code(shown), forms=code(f"{shown}=true|false"))
         )
-    if len(value) > limits.MAX_VALUE_CHARS:
-        raise _bad_value(shown, value, messages.FLAG_TOO_LONG.format(limit=limits.MAX_VALUE_CHARS))
+    longest = flag.maximum if flag.kind == "text" and flag.maximum else limits.MAX_VALUE_CHARS
+    if len(value) > longest:
+        raise _bad_value(shown, value, messages.FLAG_TOO_LONG.format(limit=longest))
     if flag.kind == "int":
         try:
             number = parse_integer(value)

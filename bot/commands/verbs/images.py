@@ -48,7 +48,7 @@ PRUNE_FLAGS = (
         maximum=limits.MAX_PRUNE_OLDER_THAN_SECONDS,
         days=True,
     ),
-    Flag("keep", "keep", "text", "^registry.k8s.io/", repeat=True),
+    Flag("keep", "keep", "text", "^registry.k8s.io/", maximum=MAX_KEEP_PATTERN, repeat=True),
 )
 
 IMAGES_USAGE = "images NODE | --all | -l SELECTOR"
@@ -103,13 +103,6 @@ def _keep_patterns(patterns: tuple[str, ...]) -> tuple[str, ...]:
             messages.IMAGES_TOO_MANY_KEEPS.format(count=len(patterns), limit=MAX_KEEP_PATTERNS)
         )
     for pattern in patterns:
-        if len(pattern) > MAX_KEEP_PATTERN:
-            raise CommandError(
-                messages.INVALID_FLAG_VALUE.format(
-                    setting=code(f"--keep={pattern[:40]}"),
-                    detail=messages.FLAG_TOO_LONG.format(limit=MAX_KEEP_PATTERN),
-                )
-            )
         check_regex("--keep", pattern)
     return patterns
 
