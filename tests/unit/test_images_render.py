@@ -22,9 +22,9 @@ from handlers.images_models import (
     ImageRow,
     KeptImage,
     NodeImages,
-    NodePrunePlan,
-    NodePruneOutcome,
     NodeProblem,
+    NodePruneOutcome,
+    NodePrunePlan,
     NodeUnreached,
     PodSandboxRow,
     PrunePlan,
@@ -52,7 +52,7 @@ def ref(name: str, size: int, digit: str = "c") -> ImageRef:
     return ImageRef(reference=name, image_id="sha256:" + digit * 64, size_bytes=size)
 
 
-# --- crictl's values ----------------------------------------------------------------------------
+# --- crictl's values ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_created_is_crictls(seconds: float, shown: str) -> None:
     assert render_runtime.crictl_age(seconds) == shown
 
 
-# --- images NODE ------------------------------------------------------------------------------
+# --- images NODE -------------------------------------------------------------------------------
 
 
 def node_images(fs: list[ImageFs] | None = None) -> NodeImages:
@@ -193,7 +193,7 @@ def test_a_long_listing_goes_into_the_thread() -> None:
     assert render_images.thread_parts(node_images(), "7") is None
 
 
-# --- images --all ----------------------------------------------------------------------------
+# --- images --all ---------------------------------------------------------------------------- -
 
 
 def fleet() -> FleetImages:
@@ -231,7 +231,7 @@ def test_the_fleet_shows_counts_bytes_reclaimable_age_and_who_was_not_reached() 
     ]
 
 
-# --- Every reason a node went unanswered ----------------------------------------------------------
+# --- Every reason a node went unanswered -------------------------------------------------------
 
 REASONS = {
     "no-agent": "Is the k8s-chatops node-agent DaemonSet scheduled there",
@@ -280,7 +280,7 @@ def test_a_node_that_did_not_answer_is_posted_as_text_not_a_table() -> None:
         assert unreached.failure == "n1 没有响应（no-agent）"
 
 
-# --- The plan approvers see ------------------------------------------------------------------
+# --- The plan approvers see --------------------------------------------------------------------
 
 
 def plan() -> PrunePlan:
@@ -335,7 +335,7 @@ def test_the_plan_is_what_the_registry_shows_on_the_card_in_the_channels_languag
     assert "保留 4 个：1 个正在使用、1 个沙箱镜像、1 个在保留列表中、1 个比 --older-than 新" in text
 
 
-# --- The result -----------------------------------------------------------------------------------
+# --- The result --------------------------------------------------------------------------------
 
 
 def result(dry_run: bool = False) -> PruneResult:
@@ -443,7 +443,7 @@ def test_the_result_in_chinese() -> None:
     assert failure == "在 k8s-master、k8s-node2 上没有完成；消息列中的结果说明了已做的操作"
 
 
-# --- rmi -------------------------------------------------------------------------------------------
+# --- rmi ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -503,7 +503,7 @@ def test_rmi_removed_says_what_and_the_filesystem() -> None:
     assert render_prune.render_rmi(missing).startswith("n1 has no such image")
 
 
-# --- runtime ps / logs ---------------------------------------------------------------------------
+# --- runtime ps / logs -------------------------------------------------------------------------
 
 
 def test_runtime_ps_shows_crictl_pods_and_ps_columns() -> None:
