@@ -193,7 +193,7 @@ def test_a_long_listing_goes_into_the_thread() -> None:
     assert render_images.thread_parts(node_images(), "7") is None
 
 
-# --- images --all ---------------------------------------------------------------------------- -
+# --- images --all ------------------------------------------------------------------------------
 
 
 def fleet() -> FleetImages:
