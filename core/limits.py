@@ -41,14 +41,26 @@ MAX_LOGS_TAIL = 100_000
 MAX_LOG_REQUESTS = 100
 #: ``audit [N]``.
 MAX_AUDIT_ENTRIES = 100
+#: ``prune images --older-than``: by the image config's build time; ten years is older than
+#: any registry people still pull from.
+MAX_PRUNE_OLDER_THAN_SECONDS = 3650 * DAY
+#: One image keep pattern (``prune images --keep``, the policy's ``images.keep``), and how many
+#: the policy file may list (a prune checks each image against each of them).
+MAX_KEEP_PATTERN_CHARS = 200
+MAX_POLICY_KEEP_PATTERNS = 64
+#: ``runtime logs --tail`` (the agent caps what one reply carries separately).
+MAX_RUNTIME_LOGS_TAIL = 100_000
 
 
-def duration_text(seconds: float) -> str:
-    """``86400`` → ``24h``, ``90`` → ``1m30s``: the Go form people type back."""
+def duration_text(seconds: float, *, days: bool = False) -> str:
+    """``86400`` → ``24h``, ``90`` → ``1m30s``: the Go form people type back (with ``days``,
+    for flags that take them: ``3650d``)."""
     whole = int(seconds)
+    day_count, whole = divmod(whole, DAY) if days else (0, whole)
     hours, rest = divmod(whole, HOUR)
     minutes, secs = divmod(rest, 60)
     parts = [
+        f"{day_count}d" if day_count else "",
         f"{hours}h" if hours else "",
         f"{minutes}m" if minutes else "",
         f"{secs}s" if secs else "",

@@ -580,6 +580,161 @@ PLAN_CARD_CAPACITY = "• capacity: *{capacity}* ({detail})"
 #: Under a result: which job it is and who asked.
 SLACK_JOB_CAPTION = "Job {job_id} · {command} · cluster *{cluster}* · requested by {requester}"
 
+# --- images and runtime commands (issue 17: images, prune images, rmi, runtime) ---------------
+HELP_IMAGES_SUMMARY = "a node's images (crictl's columns, what uses each, pinned), or per node"
+HELP_IMAGES_DETAILS = (
+    "    images NODE: IMAGE, TAG, IMAGE ID, SIZE as `crictl images` shows them, USED BY, PINNED,\n"
+    "    and the image filesystem. images --all | -l SELECTOR: per node image count, bytes,\n"
+    "    bytes a prune could free, and the nodes without a live node agent."
+)
+HELP_PRUNE_SUMMARY = "remove the images no container uses; `help prune` for the flags"
+HELP_PRUNE_DETAILS = (
+    "    prune images NODE | --all | -l SELECTOR [--dry-run] [--older-than 7d] [--keep RE]...\n"
+    "    Never removes an image a container uses (running or exited), a pinned one, the\n"
+    "    runtime's sandbox image, or one on a keep list (the policy's, and --keep RE2 patterns).\n"
+    "    --older-than: only images whose config says they were built at least that long ago.\n"
+    "    --dry-run removes nothing and is decided as `images`."
+)
+HELP_RMI_SUMMARY = "remove one image from a node; refused while a container uses it"
+HELP_RUNTIME_SUMMARY = (
+    "a node's pods, containers or a container's log from its runtime, even with the API server down"
+)
+HELP_RUNTIME_DETAILS = (
+    "    runtime ps NODE: the pods and containers (`crictl pods`, `crictl ps -a`).\n"
+    "    runtime logs NODE CONTAINER [--tail N]: the container's log (`crictl logs`), by id,\n"
+    "    id prefix or name; secrets are masked on the node."
+)
+IMAGES_ONE_SCOPE = "{usage} takes one of NODE, `--all` or `-l SELECTOR`, but got {given}."
+IMAGES_TOO_MANY_KEEPS = "{count} `--keep` patterns is too many; the limit is {limit}."
+INVALID_AGE = "{setting} is not a duration (examples: 12h, 7d, 1d12h)."
+PRUNE_NEEDS_IMAGES = "`prune` removes images only: write {example}. Usage: {usage}."
+RMI_BAD_IMAGE = (
+    "{image} is not an image reference or id: use letters, digits and `. _ - / : @` only, "
+    "at most {limit} characters, as `/k8s images NODE` shows them."
+)
+RUNTIME_WHICH = "`runtime` takes `ps` or `logs`, not {word}. Usage: {usage}."
+RUNTIME_BAD_CONTAINER = (
+    "{container} is not a container id or name: use letters, digits, `.`, `_` and `-`, "
+    "at most {limit} characters."
+)
+IMAGES_COUNT = plural(one="{count} image", other="{count} images")
+IMAGES_NODES = plural(one="{count} node", other="{count} nodes")
+IMAGES_NONE = "{node} has no images."
+IMAGES_NODE_SUMMARY = "{images} on {node}, {size} in all."
+IMAGES_SANDBOX_NOTE = (
+    "{images}: the runtime's sandbox (pause) image; every pod needs it, and prunes never remove it."
+)
+IMAGES_FS_LINE = "Image filesystem {mountpoint}: {details}."
+IMAGES_FS_USED = "{used} used"
+IMAGES_FS_INODES = plural(one="{count} inode used", other="{count} inodes used")
+IMAGES_FS_CAPACITY = "{available} free of {capacity}"
+IMAGES_FS_NO_CAPACITY = (
+    "capacity unknown (CRI reports none, and the node agent cannot see this filesystem)"
+)
+IMAGES_FS_UNKNOWN = "The runtime reported no image filesystem."
+IMAGES_AGENT_LINE = "{runtime} {version} on {node}; node agent last heard {age} ago."
+IMAGES_FLEET_SUMMARY = "{nodes}: {images}, {size}; a prune could free {reclaimable}."
+IMAGES_NOT_REACHED = "Not reached:"
+#: Why a node gave no answer; ``{detail}`` is IMAGES_DETAIL or empty.
+IMAGES_DETAIL = " ({detail})"
+IMAGES_NO_AGENT = (
+    "{node}: no node agent is reporting from this node{detail}. Is the k8s-chatops node-agent "
+    "DaemonSet scheduled there (its tolerations and node selector)?"
+)
+IMAGES_RUNTIME_UNREACHABLE = (
+    "{node}: the node agent runs but cannot reach the container runtime's socket{detail}. Is "
+    "the runtime up, and is its socket mounted into the agent?"
+)
+IMAGES_AGENT_LOST = (
+    "{node}: the node agent stopped answering part-way (its heartbeat ended){detail}; it was "
+    "probably restarted or killed."
+)
+IMAGES_NODE_GONE = "{node}: the node left the cluster while the command ran{detail}."
+IMAGES_TIMEOUT = (
+    "{node}: the node agent did not answer in time{detail}; nothing more was asked of it."
+)
+IMAGES_CONTAINER_NOT_FOUND = (
+    "{node}: no container there matches what was asked{detail}. `/k8s runtime ps {node}` lists "
+    "them."
+)
+IMAGES_CONTAINER_AMBIGUOUS = (
+    "{node}: more than one container matches{detail}; give more of the id (`/k8s runtime ps "
+    "{node}` lists them)."
+)
+IMAGES_PROBLEM_OTHER = "{node}: not reached ({reason}){detail}."
+#: The line on a card when a job ended without doing everything (the result says why).
+IMAGES_PRUNE_UNFINISHED = "not finished on {nodes}; the result in the thread says what was done"
+IMAGES_RMI_NOT_REMOVED = "nothing was removed from {node} ({reason})"
+IMAGES_NODE_UNANSWERED = "{node} gave no answer ({reason})"
+PRUNE_KEPT = "kept {count}: {reasons}"
+PRUNE_KEPT_IN_USE = "{count} in use"
+PRUNE_KEPT_PINNED = "{count} pinned"
+PRUNE_KEPT_SANDBOX = plural(one="{count} sandbox image", other="{count} sandbox images")
+PRUNE_KEPT_KEEP = "{count} on a keep list"
+PRUNE_KEPT_TOO_NEW = "{count} newer than --older-than"
+PRUNE_KEPT_IN_USE_NOW = "{count} in use since the plan"
+PRUNE_WHY_IN_USE = "in use"
+PRUNE_WHY_PINNED = "pinned"
+PRUNE_WHY_SANDBOX = "the runtime's sandbox image"
+PRUNE_WHY_KEEP = "on a keep list"
+PRUNE_WHY_TOO_NEW = "newer than --older-than"
+PRUNE_WHY_IN_USE_NOW = "a container started using it after the plan"
+PRUNE_PLAN_HEAD = "Plan: remove {images} ({size}) on {nodes}."
+PRUNE_PLAN_NOTHING = (
+    "Plan: nothing to remove; every image is in use, pinned, kept or newer than asked."
+)
+PRUNE_PLAN_NODE = "{node}: remove {images}, {size}"
+PRUNE_PLAN_NODE_NOTHING = "{node}: nothing to remove"
+PRUNE_PLAN_MORE = "… and {count} more"
+PRUNE_PLAN_NOT_REACHED = "Not reached (nothing is removed there):"
+PRUNE_DONE_HEAD = "Removed {images} ({size} freed) on {nodes}."
+PRUNE_DRY_RUN_HEAD = "Dry run: would remove {images} ({size}) on {nodes}; nothing was removed."
+PRUNE_NOTHING_REMOVED = "Nothing was removed."
+PRUNE_NODE_REMOVED = "{node}: removed {images} ({size})"
+PRUNE_NODE_WOULD_REMOVE = "{node}: would remove {images} ({size})"
+PRUNE_NODE_FAILED = "{count} failed"
+PRUNE_NODE_FS = "image filesystem {before} → {after} used"
+PRUNE_ALREADY_REMOVED = (
+    "Removed there before it stopped: {images}. Running the same prune again is safe: it "
+    "removes only what is still unused."
+)
+PRUNE_NOTHING_REMOVED_YET = (
+    "Nothing was removed there. Running the same prune again is safe: it removes only what is "
+    "still unused."
+)
+PRUNE_OUTCOME_REMOVED = "removed"
+PRUNE_OUTCOME_WOULD_REMOVE = "would remove"
+PRUNE_OUTCOME_KEPT = "kept: {why}"
+PRUNE_OUTCOME_FAILED = "failed: {error}"
+RMI_REMOVED = "Removed {image} ({image_id}, {size}) from {node}."
+RMI_FS = "Image filesystem: {before} → {after} used."
+RMI_NOT_FOUND = (
+    "{node} has no such image; nothing was removed. `/k8s images {node}` lists its images."
+)
+RMI_IN_USE = (
+    "Refused: {image} is in use on {node} by {users}; nothing was removed. The runtime itself "
+    "would have removed it: stop those containers first."
+)
+RMI_PINNED = "Refused: {image} is pinned on {node} (the runtime keeps it); nothing was removed."
+RMI_SANDBOX_IMAGE = (
+    "Refused: {image} is the runtime's sandbox (pause) image on {node}; every pod needs it, so "
+    "nothing was removed."
+)
+RMI_USERS_MORE = "{users} and {count} more"
+RUNTIME_PODS = plural(one="{count} pod", other="{count} pods")
+RUNTIME_PS_SUMMARY = "{pods} and {containers} on {node}, as its runtime reports them."
+RUNTIME_PS_PODS = "Pods (crictl pods):"
+RUNTIME_PS_CONTAINERS = "Containers (crictl ps -a):"
+RUNTIME_LOGS_SUMMARY = (
+    "{lines} of container {container} ({container_id}) on {node}, read by the node agent; {masked}."
+)
+RUNTIME_LOGS_OMITTED = plural(
+    one="{count} earlier line was left out (--tail or the output caps).",
+    other="{count} earlier lines were left out (--tail or the output caps).",
+)
+RUNTIME_LOGS_EMPTY = "The log is empty."
+
+
 # Keep this last: it makes every entry above a Message that says itself in the request's
 # language.
 register(globals())

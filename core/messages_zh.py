@@ -461,3 +461,132 @@ TWO_CLUSTERS = "这里指定了两个集群：{first} 和 {second}；请只指�
 UNKNOWN_CLUSTER = "我不知道名为 {name} 的集群。{hint}已知集群：{known}。"
 WAITS_ON = "集群：{cluster}。"
 WHICH_CLUSTER = "哪个集群？这里没有默认集群，请指定一个，例如 {example}。已知集群：{known}。"
+
+
+# --- images and runtime commands (issue 17: images, prune images, rmi, runtime) ---------------
+HELP_IMAGES_SUMMARY = "节点上的镜像（crictl 的列、谁在使用、是否固定），或按节点汇总"
+HELP_IMAGES_DETAILS = (
+    "    images NODE：IMAGE、TAG、IMAGE ID、SIZE（同 `crictl images`）、USED BY、PINNED，\n"
+    "    以及镜像文件系统。images --all | -l SELECTOR：每个节点的镜像数、字节数、\n"
+    "    清理可释放的字节数，以及没有在线节点代理的节点。"
+)
+HELP_PRUNE_SUMMARY = "删除没有容器使用的镜像；`help prune` 查看选项"
+HELP_PRUNE_DETAILS = (
+    "    prune images NODE | --all | -l SELECTOR [--dry-run] [--older-than 7d] [--keep RE]...\n"
+    "    从不删除容器（运行中或已退出）正在使用的镜像、固定的镜像、运行时的沙箱镜像，\n"
+    "    以及保留列表（策略中的，以及 --keep 给出的 RE2 模式）匹配的镜像。\n"
+    "    --older-than：只删除镜像配置中构建时间早于该时长的镜像。\n"
+    "    --dry-run 不删除任何镜像，按 `images` 判定。"
+)
+HELP_RMI_SUMMARY = "从节点删除一个镜像；有容器使用时拒绝"
+HELP_RUNTIME_SUMMARY = "直接从容器运行时查看节点的 Pod、容器或容器日志，API 服务器宕机时也可用"
+HELP_RUNTIME_DETAILS = (
+    "    runtime ps NODE：Pod 和容器（`crictl pods`、`crictl ps -a`）。\n"
+    "    runtime logs NODE CONTAINER [--tail N]：容器日志（`crictl logs`），可用 ID、\n"
+    "    ID 前缀或名称指定；机密信息在节点上即被遮盖。"
+)
+IMAGES_ONE_SCOPE = "{usage} 只接受 NODE、`--all` 或 `-l SELECTOR` 中的一个，但收到了 {given}。"
+IMAGES_TOO_MANY_KEEPS = "`--keep` 模式有 {count} 个，太多了；上限是 {limit} 个。"
+INVALID_AGE = "{setting} 不是时长（例如：12h、7d、1d12h）。"
+PRUNE_NEEDS_IMAGES = "`prune` 只清理镜像：请写成 {example}。用法：{usage}。"
+RMI_BAD_IMAGE = (
+    "{image} 不是镜像引用或 ID：只能使用字母、数字和 `. _ - / : @`，"
+    "最多 {limit} 个字符，写法同 `/k8s images NODE` 的输出。"
+)
+RUNTIME_WHICH = "`runtime` 后面要跟 `ps` 或 `logs`，而不是 {word}。用法：{usage}。"
+RUNTIME_BAD_CONTAINER = (
+    "{container} 不是容器 ID 或名称：只能使用字母、数字、`.`、`_` 和 `-`，最多 {limit} 个字符。"
+)
+IMAGES_COUNT = "{count} 个镜像"
+IMAGES_NODES = "{count} 个节点"
+IMAGES_NONE = "{node} 上没有镜像。"
+IMAGES_NODE_SUMMARY = "{node} 上有 {images}，共 {size}。"
+IMAGES_SANDBOX_NOTE = "{images}：运行时的沙箱（pause）镜像；每个 Pod 都需要它，清理从不删除它。"
+IMAGES_FS_LINE = "镜像文件系统 {mountpoint}：{details}。"
+IMAGES_FS_USED = "已用 {used}"
+IMAGES_FS_INODES = "已用 {count} 个 inode"
+IMAGES_FS_CAPACITY = "共 {capacity}，可用 {available}"
+IMAGES_FS_NO_CAPACITY = "容量未知（CRI 不报告容量，节点代理也看不到这个文件系统）"
+IMAGES_FS_UNKNOWN = "运行时没有报告镜像文件系统。"
+IMAGES_AGENT_LINE = "{node} 上的 {runtime} {version}；节点代理上次报告在 {age} 前。"
+IMAGES_FLEET_SUMMARY = "{nodes}：{images}，共 {size}；清理可释放 {reclaimable}。"
+IMAGES_NOT_REACHED = "未能联系到："
+IMAGES_DETAIL = "（{detail}）"
+IMAGES_NO_AGENT = (
+    "{node}：这个节点上没有节点代理在报告{detail}。k8s-chatops node-agent DaemonSet "
+    "是否调度到了该节点（检查它的容忍和节点选择器）？"
+)
+IMAGES_RUNTIME_UNREACHABLE = (
+    "{node}：节点代理在运行，但连不上容器运行时的套接字{detail}。运行时是否正常，"
+    "套接字是否挂载进了代理？"
+)
+IMAGES_AGENT_LOST = "{node}：节点代理中途停止了响应（心跳中断）{detail}；它可能被重启或杀掉了。"
+IMAGES_NODE_GONE = "{node}：命令执行期间该节点离开了集群{detail}。"
+IMAGES_TIMEOUT = "{node}：节点代理没有及时响应{detail}；没有再向它发出请求。"
+IMAGES_CONTAINER_NOT_FOUND = (
+    "{node}：该节点上没有与请求匹配的容器{detail}。`/k8s runtime ps {node}` 会列出它们。"
+)
+IMAGES_CONTAINER_AMBIGUOUS = (
+    "{node}：有多个容器匹配{detail}；请给出更长的 ID（`/k8s runtime ps {node}` 会列出它们）。"
+)
+IMAGES_PROBLEM_OTHER = "{node}：未能联系到（{reason}）{detail}。"
+IMAGES_PRUNE_UNFINISHED = "在 {nodes} 上没有完成；消息列中的结果说明了已做的操作"
+IMAGES_RMI_NOT_REMOVED = "没有从 {node} 删除任何镜像（{reason}）"
+IMAGES_NODE_UNANSWERED = "{node} 没有响应（{reason}）"
+PRUNE_KEPT = "保留 {count} 个：{reasons}"
+PRUNE_KEPT_IN_USE = "{count} 个正在使用"
+PRUNE_KEPT_PINNED = "{count} 个已固定"
+PRUNE_KEPT_SANDBOX = "{count} 个沙箱镜像"
+PRUNE_KEPT_KEEP = "{count} 个在保留列表中"
+PRUNE_KEPT_TOO_NEW = "{count} 个比 --older-than 新"
+PRUNE_KEPT_IN_USE_NOW = "{count} 个在计划之后开始被使用"
+PRUNE_WHY_IN_USE = "正在使用"
+PRUNE_WHY_PINNED = "已固定"
+PRUNE_WHY_SANDBOX = "运行时的沙箱镜像"
+PRUNE_WHY_KEEP = "在保留列表中"
+PRUNE_WHY_TOO_NEW = "比 --older-than 新"
+PRUNE_WHY_IN_USE_NOW = "计划之后有容器开始使用它"
+PRUNE_PLAN_HEAD = "计划：删除 {images}（{size}），涉及 {nodes}。"
+PRUNE_PLAN_NOTHING = "计划：没有可删除的镜像；所有镜像都在使用、已固定、被保留或比要求的新。"
+PRUNE_PLAN_NODE = "{node}：删除 {images}，{size}"
+PRUNE_PLAN_NODE_NOTHING = "{node}：没有可删除的镜像"
+PRUNE_PLAN_MORE = "……还有 {count} 个"
+PRUNE_PLAN_NOT_REACHED = "未能联系到（这些节点上不会删除任何镜像）："
+PRUNE_DONE_HEAD = "已删除 {images}（释放 {size}），涉及 {nodes}。"
+PRUNE_DRY_RUN_HEAD = "试运行：将删除 {images}（{size}），涉及 {nodes}；实际没有删除任何镜像。"
+PRUNE_NOTHING_REMOVED = "没有删除任何镜像。"
+PRUNE_NODE_REMOVED = "{node}：已删除 {images}（{size}）"
+PRUNE_NODE_WOULD_REMOVE = "{node}：将删除 {images}（{size}）"
+PRUNE_NODE_FAILED = "{count} 个失败"
+PRUNE_NODE_FS = "镜像文件系统已用 {before} → {after}"
+PRUNE_ALREADY_REMOVED = (
+    "停止前已在该节点删除：{images}。再次运行同一清理是安全的：它只删除仍未被使用的镜像。"
+)
+PRUNE_NOTHING_REMOVED_YET = (
+    "该节点上没有删除任何镜像。再次运行同一清理是安全的：它只删除仍未被使用的镜像。"
+)
+PRUNE_OUTCOME_REMOVED = "已删除"
+PRUNE_OUTCOME_WOULD_REMOVE = "将删除"
+PRUNE_OUTCOME_KEPT = "保留：{why}"
+PRUNE_OUTCOME_FAILED = "失败：{error}"
+RMI_REMOVED = "已从 {node} 删除 {image}（{image_id}，{size}）。"
+RMI_FS = "镜像文件系统已用 {before} → {after}。"
+RMI_NOT_FOUND = "{node} 上没有这个镜像；没有删除任何镜像。`/k8s images {node}` 会列出它的镜像。"
+RMI_IN_USE = (
+    "已拒绝：{image} 在 {node} 上正被 {users} 使用；没有删除任何镜像。"
+    "运行时本身不会拒绝删除：请先停止这些容器。"
+)
+RMI_PINNED = "已拒绝：{image} 在 {node} 上已固定（运行时保留它）；没有删除任何镜像。"
+RMI_SANDBOX_IMAGE = (
+    "已拒绝：{image} 是 {node} 上运行时的沙箱（pause）镜像；每个 Pod 都需要它，因此没有删除。"
+)
+RMI_USERS_MORE = "{users} 等（另有 {count} 个）"
+RUNTIME_PODS = "{count} 个 Pod"
+RUNTIME_PS_SUMMARY = "{node} 上的 {pods} 和 {containers}，来自它的运行时。"
+RUNTIME_PS_PODS = "Pod（crictl pods）："
+RUNTIME_PS_CONTAINERS = "容器（crictl ps -a）："
+RUNTIME_LOGS_SUMMARY = (
+    "{node} 上容器 {container}（{container_id}）的 {lines}，由节点代理读取；{masked}。"
+)
+RUNTIME_LOGS_OMITTED = "更早的 {count} 行被省略（--tail 或输出上限）。"
+RUNTIME_LOGS_EMPTY = "日志为空。"

@@ -9,19 +9,25 @@ sentences: the command module renders them in the reader's language.
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core import formats, limits, messages
+from core.limits import duration_text
 from core.names import NodeName
 from handlers.base import RequestBase, ResultBase
 
 #: Patterns one ``--keep`` list may hold, and the length of one.
 MAX_KEEP_PATTERNS = 16
-MAX_KEEP_PATTERN = 200
+MAX_KEEP_PATTERN = limits.MAX_KEEP_PATTERN_CHARS
 #: The longest image reference ``rmi`` accepts (a registry, a path, a tag and a digest).
 MAX_IMAGE_REFERENCE = 512
+
+
+KeepPattern = Annotated[str, Field(min_length=1, max_length=MAX_KEEP_PATTERN)]
 
 
 class _Frozen(BaseModel):
@@ -47,7 +53,7 @@ class NodeScope(RequestBase):
         if self.all_nodes:
             flags.add("all")
         if self.selector is not None:
-            flags.add("l")
+            flags.add("selector")  # ``-l``, by its long name as rules write flags
         return flags
 
     def scope_text(self) -> str:
@@ -82,7 +88,7 @@ class PruneImages(NodeScope):
     #: Only images whose config says they were built at least this long ago (docs/images.md).
     older_than_seconds: int | None = None
     #: ``--keep`` patterns (RE2, matched against every reference of an image).
-    keep: tuple[str, ...] = Field(default=(), max_length=MAX_KEEP_PATTERNS)
+    keep: tuple[KeepPattern, ...] = Field(default=(), max_length=MAX_KEEP_PATTERNS)
     #: The policy's keep list, added by the bot once the request is allowed (the worker
     #: holds no policy); a ``keep`` reason says which list matched.
     policy_keep: tuple[str, ...] = ()
@@ -113,8 +119,8 @@ class PruneImages(NodeScope):
         if self.dry_run:
             words.append("--dry-run")
         if self.older_than_seconds is not None:
-            words.append(f"--older-than {self.older_than_seconds}s")
-        words += [f"--keep {pattern}" for pattern in self.keep]
+            words.append(f"--older-than {duration_text(self.older_than_seconds, days=True)}")
+        words += [f"--keep {shlex.quote(pattern)}" for pattern in self.keep]
         return " ".join(words)
 
 
@@ -323,7 +329,9 @@ class PruneResult(ResultBase):
         unreached = [p.node for p in self.problems]
         if not unfinished and not unreached:
             return None
-        return "not finished on " + ", ".join(unfinished + unreached)
+        return messages.IMAGES_PRUNE_UNFINISHED.format(
+            nodes=formats.listing(unfinished + unreached)
+        )
 
 
 class RemoveImageResult(ResultBase):
@@ -340,7 +348,9 @@ class RemoveImageResult(ResultBase):
 
     @property
     def failure(self) -> str | None:
-        return None if self.removed else (self.reason or "not removed")
+        if self.removed:
+            return None
+        return messages.IMAGES_RMI_NOT_REMOVED.format(node=self.node, reason=self.reason or "")
 
 
 class PodSandboxRow(_Frozen):
@@ -396,4 +406,4 @@ class NodeUnreached(ResultBase):
 
     @property
     def failure(self) -> str | None:
-        return self.reason
+        return messages.IMAGES_NODE_UNANSWERED.format(node=self.node, reason=self.reason)

@@ -30,6 +30,7 @@ from pydantic import (
 from core import formats, messages
 from core.i18n import LANGUAGES, joined
 from core.selectors import parse_selector
+from policies.images import ImagesPolicy
 
 
 class Access(StrEnum):
@@ -385,6 +386,8 @@ class PolicyDocument(_Strict):
     protected: Protected = Field(default_factory=Protected)
     limits: Limits = Field(default_factory=Limits)
     languages: Languages = Field(default_factory=Languages)
+    #: What image prunes never remove (``images.keep``: RE2 patterns; docs/images.md).
+    images: ImagesPolicy = Field(default_factory=ImagesPolicy)
 
     def default_cluster(self, channel: str | None) -> str | None:
         """The cluster a command from ``channel`` goes to when it names none."""

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Literal, NamedTuple
 
 from bot.commands.decider import run_before
+from bot.commands.registry import registry
 from bot.commands.replies import Reply
 from bot.jobs.model import Approval, Job, JobState, state_name
 from bot.jobs.store import JobStore
@@ -177,8 +178,9 @@ class Approvals:
         if approval.complete:
             names = ", ".join(a.by for a in approval.approvals)
             to_run = job.request
-            shown = self.store.plan(job.id)
-            if shown is not None and to_run.plans_for_approval:
+            model = registry().plan_model(to_run)
+            shown = self.store.plan(job.id, model) if model is not None else None
+            if shown is not None and "expected_plan" in type(to_run).model_fields:
                 # Run as planned: the result will say what changed since the approvers looked.
                 to_run = to_run.model_copy(update={"expected_plan": shown})
             moved = self.store.transition(

@@ -40,8 +40,12 @@ def command_table(commands: Registry) -> str:
 
 def _bounds(flag: Flag) -> str:
     def say(value: int) -> str:
-        return limits.duration_text(value) if flag.kind == "duration" else str(value)
+        if flag.kind == "duration":
+            return limits.duration_text(value, days=flag.days)
+        return str(value)
 
+    if flag.kind == "text":
+        return f"{flag.maximum or limits.MAX_VALUE_CHARS} characters"
     if flag.choices:
         return " \\| ".join(f"`{choice}`" for choice in flag.choices)
     if flag.minimum is not None and flag.maximum is not None:

@@ -30,6 +30,9 @@ _UNIT_SECONDS = {
     "m": 60.0,
     "h": 3600.0,
 }
+#: Days, for the flags that take them (``prune images --older-than 7d``); Go has no such unit,
+#: so kubectl's own flags (``drain --timeout``) do not.
+_DAY_SECONDS = 86400.0
 
 
 def _digits_end(text: str, position: int) -> int:
@@ -38,12 +41,14 @@ def _digits_end(text: str, position: int) -> int:
     return position
 
 
-def parse_duration(text: str) -> float:
+def parse_duration(text: str, *, days: bool = False) -> float:
     """A Go duration (``0``, ``90s``, ``1h30m``, ``1.5s``) in seconds; ValueError otherwise.
+    With ``days``, ``d`` is a unit too (``7d``, ``1d12h``).
 
     Read left to right, one character at a time, ASCII digits only (``float`` alone would take
     ``inf`` or other scripts' digits); the result is finite and at most MAX_DURATION_SECONDS.
     """
+    units = _UNIT_SECONDS | {"d": _DAY_SECONDS} if days else _UNIT_SECONDS
     if text == "0":
         return 0.0
     if not text or len(text) > MAX_DURATION_TEXT:
@@ -60,11 +65,11 @@ def parse_duration(text: str) -> float:
             if position == fraction:
                 raise ValueError(text)
         number = text[start:position]
-        unit = next((u for u in _UNIT_SECONDS if text.startswith(u, position)), None)
+        unit = next((u for u in units if text.startswith(u, position)), None)
         if unit is None:
             raise ValueError(text)
         position += len(unit)
-        total += float(number) * _UNIT_SECONDS[unit]
+        total += float(number) * units[unit]
     if not 0 <= total <= MAX_DURATION_SECONDS:
         raise ValueError(text)
     return total
@@ -77,7 +82,8 @@ class Flag:
     kind: str  # "switch" | "int" | "duration" | "choice" | "text"
     example: str = ""
     choices: tuple[str, ...] = ()
-    #: Bounds of an ``int`` (the number) or a ``duration`` (in seconds). Every numeric flag
+    #: Bounds of an ``int`` (the number) or a ``duration`` (in seconds); for ``text``, the
+    #: longest value in characters (default ``limits.MAX_VALUE_CHARS``). Every numeric flag
     #: has a maximum (``core.limits``): a typed number must never become ``inf`` or a
     #: 300-digit integer in a stored record.
     minimum: int | None = None
@@ -88,6 +94,8 @@ class Flag:
     #: each value at commas (``-n a,b``).
     repeat: bool = False
     split: bool = False
+    #: A ``duration`` that also takes days (``7d``).
+    days: bool = False
 
 
 def _bad_value(flag: str, value: str, detail: str) -> CommandError:
@@ -113,7 +121,9 @@ def parse_integer(text: str) -> int:
 
 def _check_bounds(flag: Flag, shown: str, value: str, number: float, unit: str = "") -> None:
     def say(bound: int) -> str:
-        return limits.duration_text(bound) if flag.kind == "duration" else f"{bound}{unit}"
+        if flag.kind == "duration":
+            return limits.duration_text(bound, days=flag.days)
+        return f"{bound}{unit}"
 
     if flag.minimum is not None and number < flag.minimum:
         raise _bad_value(shown, value, messages.FLAG_AT_LEAST.format(bound=say(flag.minimum)))
@@ -129,8 +139,9 @@ def _convert(flag: Flag, value: str) -> Any:
         raise CommandError(
             messages.FLAG_TAKES_NO_VALUE.format(flag=code(shown), forms=code(f"{shown}=true|false"))
         )
-    if len(value) > limits.MAX_VALUE_CHARS:
-        raise _bad_value(shown, value, messages.FLAG_TOO_LONG.format(limit=limits.MAX_VALUE_CHARS))
+    longest = flag.maximum if flag.kind == "text" and flag.maximum else limits.MAX_VALUE_CHARS
+    if len(value) > longest:
+        raise _bad_value(shown, value, messages.FLAG_TOO_LONG.format(limit=longest))
     if flag.kind == "int":
         try:
             number = parse_integer(value)
@@ -140,10 +151,13 @@ def _convert(flag: Flag, value: str) -> Any:
         return number
     if flag.kind == "duration":
         try:
-            seconds = parse_duration(value)
+            seconds = parse_duration(value, days=flag.days)
         except ValueError:
+            setting = code(f"{shown}={value[:40]}")
             raise CommandError(
-                messages.INVALID_DURATION.format(setting=code(f"{shown}={value[:40]}"))
+                messages.INVALID_AGE.format(setting=setting)
+                if flag.days
+                else messages.INVALID_DURATION.format(setting=setting)
             ) from None
         if not math.isfinite(seconds):
             raise _bad_value(shown, value, messages.FLAG_NOT_FINITE.format())

@@ -124,12 +124,17 @@ class Command:
     perform: Callable[[Any, KubeClient, Control], ResultBase] | None = None
     #: A plan for approvers, computed by a worker before the job may run.
     plan: Callable[[KubeClient, Any], BaseModel] | None = None
+    #: The plan's type, to read a saved one back (the job store keeps it as JSON).
+    plan_model: type[BaseModel] | None = None
+    #: The plan as plain text for approvers (the card escapes it); drain's card has its own.
+    render_plan: Callable[[Any], str] | None = None
     #: A result as plain text (the shell prints it; Slack escapes and posts it).
     render: Callable[[Any], str] | None = None
     #: Results that read best in a fixed-width block (tables, kubectl's lines).
     tabular: bool = False
-    #: Results posted as a summary with the rest in its thread: (result, job id) → parts.
-    thread_parts: Callable[[Any, str], ThreadParts] | None = None
+    #: Results posted as a summary with the rest in its thread: (result, job id) → parts, or
+    #: None for a result short enough to post whole.
+    thread_parts: Callable[[Any, str], ThreadParts | None] | None = None
     #: The first word is a job id, checked against the channel the job was asked in.
     names_a_job: bool = False
     #: The request answers a job waiting for approval (an ``ApproveRequest``): the approver
@@ -145,6 +150,8 @@ class Command:
             raise TypeError(f"command {self.verb!r}: set exactly one of answer and perform")
         if self.perform is not None and (not self.request_kinds or self.render is None):
             raise TypeError(f"command {self.verb!r}: a job command needs request_kinds and render")
+        if self.plan is not None and self.plan_model is None:
+            raise TypeError(f"command {self.verb!r}: a plan needs its plan_model to be read back")
 
 
 @dataclass(frozen=True)
@@ -208,6 +215,15 @@ class Registry:
         """The plan approvers see, for commands that have one."""
         plan = self.for_request(request).plan
         return plan(kube, request) if plan is not None else None
+
+    def plan_model(self, request: RequestBase) -> type[BaseModel] | None:
+        """The type a saved plan of this request reads back as (None: it has no plan)."""
+        return self.for_request(request).plan_model
+
+    def plan_text(self, request: RequestBase, plan: BaseModel) -> str | None:
+        """The plan as plain text, for commands that render their own."""
+        render = self.for_request(request).render_plan
+        return render(plan) if render is not None else None
 
     def render_result(self, request: RequestBase, result: ResultBase) -> str:
         render = self.for_request(request).render

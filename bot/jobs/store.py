@@ -16,10 +16,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import redis
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bot.jobs.model import (
     AUDIT_STREAM,
@@ -53,10 +53,11 @@ from core import messages
 from core.errors import JobNotFound, JobUnreadable, QueueUnavailable
 from core.i18n import english, in_language
 from handlers.base import RequestBase
-from handlers.drain_models import DrainPlan
 
 log = logging.getLogger("k8s-chatops.audit")
 store_log = logging.getLogger(__name__)
+#: A command's plan for approvers (``DrainPlan``, ``PrunePlan``…), read back by its type.
+PlanT = TypeVar("PlanT", bound=BaseModel)
 
 DAY = 24 * 3600
 #: Refusals audited per person per minute; more are logged only, so someone with no role
@@ -365,7 +366,7 @@ class JobStore:
         )
         return updated if moved == 1 else None
 
-    def save_plan(self, job_id: str, plan: DrainPlan) -> None:
+    def save_plan(self, job_id: str, plan: BaseModel) -> None:
         """Keep the plan approvers look at, and tell the card to show it."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(job_key(job_id), "plan", plan.model_dump_json())
@@ -377,9 +378,17 @@ class JobStore:
         )
         pipe.execute()
 
-    def plan(self, job_id: str) -> DrainPlan | None:
+    def plan(self, job_id: str, model: type[PlanT]) -> PlanT | None:
+        """The plan saved for ``job_id``, read as its command's plan ``model``; None when
+        there is none, or it does not read as one (a record from another version)."""
         raw = self.redis.hget(job_key(job_id), "plan")
-        return DrainPlan.model_validate_json(str(raw)) if raw else None
+        if not raw:
+            return None
+        try:
+            return model.model_validate_json(str(raw))
+        except ValidationError:
+            store_log.warning("the plan of job %s does not read as a %s", job_id, model.__name__)
+            return None
 
     def emit_progress(self, job_id: str, lines: Iterable[str], *, notify: bool = False) -> None:
         """Append progress; with ``notify``, also tell renderers that follow the notify stream

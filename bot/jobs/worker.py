@@ -35,7 +35,6 @@ from core.i18n import english, language
 from core.redaction import Redactor, build_redactor
 from handlers.base import RequestBase, ResultBase
 from handlers.control import Control, OutputCaps
-from handlers.drain_models import DrainPlan
 from handlers.kube import KubeClient, KubeNotFound, resource_for
 
 log = logging.getLogger(__name__)
@@ -215,7 +214,8 @@ class Worker:
         return True
 
     def _plan(self, job_id: str) -> None:
-        """Compute what a drain waiting for approval would do, for the approvers' card."""
+        """Compute what a job waiting for approval would do (a drain's pods, a prune's images),
+        for the approvers' card."""
         try:
             job = self.store.get(job_id)
         except JobNotFound:
@@ -232,7 +232,7 @@ class Worker:
         except ChatOpsError as error:
             log.warning("planning job %s failed: %s", job_id, english(error.user_message))
             return
-        if isinstance(plan, DrainPlan):
+        if plan is not None:
             self.store.save_plan(job_id, plan)
 
     def _process(self, entry_id: str, job_id: str) -> None:

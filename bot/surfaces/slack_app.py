@@ -271,8 +271,10 @@ def refresh_card(client: WebClient, store: JobStore, job_id: str, summary: str =
         job = store.get(job_id)
     except JobNotFound:
         return  # expired, or unreadable (the store logged it): nothing to show
+    model = registry().plan_model(job.request)
+    plan = store.plan(job_id, model) if model is not None else None
     with language(job.origin.language):
-        text, blocks = cards.card(job, summary, store.plan(job_id), unserved=_unserved(store, job))
+        text, blocks = cards.card(job, summary, plan, unserved=_unserved(store, job))
     try:
         client.chat_update(channel=where.channel, ts=where.ts, text=text, blocks=blocks)
     except SlackApiError as error:

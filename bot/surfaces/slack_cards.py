@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from pydantic import BaseModel
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -21,6 +22,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.commands.registry import registry
 from bot.jobs.model import Job, JobState, state_name
 from bot.surfaces.slack_text import code_span, escape, fit, shorten
 from core import formats, messages
@@ -159,8 +161,16 @@ def state_line(job: Job) -> str:
     return _STATE_LINE[job.state].format()
 
 
+def _plan_section(job: Job, plan: BaseModel) -> str | None:
+    """Drain's compact plan, or the plan as its command renders it, escaped for the card."""
+    if isinstance(plan, DrainPlan):
+        return plan_text(plan)
+    text = registry().plan_text(job.request, plan)
+    return fit(text, 2900) if text else None
+
+
 def card(
-    job: Job, summary: str = "", plan: DrainPlan | None = None, *, unserved: bool = False
+    job: Job, summary: str = "", plan: BaseModel | None = None, *, unserved: bool = False
 ) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks for ``job`` in its current state (with its plan, if any), in
     the language of the current context (the job's channel's: see ``slack_app``).
@@ -185,8 +195,9 @@ def card(
     details = _approval_lines(job) + warnings
     if details:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(details))))
-    if plan is not None and not job.state.finished:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=plan_text(plan))))
+    shown = _plan_section(job, plan) if plan is not None and not job.state.finished else None
+    if shown:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=shown)))
     buttons = _buttons(job)
     if buttons is not None:
         blocks.append(buttons)

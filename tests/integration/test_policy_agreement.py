@@ -46,7 +46,7 @@ channels:
 roles:
   member: {{verbs: [help, whoami, get, jobs, logs]}}
   operator: {{verbs: [help, whoami, get, jobs, audit, logs, node-logs, cordon, uncordon, drain,
-                     approve, cancel]}}
+                     approve, cancel, images, runtime, prune-images]}}
   admin: {{verbs: ["*"]}}
   reviewer: {{verbs: [approve]}}
 bindings:
@@ -73,6 +73,15 @@ rules:
      unless: {{roles: [operator, admin]}}, effect: deny}}
   - {{name: no-approvals-by-ops2, verbs: [approve], subjects: {{users: [U_OPS2]}}, effect: deny}}
   - {{name: no-cancels-by-ops2, verbs: [cancel], subjects: {{users: [U_OPS2]}}, effect: deny}}
+  - name: image-removal-needs-a-second-person
+    verbs: [prune-images]
+    effect: require_approval
+    approval: {{count: 1, approvers: {{roles: [operator, admin]}}, expires_in: 3d}}
+  - name: fleet-wide-prunes-need-two
+    verbs: [prune-images]
+    flags: [all]
+    effect: require_approval
+    approval: {{count: 2, approvers: {{roles: [operator, admin]}}, expires_in: 3d}}
   - name: prod-cordons-need-a-second-person
     clusters: [{PROD}]
     verbs: [cordon]
@@ -227,6 +236,31 @@ CORPUS = [
     Case("U_VIEW", "logs deploy/web -n shop -c app --tail 10", "allow", "role member"),
     Case("U_VIEW", "logs node/k8s-node1 --query kubelet", "deny", "default deny"),
     Case("U_OPS", "logs node/k8s-node1 --query kubelet", "allow", "role operator"),
+    # Images and the runtime: reads, a dry run decided as `images`, removal, fleet-wide flags.
+    Case("U_VIEW", "images k8s-node1", "deny", "default deny"),
+    Case("U_OPS", "images --all", "allow", "role operator", at=SATURDAY),
+    Case("U_OPS", "runtime logs k8s-node1 web --tail 5", "allow", "role operator"),
+    Case("U_OPS", "prune images -l pool=a --dry-run", "allow", "role operator", at=SATURDAY),
+    Case(
+        "U_OPS",
+        "prune images k8s-node1 --older-than 7d",
+        "needs_approval",
+        "image-removal-needs-a-second-person",
+    ),
+    Case(
+        "U_OPS",
+        "prune images --all --keep debug",
+        "needs_approval",
+        "image-removal-needs-a-second-person, fleet-wide-prunes-need-two",
+    ),
+    Case(
+        "U_OPS",
+        "rmi k8s-master registry.k8s.io/pause:3.10",
+        "needs_approval",
+        "image-removal-needs-a-second-person, protected target",
+        node="k8s-master",
+    ),
+    Case("U_OPS", "prune images k8s-node1", "deny", "limits", at=SATURDAY),
     # Answers to a job: the verb's policy, the approver rules, the job decided again.
     Case("U_ADMIN", "approve JOB", "allow", "role admin", job=OPS_DRAIN),
     Case("U_OPS2", "approve JOB", "deny", "no-approvals-by-ops2", job=OPS_DRAIN),

@@ -25,7 +25,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_validate(tmp_path: Path) -> None:
     ok = cli("validate", DEFAULT)
-    assert ok.returncode == 0 and "valid (3 roles, 4 bindings, 4 rules)" in ok.stdout
+    assert ok.returncode == 0 and "valid (3 roles, 4 bindings, 7 rules)" in ok.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("roles:\n  a:\n    verbs: [get, drian]\n")
     refused = cli("validate", str(bad))

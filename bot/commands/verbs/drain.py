@@ -8,7 +8,7 @@ from bot.commands.registry import Command, suggest
 from bot.commands.render_drain import render_drain
 from core import limits, messages
 from handlers import drain
-from handlers.drain_models import DrainNode
+from handlers.drain_models import DrainNode, DrainPlan
 from handlers.drain_plan import make_plan
 from policies.model import Access
 
@@ -65,6 +65,7 @@ COMMANDS = (
         request_kinds=("drain",),
         perform=drain.drain,
         plan=make_plan,
+        plan_model=DrainPlan,
         render=render_drain,
         tabular=True,
     ),
