@@ -580,6 +580,19 @@ PLAN_CARD_CAPACITY = "• capacity: *{capacity}* ({detail})"
 #: Under a result: which job it is and who asked.
 SLACK_JOB_CAPTION = "Job {job_id} · {command} · cluster *{cluster}* · requested by {requester}"
 
+# --- sandbox node runtime
+SANDBOX_RUNTIME_UNKNOWN_NODE = "{name} has no runtime in the sandbox; the nodes are {names}."
+SANDBOX_RUNTIME_PATH_TOO_LONG = (
+    "The runtime socket path {path} is longer than {limit} characters (a unix socket limit);"
+    " use a shorter K8S_CHATOPS_SANDBOX_RUN_DIR."
+)
+SANDBOX_RUNTIME_TOOL_FAILED = "Sandbox runtime: {tool} {args} failed: {detail}"
+SANDBOX_RUNTIME_IMAGE_MISSING = "Sandbox runtime: seed image {image} is missing on {node}."
+SANDBOX_RUNTIME_NOT_RUNNING = (
+    "The sandbox's node runtime is not running; start it with `k8s-chatops-sandbox up`."
+)
+SANDBOX_RUNTIME_STARTED = "Node runtimes: {nodes}"
+
 # Keep this last: it makes every entry above a Message that says itself in the request's
 # language.
 register(globals())
