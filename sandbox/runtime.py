@@ -75,7 +75,7 @@ SEED_PODS = {
 OLD = "2024-01-15T00:00:00Z"
 OLDER = "2023-06-01T00:00:00Z"
 MIB = 1024 * 1024
-_SOCKET_LIMIT = 100  # sun_path is 108 bytes; leave room for ".ttrpc"
+_SOCKET_LIMIT = 101  # sun_path holds 107 bytes and a NUL; the ttrpc socket adds ".ttrpc"
 _STATE = "state.json"
 _MANIFEST = "manifest.json"
 _STOP_GRACE = 10.0
@@ -90,7 +90,9 @@ class RuntimeNode:
 
     @property
     def socket(self) -> Path:
-        return self.directory / "containerd.sock"
+        """Short on purpose: a unix socket path has at most 107 bytes, and test run dirs are
+        deep (the ttrpc socket adds ``.ttrpc``)."""
+        return self.directory / "cri.sock"
 
     @property
     def endpoint(self) -> str:
@@ -451,33 +453,49 @@ def _exited(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X")
 
 
+def _container_ids(directory: Path) -> set[str]:
+    """Ids of every task the runtimes under ``directory`` have started and not deleted (the
+    shim's task directories and runc's state directories)."""
+    found = {path.name for path in directory.glob("*/state/io.containerd.runtime.v2.task/*/*")}
+    return found | {path.name for path in directory.glob("*/runc/*/*")}
+
+
 def leftover_processes(directory: Path) -> list[int]:
     """Pids of processes that belong to the runtimes under ``directory``: a containerd, shim
-    or runc whose arguments name it, or a container process whose root is inside it."""
+    or runc whose arguments name it, or a container process in the cgroup of one of their
+    tasks (its root is in another mount namespace, so its cgroup is what tells)."""
     mark = str(directory).encode()
+    ids = _container_ids(directory)
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
             argv = (entry / "cmdline").read_bytes()
-            root = os.readlink(entry / "root")
+            groups = (entry / "cgroup").read_text().splitlines()
         except OSError:
             continue
-        if mark in argv or root.startswith(str(directory) + "/"):
+        if mark in argv or any(line.rsplit("/", 1)[-1] in ids for line in groups):
             found.append(int(entry.name))
     return found
 
 
 def _sweep(directory: Path) -> None:
-    """Kill what a crashed run left (shims outlive containerd by design) and unmount what is
-    mounted under ``directory`` (container root filesystems, pod shm), deepest first."""
+    """Kill what a crashed run left (shims outlive containerd by design, and containers
+    outlive a killed shim), remove their cgroups, and unmount what is mounted under
+    ``directory`` (container root filesystems, pod shm), deepest first."""
+    ids = _container_ids(directory)
     for pid in leftover_processes(directory):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     for pid in leftover_processes(directory):
         while not _exited(pid):
             time.sleep(0.02)
+    for task in ids:
+        cgroups = Path("/sys/fs/cgroup")
+        for group in [*cgroups.glob(f"*/{NAMESPACE}/{task}"), cgroups / NAMESPACE / task]:
+            with contextlib.suppress(OSError):
+                group.rmdir()
     for target in sorted(_mounts_under(directory), key=len, reverse=True):
         subprocess.run(["umount", "--lazy", target], check=False, capture_output=True)
 
@@ -863,10 +881,13 @@ def _reset_node(one: RuntimeNode) -> dict[str, Any]:
                 crictl(one.name, "rm", "--force", listed["id"])
     archives = _seed_archives(one.name)
     wanted = {ref for group in seed_images(one.name) for image in group for ref in image.refs}
-    for listed in images(one.name):
-        tags = set(listed.get("repoTags") or [])
-        if not tags or not tags <= wanted:
-            crictl(one.name, "rmi", listed["id"])
+    extra = [
+        listed["id"]
+        for listed in images(one.name)
+        if not set(listed.get("repoTags") or []) or not set(listed["repoTags"]) <= wanted
+    ]
+    for start in range(0, len(extra), 100):  # one crictl for many: a bench adds hundreds
+        crictl(one.name, "rmi", *extra[start : start + 100])
     for archive in archives:
         _import(one.name, archive)
     pod_state = (
