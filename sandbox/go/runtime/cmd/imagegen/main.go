@@ -428,12 +428,20 @@ func tarDirectory(dir, out string) error {
 	return errors.Join(walkErr, closeErr, fileErr)
 }
 
-// writeAtomically writes through a temporary file beside out, so a half-written archive is
-// never mistaken for a cached one.
+// writeAtomically writes through a temporary file of its own beside out, so a half-written
+// archive is never mistaken for a cached one, and two writers never share a file.
 func writeAtomically(out string, write func(path string) error) error {
-	temporary := out + ".partial"
+	file, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.partial")
+	if err != nil {
+		return err
+	}
+	temporary := file.Name()
+	file.Close()
 	if err := write(temporary); err != nil {
 		os.Remove(temporary)
+		return err
+	}
+	if err := os.Chmod(temporary, 0o644); err != nil {
 		return err
 	}
 	return os.Rename(temporary, out)
