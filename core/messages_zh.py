@@ -590,3 +590,13 @@ RUNTIME_LOGS_SUMMARY = (
 )
 RUNTIME_LOGS_OMITTED = "更早的 {count} 行被省略（--tail 或输出上限）。"
 RUNTIME_LOGS_EMPTY = "日志为空。"
+# --- sandbox node runtime
+SANDBOX_RUNTIME_UNKNOWN_NODE = "沙箱中的 {name} 没有容器运行时；节点有：{names}。"
+SANDBOX_RUNTIME_PATH_TOO_LONG = (
+    "运行时套接字路径 {path} 超过 {limit} 个字符（unix 套接字的限制）；"
+    "请使用更短的 K8S_CHATOPS_SANDBOX_RUN_DIR。"
+)
+SANDBOX_RUNTIME_TOOL_FAILED = "沙箱运行时：{tool} {args} 失败：{detail}"
+SANDBOX_RUNTIME_IMAGE_MISSING = "沙箱运行时：节点 {node} 上缺少种子镜像 {image}。"
+SANDBOX_RUNTIME_NOT_RUNNING = "沙箱的节点容器运行时未在运行；请用 `k8s-chatops-sandbox up` 启动。"
+SANDBOX_RUNTIME_STARTED = "节点容器运行时：{nodes}"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from core import messages
 from core.errors import ConfigurationError
-from sandbox import build, pki, versions
+from sandbox import build, pki, runtime, versions
 from sandbox.argv import component_argv
 
 _STATE = "state.json"
@@ -260,6 +260,7 @@ def up() -> SandboxState:
         down()
     build.build()
     p = paths()
+    runtime.down()  # a node runtime left from an earlier run holds mounts under the run dir
     if p.root.exists():
         _remove_tree(p.root)
     for directory in (p.root, p.pki, p.logs):
@@ -377,11 +378,12 @@ def _remove_tree(root: Path) -> None:
 
 
 def down() -> list[str]:
-    """Stop every process ``up`` started (newest first); return the names that were stopped."""
+    """Stop every process ``up`` started (newest first), and the node runtimes with their
+    containers; return the names that were stopped."""
+    stopped = runtime.down()
     state = load_state()
     if state is None:
-        return []
-    stopped: list[str] = []
+        return stopped
     for name in reversed(_START_ORDER):
         pid = state.pids.get(name)
         if pid is None:

@@ -14,21 +14,26 @@ import time
 from core import messages
 from core.errors import ConfigurationError
 from handlers.kube import KubeClient, KubeError, resource_for
-from sandbox import build, cluster, seed
+from sandbox import build, cluster, runtime, seed
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="k8s-chatops-sandbox",
-        description="local Kubernetes control plane (etcd, apiserver, kcm, scheduler, kwok)",
+        description=(
+            "local Kubernetes control plane (etcd, apiserver, kcm, scheduler, kwok) and a real"
+            " containerd per seed node"
+        ),
     )
     actions = parser.add_subparsers(dest="sandbox_action", required=True)
     start = actions.add_parser("up", help="build (first time) and start; seed the scenario")
     start.add_argument("--nodes", type=int, default=0, help="extra simulated nodes for scale")
     start.add_argument("--pods-per-node", type=int, default=0, help="pods on each extra node")
     actions.add_parser("build", help="build the binaries into the cache (no start)")
-    actions.add_parser("down", help="stop every sandbox process")
-    actions.add_parser("reset", help="restore the seed scenario without restarting")
+    actions.add_parser("down", help="stop every sandbox process (node runtimes included)")
+    actions.add_parser(
+        "reset", help="restore the seed scenario (and the nodes' images) without restarting"
+    )
     actions.add_parser("status", help="what runs, versions, ports, node and pod counts")
     actions.add_parser("kubeconfig", help="print the admin kubeconfig path")
     one = {
@@ -75,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if action == "build":
         print(build.build())
         print(build.build_stern())
+        print(build.build_runtime())
         return 0
     if action == "down":
         stopped = cluster.down()
@@ -99,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
             seed.reset(kube)
         finally:
             kube.close()
+        if runtime.running():
+            runtime.reset()
         print(messages.SANDBOX_RESET_DONE.format(seconds=time.monotonic() - started))
         return 0
     return _status()
@@ -148,6 +156,14 @@ def _up(nodes: int, pods_per_node: int) -> int:
         seed.demo_logs(kube)
     finally:
         kube.close()
+    runtime_was_up = runtime.is_running()
+    started = runtime.up()
+    if not runtime_was_up:
+        print(
+            messages.SANDBOX_RUNTIME_STARTED.format(
+                nodes=", ".join(f"{one.name} {one.endpoint}" for one in started)
+            )
+        )
     if not already:
         print(
             messages.SANDBOX_STARTED.format(
@@ -169,6 +185,8 @@ def _status() -> int:
         where = f"127.0.0.1:{port}" if port else "-"
         shown = states[name] if states[name] != "stopped" else "STOPPED"
         print(f"  {name:<24} pid {pid:<8} {where:<16} {shown}")
+    for line in runtime.status_lines():
+        print(line)
     kube = _admin_client()
     try:
         nodes = sum(1 for _ in kube.list_pages(resource_for("Node").path()))

@@ -22,7 +22,7 @@ from bot.jobs.store import JobStore
 from handlers.kube import KubeClient
 from policies.loader import load_policy
 from policies.model import PolicyDocument
-from sandbox import cluster, seed, versions
+from sandbox import cluster, runtime, seed, versions
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -174,3 +174,21 @@ def kubectl(sandbox: Path) -> Kubectl:
         )
 
     return run
+
+
+# --- sandbox node runtime
+@pytest.fixture(scope="session")
+def node_runtime() -> Iterator[dict]:
+    """The seed nodes' real containerds (started here if needed, stopped at the end if this
+    session started them); yields the runtime manifest (``sandbox.runtime.manifest()``)."""
+    started_here = not runtime.is_running()
+    runtime.up()
+    yield runtime.manifest() if started_here else runtime.reset()
+    if started_here and not os.environ.get("K8S_CHATOPS_KEEP_SANDBOX"):
+        runtime.down()
+
+
+@pytest.fixture
+def runtime_pristine(node_runtime: dict) -> dict:
+    """The seed images and containers, restored before the test; the fresh manifest."""
+    return runtime.reset()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import versions
+from sandbox import runtime, versions
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -55,14 +55,20 @@ def test_up_then_down_leaves_nothing_running(tmp_path: Path, sandbox: Path) -> N
         assert up.returncode == 0, up.stderr
         assert elapsed < 90
         assert len(sandbox_processes(run_dir)) == 5
+        assert "Node runtimes: k8s-master unix://" in up.stdout
+        assert len(runtime.leftover_processes(run_dir / "runtime")) >= 4  # 2 containerd, 2 shims
         status = cli(run_dir, "status")
         assert "nodes 2, pods 15" in status.stdout
         assert cli(run_dir, "kubeconfig").stdout.strip() == str(run_dir / "admin.kubeconfig")
     finally:
         down = cli(run_dir, "down")
     assert down.returncode == 0
-    assert "kwok, kube-scheduler, kube-controller-manager, kube-apiserver, etcd" in down.stdout
+    assert (
+        "containerd (k8s-master), containerd (k8s-node1), "
+        "kwok, kube-scheduler, kube-controller-manager, kube-apiserver, etcd" in down.stdout
+    )
     assert sandbox_processes(run_dir) == []
+    assert runtime.leftover_processes(run_dir / "runtime") == []
     assert cli(run_dir, "status").returncode == 1
     assert "not running" in cli(run_dir, "status").stderr
 
