@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if action == "build":
         print(build.build())
         print(build.build_stern())
+        print(build.build_helm())
         return 0
     if action == "down":
         stopped = cluster.down()

@@ -28,10 +28,12 @@ def test_versions_match_the_go_modules() -> None:
     assert _require(kwok, "sigs.k8s.io/kwok") == versions.KWOK
     stern = (GO / "stern" / "go.mod").read_text()
     assert _require(stern, "github.com/stern/stern") == versions.STERN
+    helm = (GO / "helm" / "go.mod").read_text()
+    assert _require(helm, "helm.sh/helm/v4") == versions.HELM
 
 
 def test_go_sums_are_committed_for_a_reproducible_build() -> None:
-    for module in ("kube", "kwok", "stern"):
+    for module in ("kube", "kwok", "stern", "helm"):
         go_sum = (GO / module / "go.sum").read_text()
         assert "h1:" in go_sum
 
