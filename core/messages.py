@@ -580,6 +580,14 @@ PLAN_CARD_CAPACITY = "• capacity: *{capacity}* ({detail})"
 #: Under a result: which job it is and who asked.
 SLACK_JOB_CAPTION = "Job {job_id} · {command} · cluster *{cluster}* · requested by {requester}"
 
+# --- helm chart and container image (sandbox tools)
+HELM_BUILDING = "Building helm into {target} (first time only; takes a few minutes)"
+IMAGE_TOOL_MISSING = "Building the image needs `{tool}`, which is not on PATH."
+IMAGE_NEEDS_ROOT = "Building the image needs root (debootstrap, chroot and mount)."
+IMAGE_STEP_FAILED = "Building the image failed at {step} (exit code {code}); its output is above."
+IMAGE_BUILDING_ROOTFS = "Building the Debian root filesystem into {target} (first time only)"
+IMAGE_BUILT = "Image {ref} written to {path}"
+
 # Keep this last: it makes every entry above a Message that says itself in the request's
 # language.
 register(globals())

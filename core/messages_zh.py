@@ -461,3 +461,11 @@ TWO_CLUSTERS = "这里指定了两个集群：{first} 和 {second}；请只指�
 UNKNOWN_CLUSTER = "我不知道名为 {name} 的集群。{hint}已知集群：{known}。"
 WAITS_ON = "集群：{cluster}。"
 WHICH_CLUSTER = "哪个集群？这里没有默认集群，请指定一个，例如 {example}。已知集群：{known}。"
+
+# --- helm chart and container image (sandbox tools)
+HELM_BUILDING = "正在把 helm 构建到 {target}（仅首次，需要几分钟）"
+IMAGE_TOOL_MISSING = "构建镜像需要 `{tool}`，但 PATH 中没有它。"
+IMAGE_NEEDS_ROOT = "构建镜像需要 root 权限（debootstrap、chroot 和 mount）。"
+IMAGE_STEP_FAILED = "构建镜像在 {step} 步骤失败（退出码 {code}）；输出见上方。"
+IMAGE_BUILDING_ROOTFS = "正在把 Debian 根文件系统构建到 {target}（仅首次）"
+IMAGE_BUILT = "镜像 {ref} 已写入 {path}"
