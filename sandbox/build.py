@@ -2,8 +2,8 @@
 
 ``sandbox/go/kube`` pins Kubernetes (control plane and a kubectl of the same version) and
 etcd; ``sandbox/go/kwok`` pins kwok apart, because kwok is built against its own k8s.io
-library versions; ``sandbox/go/stern`` pins stern, the reference for log fetches; ``sandbox/go/helm`` pins helm,
-which the chart's tests run.
+library versions; ``sandbox/go/stern`` pins stern, the reference for log fetches;
+``sandbox/go/helm`` pins helm, which the chart's tests run.
 ``go.sum`` is committed and ``-mod=readonly`` refuses any drift, so a build is reproducible.
 The kwok CRDs for log simulation come out of the same module download.
 """
