@@ -588,6 +588,19 @@ IMAGE_STEP_FAILED = "Building the image failed at {step} (exit code {code}); its
 IMAGE_BUILDING_ROOTFS = "Building the Debian root filesystem into {target} (first time only)"
 IMAGE_BUILT = "Image {ref} written to {path}"
 
+# --- sandbox node runtime
+SANDBOX_RUNTIME_UNKNOWN_NODE = "{name} has no runtime in the sandbox; the nodes are {names}."
+SANDBOX_RUNTIME_PATH_TOO_LONG = (
+    "The runtime socket path {path} is longer than {limit} characters (a unix socket limit);"
+    " use a shorter K8S_CHATOPS_SANDBOX_RUN_DIR."
+)
+SANDBOX_RUNTIME_TOOL_FAILED = "Sandbox runtime: {tool} {args} failed: {detail}"
+SANDBOX_RUNTIME_IMAGE_MISSING = "Sandbox runtime: seed image {image} is missing on {node}."
+SANDBOX_RUNTIME_NOT_RUNNING = (
+    "The sandbox's node runtime is not running; start it with `k8s-chatops-sandbox up`."
+)
+SANDBOX_RUNTIME_STARTED = "Node runtimes: {nodes}"
+
 # Keep this last: it makes every entry above a Message that says itself in the request's
 # language.
 register(globals())

@@ -469,3 +469,14 @@ IMAGE_NEEDS_ROOT = "构建镜像需要 root 权限（debootstrap、chroot 和 mo
 IMAGE_STEP_FAILED = "构建镜像在 {step} 步骤失败（退出码 {code}）；输出见上方。"
 IMAGE_BUILDING_ROOTFS = "正在把 Debian 根文件系统构建到 {target}（仅首次）"
 IMAGE_BUILT = "镜像 {ref} 已写入 {path}"
+
+# --- sandbox node runtime
+SANDBOX_RUNTIME_UNKNOWN_NODE = "沙箱中的 {name} 没有容器运行时；节点有：{names}。"
+SANDBOX_RUNTIME_PATH_TOO_LONG = (
+    "运行时套接字路径 {path} 超过 {limit} 个字符（unix 套接字的限制）；"
+    "请使用更短的 K8S_CHATOPS_SANDBOX_RUN_DIR。"
+)
+SANDBOX_RUNTIME_TOOL_FAILED = "沙箱运行时：{tool} {args} 失败：{detail}"
+SANDBOX_RUNTIME_IMAGE_MISSING = "沙箱运行时：节点 {node} 上缺少种子镜像 {image}。"
+SANDBOX_RUNTIME_NOT_RUNNING = "沙箱的节点容器运行时未在运行；请用 `k8s-chatops-sandbox up` 启动。"
+SANDBOX_RUNTIME_STARTED = "节点容器运行时：{nodes}"

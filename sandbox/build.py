@@ -3,13 +3,16 @@
 ``sandbox/go/kube`` pins Kubernetes (control plane and a kubectl of the same version) and
 etcd; ``sandbox/go/kwok`` pins kwok apart, because kwok is built against its own k8s.io
 library versions; ``sandbox/go/stern`` pins stern, the reference for log fetches;
-``sandbox/go/helm`` pins helm, which the chart's tests run.
+``sandbox/go/helm`` pins helm, which the chart's tests run;
+``sandbox/go/runtime`` pins the node runtime (containerd, its runc shim, ctr, crictl, runc) and
+holds our own ``imagegen`` and ``sandboxproc``.
 ``go.sum`` is committed and ``-mod=readonly`` refuses any drift, so a build is reproducible.
 The kwok CRDs for log simulation come out of the same module download.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -50,11 +53,11 @@ def is_built() -> bool:
     return have_bins and all((crd_dir() / name).is_file() for name in KWOK_CRDS)
 
 
-def _go(args: list[str], module: Path) -> str:
+def _go(args: list[str], module: Path, *, cgo: bool = False) -> str:
     go = shutil.which("go")
     if go is None:
         raise ConfigurationError(messages.SANDBOX_NO_GO.format())
-    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly -buildvcs=false")
+    env = dict(os.environ, CGO_ENABLED="1" if cgo else "0", GOFLAGS="-mod=readonly -buildvcs=false")
     result = subprocess.run(
         [go, *args],
         cwd=module,
@@ -69,10 +72,22 @@ def _go(args: list[str], module: Path) -> str:
     return result.stdout
 
 
-def _go_build(module: str, output: str, *packages: str, ldflags: str = "-s -w") -> None:
+def _go_build(
+    module: str,
+    output: str,
+    *packages: str,
+    ldflags: str = "-s -w",
+    tags: str = "",
+    cgo: bool = False,
+) -> None:
     """``go build`` in ``sandbox/go/<module>``: stripped, without local paths, into ``output``
     (a file, or a directory when it ends with ``/``)."""
-    _go(["build", "-trimpath", "-ldflags", ldflags, "-o", output, *packages], GO_DIR / module)
+    tag_args = ["-tags", tags] if tags else []
+    _go(
+        ["build", "-trimpath", *tag_args, "-ldflags", ldflags, "-o", output, *packages],
+        GO_DIR / module,
+        cgo=cgo,
+    )
 
 
 def build(*, force: bool = False) -> Path:
@@ -126,4 +141,60 @@ def build_helm(*, force: bool = False) -> Path:
         built = Path(staging) / "helm"
         _go_build("helm", str(built), "helm.sh/helm/v4/cmd/helm", ldflags=ldflags)
         os.replace(built, target)
+    return target
+
+
+RUNTIME_MODULE = GO_DIR / "runtime"
+#: Package, build tags and whether cgo is needed, per upstream runtime binary. containerd's
+#: btrfs snapshotter is cgo (and unused here), so it is left out; runc's nsenter is C.
+_RUNTIME_PACKAGES = {
+    "containerd": ("github.com/containerd/containerd/v2/cmd/containerd", "no_btrfs", False),
+    "containerd-shim-runc-v2": (
+        "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2",
+        "",
+        False,
+    ),
+    "ctr": ("github.com/containerd/containerd/v2/cmd/ctr", "", False),
+    "crictl": ("sigs.k8s.io/cri-tools/cmd/crictl", "", False),
+    "runc": ("github.com/opencontainers/runc", "", True),
+}
+
+
+def runtime_tools_key() -> str:
+    """Our own programs are keyed by their source (and the module's pins), not by a version:
+    editing ``imagegen`` rebuilds it (seconds), never containerd."""
+    digest = hashlib.sha256()
+    sources = [RUNTIME_MODULE / "go.mod", RUNTIME_MODULE / "go.sum"]
+    sources += sorted((RUNTIME_MODULE / "cmd").rglob("*.go"))
+    for path in sources:
+        digest.update(str(path.relative_to(RUNTIME_MODULE)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def runtime_tools_dir() -> Path:
+    return versions.runtime_home() / f"tools-{runtime_tools_key()}"
+
+
+def build_runtime(*, force: bool = False) -> Path:
+    """Build the node runtime's binaries that are missing; return the upstream binaries'
+    directory (our own tools are in :func:`runtime_tools_dir`)."""
+    target = versions.runtime_bin_dir()
+    tools = runtime_tools_dir()
+    missing = [n for n in versions.RUNTIME_BINARIES if force or not (target / n).is_file()]
+    missing_tools = [n for n in versions.RUNTIME_TOOLS if force or not (tools / n).is_file()]
+    if not missing and not missing_tools:
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    tools.mkdir(parents=True, exist_ok=True)
+    print(messages.SANDBOX_BUILDING.format(target=target.parent), file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as staging:
+        out = Path(staging)
+        for name in missing:
+            package, tags, cgo = _RUNTIME_PACKAGES[name]
+            _go_build("runtime", str(out / name), package, tags=tags, cgo=cgo)
+            os.replace(out / name, target / name)
+        for name in missing_tools:
+            _go_build("runtime", str(out / name), f"./cmd/{name}")
+            os.replace(out / name, tools / name)
     return target

@@ -18,6 +18,15 @@ STERN = "v1.33.0"
 #: the cluster either.
 HELM = "v4.3.1"
 
+#: The sandbox's node runtime (``sandbox/go/runtime``): one containerd per simulated node.
+CONTAINERD = "v2.4.2"
+RUNC = "v1.5.3"
+CRI_TOOLS = "v1.37.0"
+GO_CONTAINERREGISTRY = "v0.22.1"
+#: Built from the runtime module: the upstream tools, then our own two programs.
+RUNTIME_BINARIES = ("containerd", "containerd-shim-runc-v2", "ctr", "crictl", "runc")
+RUNTIME_TOOLS = ("imagegen", "sandboxproc")
+
 COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
 BINARIES = (*COMPONENTS, "etcd", "kwok")
 
@@ -47,6 +56,23 @@ def stern_path() -> Path:
 def helm_path() -> Path:
     """helm has its own cache key too: the chart's tests are its only users."""
     return home() / f"helm-{HELM}" / "bin" / "helm"
+
+
+def runtime_tag() -> str:
+    return (
+        f"runtime-containerd-{CONTAINERD}-runc-{RUNC}-crictl-{CRI_TOOLS}"
+        f"-ggcr-{GO_CONTAINERREGISTRY}"
+    )
+
+
+def runtime_home() -> Path:
+    """The node runtime has its own cache key, so pinning a new one never rebuilds the
+    cluster (and the reverse). Its generated image archives live here too."""
+    return home() / runtime_tag()
+
+
+def runtime_bin_dir() -> Path:
+    return runtime_home() / "bin"
 
 
 def run_dir() -> Path:
