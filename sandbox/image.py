@@ -276,12 +276,30 @@ class Image:
     layer: Path
 
 
+#: Left out of the copy the wheel is built from: nothing in them is packaged.
+_NOT_PACKAGED = (
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".import_linter_cache",
+    "tests",
+    "bench",
+)
+
+
 def build_wheel(target: Path) -> Path:
     """The project's wheel, from this source tree (generated CRI stubs included once made)."""
     gen_cri = REPO / "scripts" / "gen-cri.sh"
     if gen_cri.is_file() and (REPO / "nodeagent").is_dir():
         _run([str(gen_cri), sys.executable], what="gen-cri")
     target.mkdir(parents=True, exist_ok=True)
+    # Built from a copy, so setuptools' build/ and egg-info never land in the working tree.
+    source = target / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*_NOT_PACKAGED))
     _run(
         [
             sys.executable,
@@ -293,7 +311,7 @@ def build_wheel(target: Path) -> Path:
             "--no-build-isolation",
             "--wheel-dir",
             str(target),
-            str(REPO),
+            str(source),
         ],
         what="pip wheel",
     )

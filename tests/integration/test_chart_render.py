@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from chart_helpers import (
     CI_VALUES,
     Helm,
@@ -386,3 +388,9 @@ def test_an_existing_policy_configmap_is_used_as_it_is(helm: Helm) -> None:
         one(objs, "Job")["spec"]["template"]["spec"],
     ):
         assert {"name": "policy", "configMap": {"name": "team-policy"}} in spec["volumes"]
+
+
+def test_the_chart_ships_the_projects_version() -> None:
+    chart = yaml.safe_load((CI_VALUES.parent / "Chart.yaml").read_text())
+    project = tomllib.loads((CI_VALUES.parents[2] / "pyproject.toml").read_text())
+    assert chart["appVersion"] == project["project"]["version"]
