@@ -733,6 +733,13 @@ RUNTIME_LOGS_OMITTED = plural(
     other="{count} earlier lines were left out (--tail or the output caps).",
 )
 RUNTIME_LOGS_EMPTY = "The log is empty."
+# --- helm chart and container image (sandbox tools)
+HELM_BUILDING = "Building helm into {target} (first time only; takes a few minutes)"
+IMAGE_TOOL_MISSING = "Building the image needs `{tool}`, which is not on PATH."
+IMAGE_NEEDS_ROOT = "Building the image needs root (debootstrap, chroot and mount)."
+IMAGE_STEP_FAILED = "Building the image failed at {step} (exit code {code}); its output is above."
+IMAGE_BUILDING_ROOTFS = "Building the Debian root filesystem into {target} (first time only)"
+IMAGE_BUILT = "Image {ref} written to {path}"
 
 # --- sandbox node runtime
 SANDBOX_RUNTIME_UNKNOWN_NODE = "{name} has no runtime in the sandbox; the nodes are {names}."

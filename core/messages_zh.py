@@ -590,6 +590,14 @@ RUNTIME_LOGS_SUMMARY = (
 )
 RUNTIME_LOGS_OMITTED = "更早的 {count} 行被省略（--tail 或输出上限）。"
 RUNTIME_LOGS_EMPTY = "日志为空。"
+# --- helm chart and container image (sandbox tools)
+HELM_BUILDING = "正在把 helm 构建到 {target}（仅首次，需要几分钟）"
+IMAGE_TOOL_MISSING = "构建镜像需要 `{tool}`，但 PATH 中没有它。"
+IMAGE_NEEDS_ROOT = "构建镜像需要 root 权限（debootstrap、chroot 和 mount）。"
+IMAGE_STEP_FAILED = "构建镜像在 {step} 步骤失败（退出码 {code}）；输出见上方。"
+IMAGE_BUILDING_ROOTFS = "正在把 Debian 根文件系统构建到 {target}（仅首次）"
+IMAGE_BUILT = "镜像 {ref} 已写入 {path}"
+
 # --- sandbox node runtime
 SANDBOX_RUNTIME_UNKNOWN_NODE = "沙箱中的 {name} 没有容器运行时；节点有：{names}。"
 SANDBOX_RUNTIME_PATH_TOO_LONG = (

@@ -71,6 +71,9 @@ def component_argv(p: Paths, state: SandboxState) -> dict[str, list[str]]:
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--authorization-mode=Node,RBAC",
+            # On by default; named so the chart's install test (restricted namespaces, the
+            # node agent's privileged one) never silently loses it.
+            "--enable-admission-plugins=PodSecurity",
             "--allow-privileged=true",
             # Loopback may not be published as the kubernetes Service endpoint.
             "--endpoint-reconciler-type=none",

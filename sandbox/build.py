@@ -3,6 +3,7 @@
 ``sandbox/go/kube`` pins Kubernetes (control plane and a kubectl of the same version) and
 etcd; ``sandbox/go/kwok`` pins kwok apart, because kwok is built against its own k8s.io
 library versions; ``sandbox/go/stern`` pins stern, the reference for log fetches;
+``sandbox/go/helm`` pins helm, which the chart's tests run;
 ``sandbox/go/runtime`` pins the node runtime (containerd, its runc shim, ctr, crictl, runc) and
 holds our own ``imagegen`` and ``sandboxproc``.
 ``go.sum`` is committed and ``-mod=readonly`` refuses any drift, so a build is reproducible.
@@ -123,6 +124,22 @@ def build_stern(*, force: bool = False) -> Path:
     with tempfile.TemporaryDirectory(dir=target.parent) as staging:
         built = Path(staging) / "stern"
         _go_build("stern", str(built), "github.com/stern/stern")
+        os.replace(built, target)
+    return target
+
+
+def build_helm(*, force: bool = False) -> Path:
+    """Build helm (the chart's lint, template and install tests) into its own cache."""
+    target = versions.helm_path()
+    if target.is_file() and not force:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    print(messages.HELM_BUILDING.format(target=target.parent), file=sys.stderr, flush=True)
+    # `helm version` says the pinned version instead of the module's bare "v4.3".
+    ldflags = f"-s -w -X helm.sh/helm/v4/internal/version.version={versions.HELM}"
+    with tempfile.TemporaryDirectory(dir=target.parent) as staging:
+        built = Path(staging) / "helm"
+        _go_build("helm", str(built), "helm.sh/helm/v4/cmd/helm", ldflags=ldflags)
         os.replace(built, target)
     return target
 

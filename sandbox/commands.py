@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from core import messages
 from core.errors import ConfigurationError
@@ -30,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--nodes", type=int, default=0, help="extra simulated nodes for scale")
     start.add_argument("--pods-per-node", type=int, default=0, help="pods on each extra node")
     actions.add_parser("build", help="build the binaries into the cache (no start)")
+    image_action = actions.add_parser(
+        "image", help="build the k8s-chatops container image without Docker (needs root)"
+    )
+    image_action.add_argument("-o", "--output", type=Path, default=None, help="image tarball")
     actions.add_parser("down", help="stop every sandbox process (node runtimes included)")
     actions.add_parser(
         "reset", help="restore the seed scenario (and the nodes' images) without restarting"
@@ -77,10 +82,20 @@ def run(args: argparse.Namespace) -> int:
     action = args.sandbox_action
     if action == "up":
         return _up(args.nodes, args.pods_per_node)
+    if action == "image":
+        from sandbox import image  # noqa: PLC0415 - only this action needs it
+
+        try:
+            print(image.build_image(args.output).path)
+        except ConfigurationError as error:
+            print(error.user_message, file=sys.stderr)
+            return 1
+        return 0
     if action == "build":
         print(build.build())
         print(build.build_stern())
         print(build.build_runtime())
+        print(build.build_helm())
         return 0
     if action == "down":
         stopped = cluster.down()

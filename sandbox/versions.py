@@ -14,6 +14,9 @@ ETCD = "v3.7.3"
 KWOK = "v0.8.0"
 #: The reference the log-fetch parity test and benchmark run against; not part of the cluster.
 STERN = "v1.33.0"
+#: The chart's tests (lint, template, install into the sandbox) run this helm; not a part of
+#: the cluster either.
+HELM = "v4.3.1"
 
 #: The sandbox's node runtime (``sandbox/go/runtime``): one containerd per simulated node.
 CONTAINERD = "v2.4.2"
@@ -48,6 +51,11 @@ def bin_dir() -> Path:
 def stern_path() -> Path:
     """stern has its own cache key, so pinning a new one never rebuilds the cluster."""
     return home() / f"stern-{STERN}" / "bin" / "stern"
+
+
+def helm_path() -> Path:
+    """helm has its own cache key too: the chart's tests are its only users."""
+    return home() / f"helm-{HELM}" / "bin" / "helm"
 
 
 def runtime_tag() -> str:

@@ -45,10 +45,12 @@ def test_versions_match_the_go_modules() -> None:
         "sigs.k8s.io/cri-tools/cmd/crictl",
     ):
         assert re.search(rf"^\s*{re.escape(package)}$", node_runtime, re.MULTILINE), package
+    helm = (GO / "helm" / "go.mod").read_text()
+    assert _require(helm, "helm.sh/helm/v4") == versions.HELM
 
 
 def test_go_sums_are_committed_for_a_reproducible_build() -> None:
-    for module in ("kube", "kwok", "stern", "runtime"):
+    for module in ("kube", "kwok", "stern", "runtime", "helm"):
         go_sum = (GO / module / "go.sum").read_text()
         assert "h1:" in go_sum
 
