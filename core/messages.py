@@ -654,12 +654,10 @@ IMAGES_TIMEOUT = (
     "{node}: the node agent did not answer in time{detail}; nothing more was asked of it."
 )
 IMAGES_CONTAINER_NOT_FOUND = (
-    "{node}: no container there matches what was asked{detail}. `/k8s runtime ps {node}` lists "
-    "them."
+    "{node}: no container there matches what was asked{detail}. {listing} lists them."
 )
 IMAGES_CONTAINER_AMBIGUOUS = (
-    "{node}: more than one container matches{detail}; give more of the id (`/k8s runtime ps "
-    "{node}` lists them)."
+    "{node}: more than one container matches{detail}; give more of the id ({listing} lists them)."
 )
 IMAGES_PROBLEM_OTHER = "{node}: not reached ({reason}){detail}."
 #: The line on a card when a job ended without doing everything (the result says why).
@@ -708,9 +706,7 @@ PRUNE_OUTCOME_KEPT = "kept: {why}"
 PRUNE_OUTCOME_FAILED = "failed: {error}"
 RMI_REMOVED = "Removed {image} ({image_id}, {size}) from {node}."
 RMI_FS = "Image filesystem: {before} → {after} used."
-RMI_NOT_FOUND = (
-    "{node} has no such image; nothing was removed. `/k8s images {node}` lists its images."
-)
+RMI_NOT_FOUND = "{node} has no such image; nothing was removed. {listing} lists its images."
 RMI_IN_USE = (
     "Refused: {image} is in use on {node} by {users}; nothing was removed. The runtime itself "
     "would have removed it: stop those containers first."
@@ -735,7 +731,7 @@ RUNTIME_LOGS_OMITTED = plural(
 RUNTIME_LOGS_EMPTY = "The log is empty."
 # --- helm chart and container image (sandbox tools)
 HELM_BUILDING = "Building helm into {target} (first time only; takes a few minutes)"
-IMAGE_TOOL_MISSING = "Building the image needs `{tool}`, which is not on PATH."
+IMAGE_TOOL_MISSING = "Building the image needs {tool}, which is not on PATH."
 IMAGE_NEEDS_ROOT = "Building the image needs root (debootstrap, chroot and mount)."
 IMAGE_STEP_FAILED = "Building the image failed at {step} (exit code {code}); its output is above."
 IMAGE_BUILDING_ROOTFS = "Building the Debian root filesystem into {target} (first time only)"

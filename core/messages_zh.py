@@ -523,11 +523,9 @@ IMAGES_RUNTIME_UNREACHABLE = (
 IMAGES_AGENT_LOST = "{node}：节点代理中途停止了响应（心跳中断）{detail}；它可能被重启或杀掉了。"
 IMAGES_NODE_GONE = "{node}：命令执行期间该节点离开了集群{detail}。"
 IMAGES_TIMEOUT = "{node}：节点代理没有及时响应{detail}；没有再向它发出请求。"
-IMAGES_CONTAINER_NOT_FOUND = (
-    "{node}：该节点上没有与请求匹配的容器{detail}。`/k8s runtime ps {node}` 会列出它们。"
-)
+IMAGES_CONTAINER_NOT_FOUND = "{node}：该节点上没有与请求匹配的容器{detail}。{listing} 会列出它们。"
 IMAGES_CONTAINER_AMBIGUOUS = (
-    "{node}：有多个容器匹配{detail}；请给出更长的 ID（`/k8s runtime ps {node}` 会列出它们）。"
+    "{node}：有多个容器匹配{detail}；请给出更长的 ID（{listing} 会列出它们）。"
 )
 IMAGES_PROBLEM_OTHER = "{node}：未能联系到（{reason}）{detail}。"
 IMAGES_PRUNE_UNFINISHED = "在 {nodes} 上没有完成；消息列中的结果说明了已做的操作"
@@ -571,7 +569,7 @@ PRUNE_OUTCOME_KEPT = "保留：{why}"
 PRUNE_OUTCOME_FAILED = "失败：{error}"
 RMI_REMOVED = "已从 {node} 删除 {image}（{image_id}，{size}）。"
 RMI_FS = "镜像文件系统已用 {before} → {after}。"
-RMI_NOT_FOUND = "{node} 上没有这个镜像；没有删除任何镜像。`/k8s images {node}` 会列出它的镜像。"
+RMI_NOT_FOUND = "{node} 上没有这个镜像；没有删除任何镜像。{listing} 会列出它的镜像。"
 RMI_IN_USE = (
     "已拒绝：{image} 在 {node} 上正被 {users} 使用；没有删除任何镜像。"
     "运行时本身不会拒绝删除：请先停止这些容器。"
@@ -592,7 +590,7 @@ RUNTIME_LOGS_OMITTED = "更早的 {count} 行被省略（--tail 或输出上限�
 RUNTIME_LOGS_EMPTY = "日志为空。"
 # --- helm chart and container image (sandbox tools)
 HELM_BUILDING = "正在把 helm 构建到 {target}（仅首次，需要几分钟）"
-IMAGE_TOOL_MISSING = "构建镜像需要 `{tool}`，但 PATH 中没有它。"
+IMAGE_TOOL_MISSING = "构建镜像需要 {tool}，但 PATH 中没有它。"
 IMAGE_NEEDS_ROOT = "构建镜像需要 root 权限（debootstrap、chroot 和 mount）。"
 IMAGE_STEP_FAILED = "构建镜像在 {step} 步骤失败（退出码 {code}）；输出见上方。"
 IMAGE_BUILDING_ROOTFS = "正在把 Debian 根文件系统构建到 {target}（仅首次）"

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from core import messages
 from core.errors import ConfigurationError
+from core.text import code
 from sandbox import build, versions
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def debian_mirror() -> str:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise ConfigurationError(messages.IMAGE_TOOL_MISSING.format(tool=name))
+        raise ConfigurationError(messages.IMAGE_TOOL_MISSING.format(tool=code(name)))
     return found
 
 

@@ -126,7 +126,8 @@ def problem_sentence(node: str, reason: str, detail: str = "") -> str:
     template = _PROBLEMS.get(reason)
     if template is None:
         return messages.IMAGES_PROBLEM_OTHER.format(node=node, reason=code(reason), detail=extra)
-    return template.format(node=node, detail=extra)
+    listing = code(f"/k8s runtime ps {node}")
+    return template.format(node=node, detail=extra, listing=listing)
 
 
 def problem_lines(problems: Sequence[NodeProblem]) -> list[str]:

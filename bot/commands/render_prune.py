@@ -261,7 +261,9 @@ def render_rmi(result: RemoveImageResult) -> str:
         return text
     reason = result.reason or ""
     if reason == "not-found" or (image is None and reason in _REFUSED):
-        return messages.RMI_NOT_FOUND.format(node=result.node)
+        return messages.RMI_NOT_FOUND.format(
+            node=result.node, listing=code(f"/k8s images {result.node}")
+        )
     refused = _REFUSED.get(reason)
     if refused is not None:
         users = formats.listing(code(user) for user in result.used_by[:5])

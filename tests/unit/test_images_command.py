@@ -132,6 +132,8 @@ def test_a_cluster_is_named_before_the_verb() -> None:
         ("rmi n1", "`rmi NODE IMAGE`: IMAGE is missing"),
         ("rmi n1 a b", "takes no more arguments, but got `b`"),
         ("rmi n1 'a b'", "`a b` is not an image reference or id"),
+        ("rmi 0 ''", "is not an image reference or id"),
+        ("runtime logs n1 ''", "is not a container id or name"),
         ("rmi n1 'img;rm -rf'", "is not an image reference or id"),
         ("rmi n1 " + "a" * 513, "is not an image reference or id"),
         ("rmi n1 img --force", "has no flag `--force`"),

@@ -124,7 +124,7 @@ def parse_prune(args: list[str]) -> PruneImages:
 
 
 def check_image_reference(text: str) -> str:
-    if len(text) > MAX_IMAGE_REFERENCE or not set(text) <= _REFERENCE_CHARS:
+    if not text or len(text) > MAX_IMAGE_REFERENCE or not set(text) <= _REFERENCE_CHARS:
         raise CommandError(
             messages.RMI_BAD_IMAGE.format(image=code(text[:80]), limit=MAX_IMAGE_REFERENCE)
         )
