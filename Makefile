@@ -16,7 +16,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
-venv: $(BIN)/.installed
+# The CRI v1 stubs the node agent speaks (generated, gitignored): after a fresh clone or a
+# change of scripts/gen-cri.sh.
+nodeagent/cri/v1/api_pb2.py: scripts/gen-cri.sh $(BIN)/.installed
+	@scripts/gen-cri.sh $(BIN)/python
+
+venv: $(BIN)/.installed nodeagent/cri/v1/api_pb2.py
 
 sandbox-binaries: venv
 	@$(BIN)/k8s-chatops-sandbox build >/dev/null

@@ -123,7 +123,7 @@ class Command:
     request_kinds: tuple[str, ...] = ()
     perform: Callable[[Any, KubeClient, Control], ResultBase] | None = None
     #: A plan for approvers, computed by a worker before the job may run.
-    plan: Callable[[KubeClient, Any], BaseModel] | None = None
+    plan: Callable[[KubeClient, Any, Control], BaseModel] | None = None
     #: A result as plain text (the shell prints it; Slack escapes and posts it).
     render: Callable[[Any], str] | None = None
     #: Results that read best in a fixed-width block (tables, kubectl's lines).
@@ -204,10 +204,10 @@ class Registry:
         assert perform is not None  # a command with request kinds performs them
         return perform(request, kube, control)
 
-    def plan(self, kube: KubeClient, request: RequestBase) -> BaseModel | None:
+    def plan(self, kube: KubeClient, request: RequestBase, control: Control) -> BaseModel | None:
         """The plan approvers see, for commands that have one."""
         plan = self.for_request(request).plan
-        return plan(kube, request) if plan is not None else None
+        return plan(kube, request, control) if plan is not None else None
 
     def render_result(self, request: RequestBase, result: ResultBase) -> str:
         render = self.for_request(request).render

@@ -54,6 +54,7 @@ from core.errors import JobNotFound, JobUnreadable, QueueUnavailable
 from core.i18n import english, in_language
 from handlers.base import RequestBase
 from handlers.drain_models import DrainPlan
+from handlers.images_models import PrunePlan
 
 log = logging.getLogger("k8s-chatops.audit")
 store_log = logging.getLogger(__name__)
@@ -365,10 +366,11 @@ class JobStore:
         )
         return updated if moved == 1 else None
 
-    def save_plan(self, job_id: str, plan: DrainPlan) -> None:
+    def save_plan(self, job_id: str, plan: DrainPlan | PrunePlan) -> None:
         """Keep the plan approvers look at, and tell the card to show it."""
+        kind = "prune" if isinstance(plan, PrunePlan) else "drain"
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(job_key(job_id), "plan", plan.model_dump_json())
+        pipe.hset(job_key(job_id), mapping={"plan": plan.model_dump_json(), "plan_kind": kind})
         pipe.xadd(
             NOTIFY_STREAM,
             {"job_id": job_id, "kind": NotifyKind.PLAN.value},
@@ -377,9 +379,23 @@ class JobStore:
         )
         pipe.execute()
 
+    def _stored_plan(self, job_id: str) -> tuple[str, str] | None:
+        raw, kind = self.redis.hmget(job_key(job_id), ["plan", "plan_kind"])
+        return (str(kind or "drain"), str(raw)) if raw else None
+
     def plan(self, job_id: str) -> DrainPlan | None:
-        raw = self.redis.hget(job_key(job_id), "plan")
-        return DrainPlan.model_validate_json(str(raw)) if raw else None
+        """A drain's plan (None for a job whose plan is of another kind)."""
+        stored = self._stored_plan(job_id)
+        if stored is None or stored[0] != "drain":
+            return None
+        return DrainPlan.model_validate_json(stored[1])
+
+    def prune_plan(self, job_id: str) -> PrunePlan | None:
+        """An image prune's (or ``rmi``'s) plan: per node, what it would remove."""
+        stored = self._stored_plan(job_id)
+        if stored is None or stored[0] != "prune":
+            return None
+        return PrunePlan.model_validate_json(stored[1])
 
     def emit_progress(self, job_id: str, lines: Iterable[str], *, notify: bool = False) -> None:
         """Append progress; with ``notify``, also tell renderers that follow the notify stream
