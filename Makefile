@@ -59,6 +59,7 @@ bench: venv sandbox-binaries
 	$(BIN)/python bench/queue_latency.py
 	$(BIN)/python bench/ack_latency.py
 	$(BIN)/python bench/adversarial.py
+	$(BIN)/python bench/prune_vs_crictl.py
 
 sandbox-up: venv
 	$(BIN)/k8s-chatops-sandbox up
