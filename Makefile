@@ -16,7 +16,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
-venv: $(BIN)/.installed
+# The CRI v1 stubs the node agent speaks (generated, gitignored): after a fresh clone or a
+# change of scripts/gen-cri.sh.
+nodeagent/cri/v1/api_pb2.py: scripts/gen-cri.sh $(BIN)/.installed
+	@scripts/gen-cri.sh $(BIN)/python
+
+venv: $(BIN)/.installed nodeagent/cri/v1/api_pb2.py
 
 sandbox-binaries: venv
 	@$(BIN)/k8s-chatops-sandbox build >/dev/null
@@ -54,6 +59,7 @@ bench: venv sandbox-binaries
 	$(BIN)/python bench/queue_latency.py
 	$(BIN)/python bench/ack_latency.py
 	$(BIN)/python bench/adversarial.py
+	$(BIN)/python bench/prune_vs_crictl.py
 
 sandbox-up: venv
 	$(BIN)/k8s-chatops-sandbox up

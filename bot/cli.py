@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.commands.dispatcher import Dispatcher
     from bot.jobs.store import JobStore
     from core.redaction import Redactor
+    from nodeagent.settings import NodeAgentSettings
 
 log = logging.getLogger("k8s-chatops")
 
@@ -54,7 +55,7 @@ def run_shell(args: argparse.Namespace) -> int:
     return Shell(dispatcher, store, user=args.user, job_timeout=args.timeout, lang=args.lang).run()
 
 
-def _redactor(settings: WorkerSettings) -> Redactor:
+def _redactor(settings: WorkerSettings | NodeAgentSettings) -> Redactor:
     """The built-in secret patterns plus the operator's file, checked before any job runs."""
     from core.redaction import build_redactor, load_extra_patterns  # noqa: PLC0415
 
@@ -74,6 +75,7 @@ def _redactor(settings: WorkerSettings) -> Redactor:
 
 def run_worker(args: argparse.Namespace) -> int:
     from bot.commands.registry import registry  # noqa: PLC0415
+    from bot.jobs.agents import RedisNodeAgents  # noqa: PLC0415
     from bot.jobs.clusters import Heartbeat  # noqa: PLC0415
     from bot.jobs.store import JobStore, connect  # noqa: PLC0415
     from bot.jobs.worker import Worker  # noqa: PLC0415
@@ -105,6 +107,11 @@ def run_worker(args: argparse.Namespace) -> int:
             max_bytes=settings.logs_max_bytes,
             max_line_bytes=settings.logs_max_line_bytes,
         ),
+        agents=RedisNodeAgents(
+            store.redis,
+            settings.cluster,
+            lock_lease_ms=int(settings.reclaim_idle_seconds * 1000),
+        ),
     )
     worker.install_signal_handlers()
     heartbeat = Heartbeat(
@@ -122,6 +129,43 @@ def run_worker(args: argparse.Namespace) -> int:
         worker.run(burst=args.burst)
     finally:
         heartbeat.stop()  # `/k8s clusters` shows it gone at once, not after the expiry
+    return 0
+
+
+def run_node_agent(args: argparse.Namespace) -> int:
+    """One per node: CRI on the node's runtime socket, tasks from Redis (nodeagent)."""
+    import signal  # noqa: PLC0415
+
+    import redis  # noqa: PLC0415
+
+    from nodeagent.agent import NodeAgent  # noqa: PLC0415
+    from nodeagent.ops import NodeRuntime  # noqa: PLC0415
+    from nodeagent.runtime import RuntimeClient  # noqa: PLC0415
+    from nodeagent.settings import NodeAgentSettings  # noqa: PLC0415
+
+    del args
+    settings = load(NodeAgentSettings)
+    logs.configure(settings.log_level, cluster=settings.cluster)
+    client = redis.Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=2.0,
+        socket_timeout=10.0,
+        health_check_interval=30,
+        decode_responses=True,
+    )
+    runtime = NodeRuntime(
+        RuntimeClient(settings.runtime_endpoint),
+        pod_log_dir=settings.pod_log_dir,
+        redactor=_redactor(settings),
+        image_fs_path=settings.image_fs_path,
+    )
+    agent = NodeAgent(client, cluster=settings.cluster, node=settings.node_name, runtime=runtime)
+    signal.signal(signal.SIGTERM, agent.stop)
+    signal.signal(signal.SIGINT, agent.stop)
+    try:
+        agent.run()
+    finally:
+        runtime.client.close()
     return 0
 
 
@@ -175,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run jobs from the queue against the cluster")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     worker.set_defaults(run=run_worker)
+
+    agent = sub.add_parser(
+        "node-agent", help="serve one node's container runtime (CRI) to the workers"
+    )
+    agent.set_defaults(run=run_node_agent)
 
     bot = sub.add_parser("bot", help="the Slack app")
     mode = bot.add_mutually_exclusive_group(required=True)

@@ -749,6 +749,28 @@ SANDBOX_RUNTIME_NOT_RUNNING = (
     "The sandbox's node runtime is not running; start it with `k8s-chatops-sandbox up`."
 )
 SANDBOX_RUNTIME_STARTED = "Node runtimes: {nodes}"
+# --- node agent ----------------------------------------------------------------------------------
+AGENT_NONE = (
+    "No node agent answers on {node}: is the node agent's DaemonSet scheduled there, and can it "
+    "reach Redis?"
+)
+AGENT_LOST = (
+    "The node agent on {node} stopped answering in the middle of the work; what it finished is "
+    "listed, and running the command again is safe."
+)
+AGENT_RUNTIME_UNREACHABLE = (
+    "The node agent on {node} cannot reach the container runtime's socket "
+    "(K8S_CHATOPS_RUNTIME_ENDPOINT): is the runtime running, and is its socket mounted?"
+)
+AGENT_TIMEOUT = "The node agent on {node} did not finish within {seconds} s."
+AGENT_REFUSED = "The node agent on {node} could not do that: {reason}."
+AGENTS_NOT_CONNECTED = (
+    "This worker is not connected to node agents, so it cannot run image or runtime commands."
+)
+IMAGES_BAD_KEEP = "The keep pattern {pattern} is not a valid regular expression: {reason}."
+IMAGES_PROGRESS_REMOVED = "{node}: removed {image}"
+IMAGES_PROGRESS_NODE = "{node}: finished ({done} of {total} nodes)"
+IMAGES_NODE_GONE = "{node} is not a node of this cluster (any more)."
 
 # Keep this last: it makes every entry above a Message that says itself in the request's
 # language.

@@ -606,3 +606,19 @@ SANDBOX_RUNTIME_TOOL_FAILED = "沙箱运行时：{tool} {args} 失败：{detail}
 SANDBOX_RUNTIME_IMAGE_MISSING = "沙箱运行时：节点 {node} 上缺少种子镜像 {image}。"
 SANDBOX_RUNTIME_NOT_RUNNING = "沙箱的节点容器运行时未在运行；请用 `k8s-chatops-sandbox up` 启动。"
 SANDBOX_RUNTIME_STARTED = "节点容器运行时：{nodes}"
+# --- node agent
+AGENT_NONE = (
+    "{node} 上没有节点代理应答：节点代理的 DaemonSet 是否调度到了该节点，它能否连接 Redis？"
+)
+AGENT_LOST = "{node} 上的节点代理在工作中途停止了应答；已完成的部分已列出，重新运行该命令是安全的。"
+AGENT_RUNTIME_UNREACHABLE = (
+    "{node} 上的节点代理无法连接容器运行时的套接字（K8S_CHATOPS_RUNTIME_ENDPOINT）："
+    "运行时是否在运行，套接字是否已挂载？"
+)
+AGENT_TIMEOUT = "{node} 上的节点代理未能在 {seconds} 秒内完成。"
+AGENT_REFUSED = "{node} 上的节点代理无法完成该操作：{reason}。"
+AGENTS_NOT_CONNECTED = "此 worker 未连接节点代理，因此无法运行镜像或运行时命令。"
+IMAGES_BAD_KEEP = "保留模式 {pattern} 不是有效的正则表达式：{reason}。"
+IMAGES_PROGRESS_REMOVED = "{node}：已删除 {image}"
+IMAGES_PROGRESS_NODE = "{node}：已完成（{done}/{total} 个节点）"
+IMAGES_NODE_GONE = "{node} 不是（或已不再是）该集群的节点。"

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from core.redaction import Redactor, build_redactor
 from handlers.lines import MAX_LINE_BYTES
+
+if TYPE_CHECKING:
+    from handlers.agents import NodeAgents
 
 
 def _ignore(message: str) -> None:
@@ -36,3 +40,5 @@ class Control:
     cancelled: Callable[[], bool] = field(default=_never)
     redactor: Redactor = field(default_factory=build_redactor)
     caps: OutputCaps = field(default_factory=OutputCaps)
+    #: The cluster's node agents (image and runtime commands); None where there are none.
+    agents: NodeAgents | None = None

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from core import messages
 from core.selectors import matches, parse_selector
 from handlers import drain_filters as filters
+from handlers.control import Control
 from handlers.drain_models import (
     Capacity,
     DrainNode,
@@ -309,8 +310,9 @@ def _recreated_elsewhere(pod: JSON) -> bool:
     return owner is not None and owner.get("kind") != "DaemonSet" and not filters.finished(pod)
 
 
-def make_plan(kube: KubeClient, request: DrainNode) -> DrainPlan:
-    """Read the cluster and say what ``request`` would do; changes nothing."""
+def make_plan(kube: KubeClient, request: DrainNode, control: Control | None = None) -> DrainPlan:
+    """Read the cluster and say what ``request`` would do; changes nothing. (``control`` is
+    the planner's; a drain's plan needs nothing from it.)"""
     try:
         node = kube.get(resource_for("Node").path(name=request.node))
     except KubeNotFound:

@@ -229,6 +229,8 @@ class AgentInfo(_Frozen):
     runtime_name: str
     runtime_version: str
     seen_at: datetime
+    #: When the agent started (its age), from its heartbeat.
+    started_at: datetime | None = None
 
 
 class NodeImages(ResultBase):
@@ -244,6 +246,8 @@ class FleetImageRow(_Frozen):
     bytes: int
     reclaimable_bytes: int
     agent_seen_at: datetime
+    #: When the node's agent started (its age).
+    agent_started_at: datetime | None = None
 
 
 class NodeProblem(_Frozen):
@@ -311,6 +315,11 @@ class NodePruneOutcome(_Frozen):
     fs_after: list[ImageFs] = Field(default_factory=list)
     #: Set when the node's work stopped part-way (what was removed before is in ``removed``).
     problem: NodeProblem | None = None
+    #: The time between the last "is it in use?" check and the runtime's answer to the
+    #: removal, over this node's removals (µs): the window in which a new container could
+    #: still take an image being removed (docs/images.md).
+    window_median_us: int | None = None
+    window_max_us: int | None = None
 
     @property
     def bytes_freed(self) -> int:
@@ -345,6 +354,8 @@ class RemoveImageResult(ResultBase):
     used_by: tuple[str, ...] = ()
     fs_before: list[ImageFs] = Field(default_factory=list)
     fs_after: list[ImageFs] = Field(default_factory=list)
+    #: Check→remove window of the removal (µs), as for a prune.
+    window_us: int | None = None
 
     @property
     def failure(self) -> str | None:

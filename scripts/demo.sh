@@ -55,6 +55,19 @@ if [ "$clusters" = 2 ]; then
   worker_pids+=($!)
   names+=(sandbox-b)
 fi
+# One node agent per sandbox node, on that node's containerd (the sandbox's node runtimes):
+# `/k8s images k8s-node1`, `/k8s prune images --all --dry-run`, `/k8s runtime ps k8s-master`.
+while IFS=$'\t' read -r node endpoint log_dir image_fs; do
+  K8S_CHATOPS_CLUSTER=sandbox K8S_CHATOPS_NODE_NAME="$node" \
+    K8S_CHATOPS_RUNTIME_ENDPOINT="$endpoint" K8S_CHATOPS_POD_LOG_DIR="$log_dir" \
+    K8S_CHATOPS_IMAGE_FS_PATH="$image_fs" \
+    "$bin/k8s-chatops" node-agent >"$state/agent-$node.log" 2>&1 &
+  worker_pids+=($!)
+done < <("$bin/python" -c '
+from sandbox import runtime
+for n in runtime.nodes():
+    print(n.name, n.endpoint, n.log_dir, n.image_fs, sep="\t")
+')
 # Policy decisions use node facts the workers publish; without them every node is treated
 # as protected. Wait for each cluster's first snapshot.
 for name in "${names[@]}"; do

@@ -123,7 +123,7 @@ class Command:
     request_kinds: tuple[str, ...] = ()
     perform: Callable[[Any, KubeClient, Control], ResultBase] | None = None
     #: A plan for approvers, computed by a worker before the job may run.
-    plan: Callable[[KubeClient, Any], BaseModel] | None = None
+    plan: Callable[[KubeClient, Any, Control], BaseModel] | None = None
     #: The plan's type, to read a saved one back (the job store keeps it as JSON).
     plan_model: type[BaseModel] | None = None
     #: The plan as plain text for approvers (the card escapes it); drain's card has its own.
@@ -211,10 +211,10 @@ class Registry:
         assert perform is not None  # a command with request kinds performs them
         return perform(request, kube, control)
 
-    def plan(self, kube: KubeClient, request: RequestBase) -> BaseModel | None:
+    def plan(self, kube: KubeClient, request: RequestBase, control: Control) -> BaseModel | None:
         """The plan approvers see, for commands that have one."""
         plan = self.for_request(request).plan
-        return plan(kube, request) if plan is not None else None
+        return plan(kube, request, control) if plan is not None else None
 
     def plan_model(self, request: RequestBase) -> type[BaseModel] | None:
         """The type a saved plan of this request reads back as (None: it has no plan)."""

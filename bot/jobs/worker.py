@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Literal
+from typing import Literal, Protocol
 
 import redis
 from pydantic import BaseModel
@@ -33,6 +33,7 @@ from core import formats, messages
 from core.errors import ChatOpsError, JobNotFound, JobUnreadable
 from core.i18n import english, language
 from core.redaction import Redactor, build_redactor
+from handlers.agents import NodeAgents
 from handlers.base import RequestBase, ResultBase
 from handlers.control import Control, OutputCaps
 from handlers.kube import KubeClient, KubeNotFound, resource_for
@@ -40,10 +41,20 @@ from handlers.kube import KubeClient, KubeNotFound, resource_for
 log = logging.getLogger(__name__)
 
 Perform = Callable[[RequestBase, KubeClient, Control], ResultBase]
-#: The plan approvers see (None: the command has none).
-Planner = Callable[[KubeClient, RequestBase], BaseModel | None]
+#: The plan approvers see (None: the command has none); ``Control`` carries what a planner
+#: may need besides the cluster (the node agents, for an image prune).
+Planner = Callable[[KubeClient, RequestBase, Control], BaseModel | None]
 Impersonation = Literal["none", "user", "user-and-roles"]
 USER_PREFIX = "slack:"
+
+
+class NodeAgentsFactory(Protocol):
+    """The cluster's node agents, as the worker holds them: bound to a job before a handler
+    sees them, so that the node locks they take are the job's."""
+
+    def for_job(self, job_id: str) -> NodeAgents: ...
+
+
 GROUP_PREFIX = "k8s-chatops:"
 PROGRESS_INTERVAL = 0.5
 NOTIFY_INTERVAL = 2.0
@@ -118,6 +129,7 @@ class Worker:
         impersonate: Impersonation = "none",
         redactor: Redactor | None = None,
         caps: OutputCaps | None = None,
+        agents: NodeAgentsFactory | None = None,
     ) -> None:
         self.store = store
         self.kube = kube
@@ -131,6 +143,8 @@ class Worker:
         #: Masks secrets in whatever a handler reads (logs) before it is stored or posted.
         self.redactor = redactor or build_redactor()
         self.caps = caps or OutputCaps()
+        #: The cluster's node agents, bound to each job (its node locks) as it runs.
+        self.agents = agents
         self.stopping = threading.Event()
 
     def stop(self, *_: object) -> None:
@@ -227,8 +241,13 @@ class Worker:
         ):
             return
         try:
+            control = Control(
+                redactor=self.redactor,
+                caps=self.caps,
+                agents=self.agents.for_job(job.id) if self.agents else None,
+            )
             with language(job.origin.language):  # the plan's sentences are for its channel
-                plan = self.planner(self.kube_for(job), job.request)
+                plan = self.planner(self.kube_for(job), job.request, control)
         except ChatOpsError as error:
             log.warning("planning job %s failed: %s", job_id, english(error.user_message))
             return
@@ -284,6 +303,7 @@ class Worker:
             cancelled=self._cancel_check(job.id),
             redactor=self.redactor,
             caps=self.caps,
+            agents=self.agents.for_job(job.id) if self.agents else None,
         )
         try:
             closed = self._window_closed(job)

@@ -1,0 +1,236 @@
+"""The worker's side of the node-agent protocol (:mod:`core.nodework`): which agents are alive,
+and a call that leaves a task on a node's list and follows the task's events to its answer.
+
+A call ends in one of four ways, each told apart: the agent's ``done`` (its reply), its
+``failed`` (the reason it gives), the task's lease lapsing after the agent took it (the agent
+died or lost Redis: ``agent-lost``, with the items it had finished), or the deadline. A task
+nobody took by then is taken back off the list, so no agent starts it after the worker gave up
+(and the agent itself skips a task past its deadline). With ``exclusive``, the node's target
+lock (``node/NAME``, :mod:`bot.jobs.locks`) is held for the call on behalf of the job, so a
+fleet-wide prune and a drain of one of its nodes never run on that node at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+import redis
+from pydantic import ValidationError
+
+from bot.jobs.locks import Locks
+from bot.jobs.model import lock_key
+from core.nodework import (
+    TASK_LIST_TTL,
+    AgentBeat,
+    EventKind,
+    FailReason,
+    Op,
+    Reply,
+    Task,
+    TaskEvent,
+    agent_key,
+    agents_key,
+    task_events_key,
+    task_lease_key,
+    tasks_key,
+)
+from handlers.agents import (
+    TASK_TIMEOUTS,
+    AgentLost,
+    AgentProblem,
+    AgentRefused,
+    AgentTimeout,
+    NoAgent,
+    RuntimeUnreachable,
+)
+
+log = logging.getLogger(__name__)
+#: How long one read of a task's events blocks; also how often the lease is looked at.
+_POLL_SECONDS = 0.5
+_LOCK_POLL_SECONDS = 0.2
+
+
+def live_agents(client: redis.Redis, cluster: str) -> dict[str, AgentBeat]:
+    key = agents_key(cluster)
+    client.zremrangebyscore(key, "-inf", time.time())
+    nodes = cast(list[str], client.zrange(key, 0, -1))
+    if not nodes:
+        return {}
+    raw = cast(list[Any], client.mget([agent_key(cluster, node) for node in nodes]))
+    beats: dict[str, AgentBeat] = {}
+    for node, text in zip(nodes, raw, strict=True):
+        if text is None:
+            continue  # expired between the two reads
+        try:
+            beats[node] = AgentBeat.model_validate_json(text)
+        except ValidationError:
+            log.warning(
+                "the heartbeat of the agent on %s (cluster %s) is unreadable", node, cluster
+            )
+    return beats
+
+
+@dataclass(frozen=True)
+class RedisNodeAgents:
+    """:class:`handlers.agents.NodeAgents` over Redis, for one cluster (and one job, once
+    :meth:`for_job` has bound it: the job whose node locks ``exclusive`` calls take)."""
+
+    redis: redis.Redis
+    cluster: str
+    job_id: str | None = None
+    lock_lease_ms: int = 30_000
+
+    def for_job(self, job_id: str) -> RedisNodeAgents:
+        return replace(self, job_id=job_id)
+
+    def live(self) -> dict[str, AgentBeat]:
+        return live_agents(self.redis, self.cluster)
+
+    def beat(self, node: str) -> AgentBeat | None:
+        raw = self.redis.get(agent_key(self.cluster, node))
+        if raw is None:
+            return None
+        try:
+            return AgentBeat.model_validate_json(cast(str, raw))
+        except ValidationError:
+            return None
+
+    def call(
+        self,
+        node: str,
+        work: Op,
+        *,
+        timeout: float | None = None,
+        on_event: Callable[[TaskEvent], None] | None = None,
+        exclusive: bool = False,
+    ) -> Reply:
+        seconds = timeout if timeout is not None else TASK_TIMEOUTS.get(work.op, 60.0)
+        end = time.monotonic() + seconds
+        beat = self.beat(node)
+        if beat is None:
+            raise NoAgent(node)
+        if beat.runtime_error:
+            raise RuntimeUnreachable(node, beat.runtime_error)
+        locked = self._lock(node, end, seconds) if exclusive else None
+        try:
+            task = Task.make(work, timeout=max(end - time.monotonic(), 0.1))
+            raw = task.model_dump_json()
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.rpush(tasks_key(self.cluster, node), raw)
+            pipe.expire(tasks_key(self.cluster, node), TASK_LIST_TTL)
+            pipe.execute()
+            try:
+                return self._follow(node, task, (end, seconds), on_event, locked)
+            except AgentProblem:
+                # Not taken yet: take it back, so no agent starts what nobody waits for.
+                self.redis.lrem(tasks_key(self.cluster, node), 1, raw)
+                raise
+        finally:
+            if locked is not None:
+                self._unlock(locked)
+
+    def _follow(
+        self,
+        node: str,
+        task: Task,
+        deadline: tuple[float, float],
+        on_event: Callable[[TaskEvent], None] | None,
+        locked: str | None,
+    ) -> Reply:
+        """Read the task's events until its answer; ``deadline`` is (monotonic end, seconds)."""
+        end, seconds = deadline
+        key = task_events_key(self.cluster, task.id)
+        last = "0-0"
+        accepted = False
+        items: list[TaskEvent] = []
+
+        def problem(error: AgentProblem) -> AgentProblem:
+            error.done = items
+            return error
+
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise problem(AgentTimeout(node, seconds))
+            block = int(min(left, _POLL_SECONDS) * 1000) or 1
+            answer = cast(list[Any], self.redis.xread({key: last}, count=200, block=block))
+            for _, entries in answer or []:
+                for entry_id, fields in entries:
+                    last = entry_id
+                    event = _event(fields)
+                    if event is None:
+                        continue
+                    if on_event is not None:
+                        on_event(event)
+                    if event.kind is EventKind.ACCEPTED:
+                        accepted = True
+                    elif event.kind is EventKind.ITEM:
+                        items.append(event)
+                    elif event.kind is EventKind.DONE and event.reply is not None:
+                        return event.reply
+                    elif event.kind is EventKind.FAILED:
+                        raise problem(_failure(node, event))
+            if answer:
+                continue  # read on before looking at the lease: the answer may be next
+            if locked is not None:
+                self._renew(locked)
+            if accepted and not self.redis.exists(task_lease_key(self.cluster, task.id)):
+                # The lease lapsed. One last read: the agent ends the lease after its answer.
+                if self.redis.xlen(key) and self._more_events(key, last):
+                    continue
+                raise problem(AgentLost(node, f"task {task.id[:8]}"))
+            if not accepted and self.beat(node) is None:
+                raise problem(AgentLost(node, "its heartbeat stopped before it took the task"))
+
+    def _more_events(self, key: str, last: str) -> bool:
+        rest = cast(list[Any], self.redis.xrange(key, min=f"({last}", max="+"))
+        return bool(rest)
+
+    # --- The node's lock --------------------------------------------------------------------
+
+    def _lock(self, node: str, end: float, seconds: float) -> str | None:
+        """Hold ``node/NAME`` for this job; None when the job already held it (the worker
+        takes a one-node job's target itself and releases it)."""
+        if self.job_id is None:
+            return None
+        locks = Locks(self.redis, self.cluster)
+        target = f"node/{node}"
+        if self.redis.get(lock_key(self.cluster, target)) == self.job_id:
+            return None
+        while True:
+            holder = locks.acquire(target, self.job_id, self.lock_lease_ms)
+            if holder == self.job_id:
+                return target
+            if time.monotonic() >= end:
+                raise AgentTimeout(node, seconds, f"{target} is held by job {holder}")
+            time.sleep(_LOCK_POLL_SECONDS)
+
+    def _renew(self, target: str) -> None:
+        assert self.job_id is not None
+        Locks(self.redis, self.cluster).renew(target, self.job_id, self.lock_lease_ms)
+
+    def _unlock(self, target: str) -> None:
+        assert self.job_id is not None
+        try:
+            Locks(self.redis, self.cluster).release(target, self.job_id)
+        except redis.RedisError:
+            log.warning("could not release %s; its lease ends it", target)
+
+
+def _event(fields: dict[str, str]) -> TaskEvent | None:
+    try:
+        return TaskEvent.model_validate_json(fields.get("event", ""))
+    except ValidationError:
+        log.warning("an unreadable task event was skipped")
+        return None
+
+
+def _failure(node: str, event: TaskEvent) -> AgentProblem:
+    if event.reason is FailReason.RUNTIME_UNREACHABLE:
+        return RuntimeUnreachable(node, event.detail)
+    reason = event.reason.value if event.reason is not None else FailReason.ERROR.value
+    return AgentRefused(node, reason, event.detail)

@@ -1,0 +1,31 @@
+"""The node agent's settings, from the environment (``K8S_CHATOPS_`` prefix, as the other
+processes'). The chart sets ``K8S_CHATOPS_NODE_NAME`` from the downward API's
+``spec.nodeName``; nothing here is a secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_CLUSTER_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+#: A node name is a DNS subdomain (RFC 1123).
+_NODE_NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+
+
+class NodeAgentSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="K8S_CHATOPS_", extra="ignore", frozen=True)
+
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", pattern=r"^(redis|rediss|unix)://")
+    node_name: str = Field(pattern=_NODE_NAME, max_length=253)
+    cluster: str = Field(default="default", pattern=_CLUSTER_NAME, max_length=63)
+    runtime_endpoint: str = Field(
+        default="unix:///run/containerd/containerd.sock", pattern=r"^unix://(/|@)."
+    )
+    #: The host's pod log directory, mounted read-only (``runtime logs``).
+    pod_log_dir: Path = Path("/var/log/pods")
+    #: Where the image filesystem is visible to the agent, for its capacity (optional).
+    image_fs_path: Path | None = None
+    redact_patterns_file: Path | None = None
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")

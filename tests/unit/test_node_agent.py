@@ -1,0 +1,320 @@
+"""The node agent against recorded CRI answers (tests/cri_replay.py) and a real Redis: its
+operations (use, pins, the sandbox image, prune decisions, the last check before each
+removal, logs), and its loop (stale and bad tasks, a runtime that does not answer, an agent
+that dies mid-task) as the worker's RedisNodeAgents sees them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from cri_replay import ReplayServer
+from helpers import wait_for
+
+from bot.jobs.agents import RedisNodeAgents
+from core.nodework import (
+    AgentBeat,
+    EventKind,
+    ImageName,
+    ImagesReply,
+    ItemAction,
+    KeptReason,
+    ListImagesOp,
+    LogsOp,
+    PruneItem,
+    PruneOp,
+    PruneReply,
+    PsOp,
+    PsReply,
+    RemoveImageOp,
+    RemoveImageReply,
+    Task,
+    TaskEvent,
+    agent_key,
+    task_events_key,
+    tasks_key,
+)
+from core.redaction import build_redactor
+from handlers.agents import AgentLost, AgentRefused, AgentTimeout, NoAgent, RuntimeUnreachable
+from nodeagent.agent import NodeAgent
+from nodeagent.ops import NodeRuntime, TaskRefused
+from nodeagent.runtime import RuntimeClient
+
+CLUSTER, NODE = "unit", "k8s-node1"
+FOREVER = datetime.max.replace(tzinfo=UTC)
+LOG_LINES = [
+    "2026-11-28T10:00:00.000000001Z stdout F starting",
+    "2026-11-28T10:00:00.000000002Z stdout F password=hunter2",
+    "2026-11-28T10:00:00.000000003Z stdout P ready ",
+    "2026-11-28T10:00:00.000000004Z stdout F now",
+]
+
+
+@pytest.fixture
+def replay(tmp_path: Path) -> Iterator[ReplayServer]:
+    server = ReplayServer(tmp_path / "cri.sock").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def runtime(replay: ReplayServer, tmp_path: Path) -> Iterator[NodeRuntime]:
+    pods = tmp_path / "pods"
+    log = pods / "default_go-http_b6e5c45c-1705-31ab-33a0-a761abd03b4c" / "go-http" / "0.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("\n".join(LOG_LINES) + "\n")
+    client = RuntimeClient(replay.endpoint, timeout=2.0)
+    yield NodeRuntime(client, pod_log_dir=pods, redactor=build_redactor())
+    client.close()
+
+
+def by_tag(reply: ImagesReply) -> dict[str, object]:
+    return {i.repo_tags[0]: i for i in reply.images}
+
+
+def test_listing_says_who_uses_what_and_which_is_the_sandbox_image(runtime: NodeRuntime) -> None:
+    images = by_tag(runtime.images())
+    pause = images["registry.k8s.io/pause:3.10"]
+    assert pause.sandbox_image and pause.pinned  # type: ignore[attr-defined]
+    assert images["docker.io/leigg/hellok8s:v1"].used_by == ["default/go-http/go-http"]  # type: ignore[attr-defined]
+    assert images["docker.io/k8schatops/job-once:v1"].used_by == ["default/go-http/job-once"]  # type: ignore[attr-defined]
+    old = images["docker.io/k8schatops/k8s-node1-old:v1"]
+    assert old.created == datetime(2023, 6, 1, tzinfo=UTC)  # type: ignore[attr-defined]
+    fs = runtime.filesystems()[0]
+    assert fs.mountpoint == "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs"
+    assert fs.capacity_bytes is None  # not visible here: no capacity rather than a wrong one
+
+
+def test_prune_removes_only_unused_unpinned_unkept_images(
+    runtime: NodeRuntime, replay: ReplayServer
+) -> None:
+    seen = []
+    reply = runtime.prune(
+        PruneOp(policy_keep=[r"^docker\.io/k8schatops/keep-"]), seen.append, FOREVER
+    )
+    removed = {name.reference for name in reply.removed}
+    assert removed == {
+        "docker.io/k8schatops/k8s-node1-old:v1",
+        "docker.io/k8schatops/k8s-node1-layers:v2",
+        "docker.io/k8schatops/k8s-node1-new:v1",
+        "docker.io/k8schatops/unused-shared:latest",
+    }
+    assert {i for i, _ in replay.runtime.removed} == {n.image_id for n in reply.removed}
+    reasons = {k.image.reference: k.reason for k in reply.kept}
+    assert reasons["registry.k8s.io/pause:3.10"] is KeptReason.SANDBOX_IMAGE
+    assert reasons["docker.io/k8schatops/node-base:v1"] is KeptReason.PINNED
+    assert reasons["docker.io/k8schatops/keep-me:v1"] is KeptReason.KEEP
+    assert reasons["docker.io/leigg/hellok8s:v1"] is KeptReason.IN_USE
+    assert [e.action for e in seen] == [ItemAction.REMOVED] * 4  # one event per removal
+    assert reply.window.count == 4 and 0 < reply.window.max_us < 1_000_000
+
+
+def test_an_image_taken_between_decision_and_removal_survives(
+    runtime: NodeRuntime, replay: ReplayServer
+) -> None:
+    victim = replay.runtime.image("docker.io/k8schatops/k8s-node1-old:v1")["id"]
+
+    def race(image: object) -> None:
+        if getattr(image, "id", None) == victim:
+            replay.runtime.use(victim)
+
+    runtime.before_check = race
+    reply = runtime.prune(PruneOp(older_than_seconds=7 * 86400), lambda item: None, FOREVER)
+    assert victim not in {n.image_id for n in reply.removed}
+    assert victim not in {i for i, _ in replay.runtime.removed}
+    late = next(k for k in reply.kept if k.image.image_id == victim)
+    assert late.reason is KeptReason.IN_USE_NOW and "late" in late.detail
+    assert {n.reference for n in reply.removed} == {
+        "docker.io/k8schatops/unused-shared:latest",
+        "docker.io/k8schatops/keep-me:v1",  # old, and no keep pattern here
+    }
+
+
+def test_a_dry_run_removes_nothing(runtime: NodeRuntime, replay: ReplayServer) -> None:
+    reply = runtime.prune(PruneOp(dry_run=True), lambda item: None, FOREVER)
+    assert len(reply.removed) == 5 and replay.runtime.removed == []
+
+
+@pytest.mark.parametrize(
+    ("image", "reason"),
+    [
+        ("docker.io/leigg/hellok8s:v1", "in-use"),
+        ("registry.k8s.io/pause:3.10", "sandbox-image"),
+        ("docker.io/k8schatops/node-base:v1", "pinned"),
+        ("docker.io/k8schatops/nothing:v1", "not-found"),
+    ],
+)
+def test_rmi_refuses(runtime: NodeRuntime, replay: ReplayServer, image: str, reason: str) -> None:
+    reply = runtime.remove(RemoveImageOp(image=image), lambda item: None)
+    assert (reply.removed, reply.reason) == (False, reason)
+    assert replay.runtime.removed == []
+
+
+def test_rmi_by_id_prefix_removes_it(runtime: NodeRuntime, replay: ReplayServer) -> None:
+    target = replay.runtime.image("docker.io/k8schatops/k8s-node1-new:v1")["id"]
+    reply = runtime.remove(RemoveImageOp(image=target.removeprefix("sha256:")[:12]), lambda i: None)
+    assert reply.removed and reply.image is not None and reply.image.image_id == target
+    assert reply.window_us is not None
+
+
+def test_logs_are_read_from_the_pod_log_dir_and_masked(runtime: NodeRuntime) -> None:
+    reply = runtime.logs(LogsOp(container="go-http", tail=2))
+    assert reply.lines == ["password=[REDACTED:password]", "ready now"]
+    assert reply.omitted == 1 and reply.masked == 1
+
+
+def test_a_log_path_outside_the_pod_log_dir_is_refused(runtime: NodeRuntime) -> None:
+    with pytest.raises(TaskRefused):
+        runtime.log_file("/etc/shadow")
+    with pytest.raises(TaskRefused):
+        runtime.log_file("/var/log/pods/../../../etc/shadow")
+
+
+def test_containers_are_found_by_id_prefix_or_name(runtime: NodeRuntime) -> None:
+    ps = runtime.ps()
+    go_http = next(c for c in ps.containers if c.name == "go-http")
+    assert runtime.find_container(go_http.id[:6]).id == go_http.id
+    assert go_http.pod_name == "go-http" and go_http.image == "docker.io/leigg/hellok8s:v1"
+    with pytest.raises(TaskRefused) as refused:
+        runtime.find_container("nope")
+    assert refused.value.reason.value == "container-not-found"
+
+
+# --- The loop, through Redis ----------------------------------------------------------------
+
+
+@pytest.fixture
+def agent(redis_client: redis.Redis, runtime: NodeRuntime) -> Iterator[NodeAgent]:
+    one = NodeAgent(
+        redis_client,
+        cluster=CLUSTER,
+        node=NODE,
+        runtime=runtime,
+        heartbeat_interval=0.5,
+        lease_seconds=0.6,
+    )
+    thread = threading.Thread(target=one.run, daemon=True)
+    thread.start()
+    wait_for(lambda: redis_client.exists(agent_key(CLUSTER, NODE)), timeout=5)
+    yield one
+    one.stop()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def agents(redis_client: redis.Redis) -> RedisNodeAgents:
+    return RedisNodeAgents(redis_client, CLUSTER)
+
+
+def test_a_call_is_answered_and_the_beat_names_the_runtime(
+    agent: NodeAgent, agents: RedisNodeAgents
+) -> None:
+    beat = agents.live()[NODE]
+    assert (beat.runtime_name, beat.runtime_version) == ("containerd", "2.4.2+unknown")
+    assert beat.runtime_error is None and beat.started_at <= beat.at
+    assert isinstance(agents.call(NODE, ListImagesOp(), timeout=5), ImagesReply)
+    assert isinstance(agents.call(NODE, PsOp(), timeout=5), PsReply)
+
+
+def test_events_say_each_removal_as_it_happens(agent: NodeAgent, agents: RedisNodeAgents) -> None:
+    events: list[TaskEvent] = []
+    reply = agents.call(NODE, PruneOp(), timeout=10, on_event=events.append)
+    assert isinstance(reply, PruneReply)
+    items = [e for e in events if e.kind is EventKind.ITEM]
+    assert events[0].kind is EventKind.ACCEPTED and events[-1].kind is EventKind.DONE
+    assert {e.item.image.image_id for e in items if e.item} == {n.image_id for n in reply.removed}
+
+
+def test_stale_and_bad_tasks_are_skipped_and_the_loop_goes_on(
+    agent: NodeAgent, agents: RedisNodeAgents, redis_client: redis.Redis, replay: ReplayServer
+) -> None:
+    stale = Task(deadline=datetime.now(UTC) - timedelta(seconds=1), work=PruneOp())
+    redis_client.rpush(tasks_key(CLUSTER, NODE), stale.model_dump_json())
+    redis_client.rpush(tasks_key(CLUSTER, NODE), '{"id": "abc123", "work": {"op": "format-disk"}}')
+    redis_client.rpush(tasks_key(CLUSTER, NODE), "not json at all")
+    reply = agents.call(
+        NODE, RemoveImageOp(image="docker.io/k8schatops/k8s-node1-new:v1"), timeout=5
+    )
+    assert isinstance(reply, RemoveImageReply) and reply.removed
+
+    def last(task_id: str) -> TaskEvent:
+        entries = redis_client.xrange(task_events_key(CLUSTER, task_id))
+        return TaskEvent.model_validate_json(entries[-1][1]["event"])
+
+    assert last(stale.id).reason.value == "stale"  # type: ignore[union-attr]
+    assert last("abc123").reason.value == "bad-task"  # type: ignore[union-attr]
+    assert len(replay.runtime.removed) == 1  # the stale prune removed nothing
+
+
+def test_a_failing_task_is_answered_and_does_not_stop_the_loop(
+    agent: NodeAgent, agents: RedisNodeAgents
+) -> None:
+    with pytest.raises(AgentRefused) as refused:
+        agents.call(NODE, LogsOp(container="nope"), timeout=5)
+    assert refused.value.reason == "container-not-found"
+    assert isinstance(agents.call(NODE, PsOp(), timeout=5), PsReply)
+
+
+def test_a_runtime_that_does_not_answer_is_in_the_beat(
+    agent: NodeAgent, agents: RedisNodeAgents, replay: ReplayServer
+) -> None:
+    replay.stop()
+    beat = wait_for(lambda: (b := agents.live().get(NODE)) and b.runtime_error and b, timeout=10)
+    assert "UNAVAILABLE" in beat.runtime_error
+    with pytest.raises(RuntimeUnreachable):
+        agents.call(NODE, ListImagesOp(), timeout=5)
+
+
+def test_no_agent_and_no_answer_are_told_apart(
+    agents: RedisNodeAgents, redis_client: redis.Redis
+) -> None:
+    with pytest.raises(NoAgent):
+        agents.call("k8s-node9", PsOp(), timeout=1)
+    # A beat with nobody reading the list.
+    beat = AgentBeat(
+        node="k8s-node9",
+        cluster=CLUSTER,
+        agent="x",
+        started_at=datetime.now(UTC),
+        runtime_name="containerd",
+    )
+    redis_client.set(agent_key(CLUSTER, "k8s-node9"), beat.model_dump_json(), px=60_000)
+    with pytest.raises(AgentTimeout):
+        agents.call("k8s-node9", PsOp(), timeout=1)
+    assert redis_client.llen(tasks_key(CLUSTER, "k8s-node9")) == 0  # taken back: never runs late
+
+
+def test_an_agent_that_dies_mid_task_is_lost_with_what_it_did(
+    agents: RedisNodeAgents, redis_client: redis.Redis
+) -> None:
+    """An agent that accepts, reports one removal, and is gone (no lease renewal)."""
+    beat = AgentBeat(node="k8s-node2", cluster=CLUSTER, agent="dying", started_at=datetime.now(UTC))
+    redis_client.set(agent_key(CLUSTER, "k8s-node2"), beat.model_dump_json(), px=60_000)
+
+    def dying_agent() -> None:
+        _, raw = redis_client.blpop([tasks_key(CLUSTER, "k8s-node2")], 5)
+        task = Task.model_validate_json(raw)
+        key = task_events_key(CLUSTER, task.id)
+        redis_client.set(f"k8s-chatops:{CLUSTER}:task:{task.id}:lease", "dying", px=300)
+        for event in (
+            TaskEvent(kind=EventKind.ACCEPTED, task_id=task.id, agent="dying"),
+            TaskEvent(
+                kind=EventKind.ITEM,
+                task_id=task.id,
+                agent="dying",
+                item=PruneItem(
+                    action=ItemAction.REMOVED,
+                    image=ImageName(reference="x:1", image_id="sha256:1", size_bytes=5),
+                ),
+            ),
+        ):
+            redis_client.xadd(key, {"event": event.model_dump_json()})
+
+    threading.Thread(target=dying_agent, daemon=True).start()
+    with pytest.raises(AgentLost) as lost:
+        agents.call("k8s-node2", PruneOp(), timeout=10)
+    assert [e.item.image.reference for e in lost.value.done if e.item] == ["x:1"]
