@@ -770,7 +770,7 @@ AGENTS_NOT_CONNECTED = (
 IMAGES_BAD_KEEP = "The keep pattern {pattern} is not a valid regular expression: {reason}."
 IMAGES_PROGRESS_REMOVED = "{node}: removed {image}"
 IMAGES_PROGRESS_NODE = "{node}: finished ({done} of {total} nodes)"
-IMAGES_NODE_GONE = "{node} is not a node of this cluster (any more)."
+IMAGES_NOT_A_NODE = "{node} is not a node of this cluster (any more)."
 
 # Keep this last: it makes every entry above a Message that says itself in the request's
 # language.

@@ -621,4 +621,4 @@ AGENTS_NOT_CONNECTED = "此 worker 未连接节点代理，因此无法运行镜
 IMAGES_BAD_KEEP = "保留模式 {pattern} 不是有效的正则表达式：{reason}。"
 IMAGES_PROGRESS_REMOVED = "{node}：已删除 {image}"
 IMAGES_PROGRESS_NODE = "{node}：已完成（{done}/{total} 个节点）"
-IMAGES_NODE_GONE = "{node} 不是（或已不再是）该集群的节点。"
+IMAGES_NOT_A_NODE = "{node} 不是（或已不再是）该集群的节点。"

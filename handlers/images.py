@@ -193,7 +193,7 @@ def _unreached(
         and reason in ("no-agent", "agent-lost")
         and _node_gone(kube, control, verb, error.node)
     ):
-        reason, detail = "node-gone", messages.IMAGES_NODE_GONE.format(node=error.node)
+        reason, detail = "node-gone", messages.IMAGES_NOT_A_NODE.format(node=error.node)
     return NodeUnreached(node=error.node, reason=reason, detail=detail)
 
 
