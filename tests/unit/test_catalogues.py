@@ -52,6 +52,24 @@ def test_every_sentence_is_in_both_catalogues() -> None:
     assert unknown == [], f"core/messages_zh.py has names core/messages.py lacks: {unknown}"
 
 
+@pytest.mark.parametrize("module", [messages, messages_zh])
+def test_no_sentence_is_defined_twice(module: object) -> None:
+    """A second assignment silently replaces the first (two branches merged, each adding a
+    ``IMAGES_NODE_GONE`` of its own, left one caller with the other's sentence)."""
+    source = Path(str(getattr(module, "__file__", ""))).read_text(encoding="utf-8")
+    seen: set[str] = set()
+    twice = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id.isupper():
+                    if target.id in seen:
+                        twice.append(target.id)
+                    seen.add(target.id)
+    assert len(seen) > 100
+    assert twice == []
+
+
 def test_both_catalogues_fill_in_the_same_placeholders() -> None:
     english_entries, chinese_entries = catalogue(ENGLISH), catalogue(CHINESE)
     differ = {}
