@@ -788,6 +788,10 @@ RMI_NOT_APPROVED = (
     "(the name points to another image now, or the plan had nothing to remove); nothing was "
     "removed. Ask again to see a new plan."
 )
+IMAGES_AGENT_OUTDATED = (
+    "{node}: the node agent did not understand the task{detail}: it is older than this worker. "
+    "Nothing was done there; upgrade the node-agent DaemonSet to the worker's version."
+)
 APPROVAL_PLAN_NOT_SHOWN = (
     "Job {job_id} can't be approved yet: its plan (what it would remove) is not on its card, "
     "and an approved job removes only what its plan shows. Approve it once the plan is shown; "

@@ -634,6 +634,10 @@ RMI_NOT_APPROVED = (
     "未删除：{node} 上的 {image}（{image_id}）不是批准人在计划中看到的镜像"
     "（该名称现在指向另一个镜像，或计划中没有可删除的镜像）；没有删除任何镜像。请重新发起以查看新的计划。"
 )
+IMAGES_AGENT_OUTDATED = (
+    "{node}：节点代理无法理解该任务{detail}：它的版本比此 worker 旧。"
+    "该节点上没有做任何操作；请把 node-agent DaemonSet 升级到与 worker 相同的版本。"
+)
 APPROVAL_PLAN_NOT_SHOWN = (
     "任务 {job_id} 暂时不能批准：它的计划（将删除什么）还没有显示在卡片上，"
     "而已批准的任务只会删除计划中列出的内容。请在计划显示后再批准；"

@@ -28,6 +28,7 @@ from core.nodework import (
     AgentBeat,
     ContainerInfo,
     EventKind,
+    FailReason,
     FsUsage,
     ImageName,
     ImagesReply,
@@ -80,6 +81,8 @@ from handlers.retry import retrying
 
 #: Nodes worked on at once by ``--all`` / ``-l``.
 MAX_PARALLEL_NODES = 8
+#: Why an agent did nothing at all: its node was not reached, rather than left part-way.
+_NOTHING_DONE = ("no-agent", "runtime-unreachable", "agent-outdated")
 _T = TypeVar("_T")
 
 
@@ -154,9 +157,22 @@ def _kept(item: PruneItem) -> KeptImage:
     return KeptImage(image=_ref(item.image), reason=item.reason.value, detail=item.detail)
 
 
+def _reason(error: AgentProblem) -> str:
+    """An agent that answers ``bad-task`` could not parse what this worker sent: it is older
+    than the worker (an approved prune's op, say, during an upgrade), and did nothing."""
+    return "agent-outdated" if error.reason == FailReason.BAD_TASK.value else error.reason
+
+
 def _problem(error: AgentProblem) -> NodeProblem:
-    reason = error.reason
-    if reason not in ("no-agent", "runtime-unreachable", "agent-lost", "node-gone", "timeout"):
+    reason = _reason(error)
+    if reason not in (
+        "no-agent",
+        "runtime-unreachable",
+        "agent-lost",
+        "node-gone",
+        "timeout",
+        "agent-outdated",
+    ):
         return NodeProblem(node=error.node, reason="agent-lost", detail=f"{reason} {error.detail}")
     return NodeProblem(node=error.node, reason=reason, detail=error.detail)
 
@@ -187,7 +203,7 @@ def _node_gone(kube: KubeClient, control: Control, verb: str, node: str) -> bool
 def _unreached(
     kube: KubeClient | None, control: Control, verb: str, error: AgentProblem
 ) -> NodeUnreached:
-    reason, detail = error.reason, error.detail
+    reason, detail = _reason(error), error.detail
     if (
         kube is not None
         and reason in ("no-agent", "agent-lost")
@@ -407,7 +423,7 @@ def prune_images(request: PruneImages, kube: KubeClient, control: Control) -> Pr
                 problems.append(
                     NodeProblem(node=node, reason=unreached.reason, detail=unreached.detail)
                 )
-            elif answer.reason in ("no-agent", "runtime-unreachable") and not answer.done:
+            elif _reason(answer) in _NOTHING_DONE and not answer.done:
                 problems.append(_problem(answer))
             else:
                 outcomes.append(_partial(answer))

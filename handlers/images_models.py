@@ -292,10 +292,13 @@ class FleetImageRow(_Frozen):
 class NodeProblem(_Frozen):
     """A node the work did not reach. ``reason``: ``no-agent`` (no live heartbeat),
     ``runtime-unreachable`` (the agent cannot reach its CRI socket), ``agent-lost`` (its
-    heartbeat stopped mid-work), ``node-gone`` (the node left the cluster), ``timeout``."""
+    heartbeat stopped mid-work), ``node-gone`` (the node left the cluster), ``timeout``,
+    ``agent-outdated`` (the agent did not understand the task: it is older than the worker)."""
 
     node: str
-    reason: Literal["no-agent", "runtime-unreachable", "agent-lost", "node-gone", "timeout"]
+    reason: Literal[
+        "no-agent", "runtime-unreachable", "agent-lost", "node-gone", "timeout", "agent-outdated"
+    ]
     detail: str = ""
 
 

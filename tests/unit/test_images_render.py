@@ -241,6 +241,7 @@ REASONS = {
     "timeout": "did not answer in time",
     "container-not-found": "no container there matches",
     "ambiguous-container": "more than one container matches",
+    "agent-outdated": "it is older than this worker. Nothing was done there",
 }
 REASONS_ZH = {
     "no-agent": "DaemonSet 是否调度到了该节点",
@@ -250,6 +251,7 @@ REASONS_ZH = {
     "timeout": "节点代理没有及时响应",
     "container-not-found": "没有与请求匹配的容器",
     "ambiguous-container": "有多个容器匹配",
+    "agent-outdated": "它的版本比此 worker 旧",
 }
 
 

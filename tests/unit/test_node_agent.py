@@ -9,13 +9,15 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Annotated, Any, Literal, cast
 
 import pytest
 import redis
 from cri_replay import ReplayServer
 from helpers import wait_for
+from pydantic import Field
 
+from bot.commands.registry import registry
 from bot.jobs.agents import RedisNodeAgents
 from core.nodework import (
     AgentBeat,
@@ -416,3 +418,36 @@ def test_the_handler_holds_each_node_to_its_approved_ids(
     )
     refused = images.remove_image(rmi, cast(Any, None), control)
     assert (refused.removed, refused.reason) == (False, "not-approved")
+
+
+class _FirstReleasePruneOp(PruneOp):
+    op: Literal["prune"] = "prune"  # type: ignore[assignment]
+
+
+class _FirstReleaseTask(Task):
+    """The task as agents of the first release parse it: no ``prune-approved`` op."""
+
+    work: Annotated[  # type: ignore[assignment]
+        ListImagesOp | _FirstReleasePruneOp | RemoveImageOp | PsOp | LogsOp,
+        Field(discriminator="op"),
+    ]
+
+
+def test_an_agent_older_than_the_worker_removes_nothing_it_was_not_approved_to(
+    agent: NodeAgent,
+    agents: RedisNodeAgents,
+    replay: ReplayServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("nodeagent.agent.Task", _FirstReleaseTask)
+    control = Control(agents=agents.for_job("u-old"))
+    old = replay.runtime.image("docker.io/k8schatops/k8s-node1-old:v1")["id"]
+    held = PruneImages(node=NODE, approved=ApprovedRemovals(nodes={NODE: (old,)}))
+    result = images.prune_images(held, cast(Any, None), control)
+    assert result.nodes == [] and [p.reason for p in result.problems] == ["agent-outdated"]
+    assert replay.runtime.removed == []
+    assert "it is older than this worker. Nothing was done there" in registry().render_result(
+        held, result
+    )
+    unheld = images.prune_images(PruneImages(node=NODE), cast(Any, None), control)
+    assert len(unheld.nodes[0].removed) == 5  # what it always understood, it still does
