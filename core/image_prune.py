@@ -8,11 +8,16 @@ runtime forgot to pin it, images a keep pattern matches (the policy's list and `
 and, with ``--older-than``, images built too recently. CRI images carry no timestamps: "built"
 is the image config's ``created``, and an image without one is kept (``too-new``) — a prune
 that cannot tell an image's age leaves it, rather than guessing.
+
+A prune that was approved is held to what its approvers saw (:func:`within_approved`): of what
+the rules would remove now, only the images the plan on the card named go; the others are
+kept (``not-approved``). The rules still apply to the approved ones, so the plan can only
+shrink: an approved image that gained a container since is kept as ``in-use``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -102,3 +107,19 @@ def decide(
         else:
             decision.kept.append(kept)
     return decision
+
+
+def within_approved(decision: PruneDecision, approved: Collection[str] | None) -> PruneDecision:
+    """``decision`` held to the image ids its approvers saw (``approved``): an image it would
+    remove that is not among them is kept, ``not-approved``. None: nothing was approved
+    because nothing needed approval, and the decision stands as it is."""
+    if approved is None:
+        return decision
+    allowed = frozenset(approved)
+    held = PruneDecision(kept=list(decision.kept))
+    for image in decision.remove:
+        if image.id in allowed:
+            held.remove.append(image)
+        else:
+            held.kept.append(Kept(image, KeptReason.NOT_APPROVED))
+    return held

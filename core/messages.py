@@ -772,6 +772,32 @@ IMAGES_PROGRESS_REMOVED = "{node}: removed {image}"
 IMAGES_PROGRESS_NODE = "{node}: finished ({done} of {total} nodes)"
 IMAGES_NOT_A_NODE = "{node} is not a node of this cluster (any more)."
 
+# --- approved prunes are held to their plan (issue 17: the approval guarantee) ----------------
+PRUNE_KEPT_NOT_APPROVED = "{count} not in the approved plan"
+PRUNE_WHY_NOT_APPROVED = (
+    "not in the plan the approvers saw (it became removable after the plan was shown)"
+)
+PRUNE_NOT_IN_PLAN = (
+    "Not in the approved plan, so left untouched: {nodes}. Ask for a new prune to see their plan."
+)
+PRUNE_PLAN_BOUND = (
+    "Approving allows these removals and no others: an image that becomes unused later stays."
+)
+RMI_NOT_APPROVED = (
+    "Not removed: {image} ({image_id}) on {node} is not the image the approvers saw in the plan "
+    "(the name points to another image now, or the plan had nothing to remove); nothing was "
+    "removed. Ask again to see a new plan."
+)
+IMAGES_AGENT_OUTDATED = (
+    "{node}: the node agent did not understand the task{detail}: it is older than this worker. "
+    "Nothing was done there; upgrade the node-agent DaemonSet to the worker's version."
+)
+APPROVAL_PLAN_NOT_SHOWN = (
+    "Job {job_id} can't be approved yet: its plan (what it would remove) is not on its card, "
+    "and an approved job removes only what its plan shows. Approve it once the plan is shown; "
+    "if none appears, no worker could plan it: deny it and ask again."
+)
+
 # Keep this last: it makes every entry above a Message that says itself in the request's
 # language.
 register(globals())

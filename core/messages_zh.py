@@ -622,3 +622,24 @@ IMAGES_BAD_KEEP = "保留模式 {pattern} 不是有效的正则表达式：{reas
 IMAGES_PROGRESS_REMOVED = "{node}：已删除 {image}"
 IMAGES_PROGRESS_NODE = "{node}：已完成（{done}/{total} 个节点）"
 IMAGES_NOT_A_NODE = "{node} 不是（或已不再是）该集群的节点。"
+
+# --- approved prunes are held to their plan (issue 17: the approval guarantee) ----------------
+PRUNE_KEPT_NOT_APPROVED = "{count} 个不在已批准的计划中"
+PRUNE_WHY_NOT_APPROVED = "不在批准人看到的计划中（计划展示之后它才变为可删除）"
+PRUNE_NOT_IN_PLAN = (
+    "不在已批准的计划中，因此未做任何操作：{nodes}。如需查看它们的计划，请重新发起清理。"
+)
+PRUNE_PLAN_BOUND = "批准只允许上述删除，不会删除其他镜像：之后才变为未使用的镜像会被保留。"
+RMI_NOT_APPROVED = (
+    "未删除：{node} 上的 {image}（{image_id}）不是批准人在计划中看到的镜像"
+    "（该名称现在指向另一个镜像，或计划中没有可删除的镜像）；没有删除任何镜像。请重新发起以查看新的计划。"
+)
+IMAGES_AGENT_OUTDATED = (
+    "{node}：节点代理无法理解该任务{detail}：它的版本比此 worker 旧。"
+    "该节点上没有做任何操作；请把 node-agent DaemonSet 升级到与 worker 相同的版本。"
+)
+APPROVAL_PLAN_NOT_SHOWN = (
+    "任务 {job_id} 暂时不能批准：它的计划（将删除什么）还没有显示在卡片上，"
+    "而已批准的任务只会删除计划中列出的内容。请在计划显示后再批准；"
+    "如果一直没有出现计划，说明没有 worker 能为它制定计划：请拒绝它并重新发起。"
+)

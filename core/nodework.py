@@ -27,9 +27,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PREFIX = "k8s-chatops"
 #: Seconds between an agent's heartbeats; a beat lives three of them.
@@ -145,6 +145,8 @@ class KeptReason(StrEnum):
     KEEP = "keep"
     TOO_NEW = "too-new"
     IN_USE_NOW = "in-use-now"
+    #: Removable now, but not among the images the approvers saw in the plan.
+    NOT_APPROVED = "not-approved"
 
 
 class ItemAction(StrEnum):
@@ -202,20 +204,44 @@ class ListImagesOp(_Wire):
     op: Literal["images"] = "images"
 
 
-class PruneOp(_Wire):
+class _HeldToApproval(_Wire):
+    """A change that may carry the image ids its approvers saw (``approved_ids``): then it
+    removes none but those. Such a task has its own ``op`` (``…-approved``), which an agent
+    from before this protocol does not know: it answers ``bad-task`` and removes nothing,
+    instead of ignoring the field it does not know and removing more than was approved."""
+
+    #: The op of such a task (each subclass names its own).
+    approved_op: ClassVar[str] = ""
+    op: str
+    approved_ids: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _approved_ids_travel_with_their_op(self) -> Self:
+        held = self.op == self.approved_op
+        if held != (self.approved_ids is not None):
+            raise ValueError(f"approved_ids go with the op {self.approved_op!r}, and only with it")
+        return self
+
+
+class PruneOp(_HeldToApproval):
     """Remove what no container uses. The agent decides again at run time (what the plan
     showed may have changed), with :func:`core.image_prune.decide`, and checks use once more
-    right before each removal."""
+    right before each removal. ``prune-approved``: only images among ``approved_ids``
+    (:func:`core.image_prune.within_approved`)."""
 
-    op: Literal["prune"] = "prune"
+    approved_op: ClassVar[str] = "prune-approved"
+    op: Literal["prune", "prune-approved"] = "prune"
     dry_run: bool = False
     keep: list[str] = Field(default_factory=list)
     policy_keep: list[str] = Field(default_factory=list)
     older_than_seconds: int | None = None
 
 
-class RemoveImageOp(_Wire):
-    op: Literal["rmi"] = "rmi"
+class RemoveImageOp(_HeldToApproval):
+    """``rmi-approved``: refused (``not-approved``) unless the image is among ``approved_ids``."""
+
+    approved_op: ClassVar[str] = "rmi-approved"
+    op: Literal["rmi", "rmi-approved"] = "rmi"
     image: str = Field(min_length=1, max_length=512)
     #: Only say what would happen (the approval plan).
     dry_run: bool = False

@@ -22,7 +22,9 @@ TASK_TIMEOUTS: dict[str, float] = {
     "ps": 30.0,
     "logs": 30.0,
     "rmi": 60.0,
+    "rmi-approved": 60.0,
     "prune": 15 * 60.0,
+    "prune-approved": 15 * 60.0,
 }
 
 

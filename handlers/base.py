@@ -78,6 +78,18 @@ class RequestBase(BaseModel):
     #: Whether approvers are shown a plan a worker computes before the job may run.
     plans_for_approval: ClassVar[bool] = False
 
+    @property
+    def runs_within_plan(self) -> bool:
+        """Whether, once approved, it does no more than the plan its approvers saw — so it
+        cannot be approved before that plan is on its card."""
+        return False
+
+    def as_approved(self, plan: BaseModel) -> RequestBase:
+        """The request to run once approved, ``plan`` being the plan its approvers saw (a
+        drain compares with it; a prune is held to it)."""
+        del plan
+        return self
+
     def command_text(self) -> str:
         raise NotImplementedError
 

@@ -41,6 +41,12 @@ class DrainNode(RequestBase):
     def verb(self) -> str:
         return "drain"
 
+    def as_approved(self, plan: BaseModel) -> DrainNode:
+        """Run as planned: the result will say what changed since the approvers looked."""
+        if not isinstance(plan, DrainPlan):
+            return self
+        return self.model_copy(update={"expected_plan": plan})
+
     @property
     def target(self) -> str:
         return f"node/{self.node}"

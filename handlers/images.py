@@ -28,6 +28,7 @@ from core.nodework import (
     AgentBeat,
     ContainerInfo,
     EventKind,
+    FailReason,
     FsUsage,
     ImageName,
     ImagesReply,
@@ -80,6 +81,8 @@ from handlers.retry import retrying
 
 #: Nodes worked on at once by ``--all`` / ``-l``.
 MAX_PARALLEL_NODES = 8
+#: Why an agent did nothing at all: its node was not reached, rather than left part-way.
+_NOTHING_DONE = ("no-agent", "runtime-unreachable", "agent-outdated")
 _T = TypeVar("_T")
 
 
@@ -154,9 +157,22 @@ def _kept(item: PruneItem) -> KeptImage:
     return KeptImage(image=_ref(item.image), reason=item.reason.value, detail=item.detail)
 
 
+def _reason(error: AgentProblem) -> str:
+    """An agent that answers ``bad-task`` could not parse what this worker sent: it is older
+    than the worker (an approved prune's op, say, during an upgrade), and did nothing."""
+    return "agent-outdated" if error.reason == FailReason.BAD_TASK.value else error.reason
+
+
 def _problem(error: AgentProblem) -> NodeProblem:
-    reason = error.reason
-    if reason not in ("no-agent", "runtime-unreachable", "agent-lost", "node-gone", "timeout"):
+    reason = _reason(error)
+    if reason not in (
+        "no-agent",
+        "runtime-unreachable",
+        "agent-lost",
+        "node-gone",
+        "timeout",
+        "agent-outdated",
+    ):
         return NodeProblem(node=error.node, reason="agent-lost", detail=f"{reason} {error.detail}")
     return NodeProblem(node=error.node, reason=reason, detail=error.detail)
 
@@ -187,7 +203,7 @@ def _node_gone(kube: KubeClient, control: Control, verb: str, node: str) -> bool
 def _unreached(
     kube: KubeClient | None, control: Control, verb: str, error: AgentProblem
 ) -> NodeUnreached:
-    reason, detail = error.reason, error.detail
+    reason, detail = _reason(error), error.detail
     if (
         kube is not None
         and reason in ("no-agent", "agent-lost")
@@ -295,6 +311,13 @@ def _prune_op(request: PruneImages, *, dry_run: bool) -> PruneOp:
     )
 
 
+def _held_to(op: PruneOp, approved: tuple[str, ...] | None) -> PruneOp:
+    """``op`` for one node, holding it to the image ids approved there (None: no approval)."""
+    if approved is None:
+        return op
+    return op.model_copy(update={"op": PruneOp.approved_op, "approved_ids": list(approved)})
+
+
 def _compiles(pattern: str) -> bool:
     try:
         keep_patterns((), (pattern,))
@@ -357,15 +380,37 @@ def _progress_removals(node: str, control: Control) -> Callable[[TaskEvent], Non
     return seen
 
 
+def _within_approved(
+    request: PruneImages, nodes: list[str], problems: list[NodeProblem]
+) -> tuple[list[str], list[NodeProblem], list[str]]:
+    """An approved prune works only on the nodes of its approved plan: (nodes to work on,
+    problems of those, the other nodes the request names now — left untouched)."""
+    approved = request.approved
+    if approved is None or request.dry_run:
+        return nodes, problems, []
+    named = [*nodes, *(p.node for p in problems)]
+    outside = sorted({node for node in named if node not in approved.nodes})
+    return (
+        [node for node in nodes if node in approved.nodes],
+        [p for p in problems if p.node in approved.nodes],
+        outside,
+    )
+
+
 def prune_images(request: PruneImages, kube: KubeClient, control: Control) -> PruneResult:
-    """Remove unused images on each node (``--dry-run``: say what would go, remove nothing)."""
+    """Remove unused images on each node (``--dry-run``: say what would go, remove nothing).
+    An approved prune removes only what its approvers saw (``request.approved``): the
+    images of its plan that are still unused, on the nodes of its plan."""
     agents = _agents(control)
     op = _prune_op(request, dry_run=request.dry_run)
     nodes, problems = _targets(request, kube, control)
+    nodes, problems, not_in_plan = _within_approved(request, nodes, problems)
+    approved = None if request.dry_run else request.approved
 
     def one(node: str) -> PruneReply:
+        held = _held_to(op, approved.nodes[node] if approved is not None else None)
         reply = agents.call(
-            node, op, on_event=_progress_removals(node, control), exclusive=not request.dry_run
+            node, held, on_event=_progress_removals(node, control), exclusive=not request.dry_run
         )
         assert isinstance(reply, PruneReply)
         return reply
@@ -378,14 +423,17 @@ def prune_images(request: PruneImages, kube: KubeClient, control: Control) -> Pr
                 problems.append(
                     NodeProblem(node=node, reason=unreached.reason, detail=unreached.detail)
                 )
-            elif answer.reason in ("no-agent", "runtime-unreachable") and not answer.done:
+            elif _reason(answer) in _NOTHING_DONE and not answer.done:
                 problems.append(_problem(answer))
             else:
                 outcomes.append(_partial(answer))
             continue
         outcomes.append(_outcome(node, answer))
     return PruneResult(
-        dry_run=request.dry_run, nodes=outcomes, problems=sorted(problems, key=lambda p: p.node)
+        dry_run=request.dry_run,
+        nodes=outcomes,
+        problems=sorted(problems, key=lambda p: p.node),
+        not_in_plan=not_in_plan,
     )
 
 
@@ -422,10 +470,17 @@ def plan_prune(kube: KubeClient, request: PruneImages | RemoveImage, control: Co
 
 def remove_image(request: RemoveImage, kube: KubeClient, control: Control) -> RemoveImageResult:
     """``rmi NODE IMAGE``: refused while any container uses it, or when it is pinned or the
-    runtime's sandbox image."""
+    runtime's sandbox image; once approved, also when the reference names another image than
+    the one on the plan (``not-approved``)."""
     agents = _agents(control)
+    work = RemoveImageOp(image=request.image)
+    if request.approved is not None:  # only the image the approvers saw, if any
+        approved = request.approved.nodes.get(request.node, ())
+        work = RemoveImageOp(
+            op=RemoveImageOp.approved_op, image=request.image, approved_ids=list(approved)
+        )
     try:
-        reply = agents.call(request.node, RemoveImageOp(image=request.image), exclusive=True)
+        reply = agents.call(request.node, work, exclusive=True)
     except AgentProblem as error:
         removed = [e.item for e in error.done if e.item and e.item.action is ItemAction.REMOVED]
         return RemoveImageResult(

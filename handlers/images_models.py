@@ -34,6 +34,23 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class ApprovedRemovals(_Frozen):
+    """What the approvers of a prune or ``rmi`` saw on its card, as the run is held to it: per
+    node of the plan, the ids of the images it would remove. A node not in it is not touched;
+    an image not in it is not removed (``not-approved``)."""
+
+    nodes: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, plan: PrunePlan) -> ApprovedRemovals:
+        return cls(
+            nodes={
+                node.node: tuple(sorted({image.image_id for image in node.remove}))
+                for node in plan.nodes
+            }
+        )
+
+
 class NodeScope(RequestBase):
     """One node, every node with a live agent (``--all``), or the nodes a label selector
     picks (``-l``); exactly one of them."""
@@ -92,6 +109,8 @@ class PruneImages(NodeScope):
     #: The policy's keep list, added by the bot once the request is allowed (the worker
     #: holds no policy); a ``keep`` reason says which list matched.
     policy_keep: tuple[str, ...] = ()
+    #: Set when the prune was approved: what the approvers saw, the most it may remove.
+    approved: ApprovedRemovals | None = None
 
     plans_for_approval: ClassVar[bool] = True
 
@@ -102,6 +121,15 @@ class PruneImages(NodeScope):
     @property
     def mutating(self) -> bool:
         return not self.dry_run
+
+    @property
+    def runs_within_plan(self) -> bool:
+        return not self.dry_run  # a dry run removes nothing: there is nothing to hold
+
+    def as_approved(self, plan: BaseModel) -> PruneImages:
+        if not self.runs_within_plan or not isinstance(plan, PrunePlan):
+            return self
+        return self.model_copy(update={"approved": ApprovedRemovals.of(plan)})
 
     @property
     def flags(self) -> frozenset[str]:
@@ -130,6 +158,8 @@ class RemoveImage(RequestBase):
     kind: Literal["rmi"] = "rmi"
     node: NodeName
     image: str = Field(min_length=1, max_length=MAX_IMAGE_REFERENCE)
+    #: Set when the removal was approved: the image the approvers saw (by id), if any.
+    approved: ApprovedRemovals | None = None
 
     plans_for_approval: ClassVar[bool] = True
 
@@ -144,6 +174,15 @@ class RemoveImage(RequestBase):
     @property
     def mutating(self) -> bool:
         return True
+
+    @property
+    def runs_within_plan(self) -> bool:
+        return True
+
+    def as_approved(self, plan: BaseModel) -> RemoveImage:
+        if not isinstance(plan, PrunePlan):
+            return self
+        return self.model_copy(update={"approved": ApprovedRemovals.of(plan)})
 
     def command_text(self) -> str:
         return f"rmi {self.node} {self.image}"
@@ -253,10 +292,13 @@ class FleetImageRow(_Frozen):
 class NodeProblem(_Frozen):
     """A node the work did not reach. ``reason``: ``no-agent`` (no live heartbeat),
     ``runtime-unreachable`` (the agent cannot reach its CRI socket), ``agent-lost`` (its
-    heartbeat stopped mid-work), ``node-gone`` (the node left the cluster), ``timeout``."""
+    heartbeat stopped mid-work), ``node-gone`` (the node left the cluster), ``timeout``,
+    ``agent-outdated`` (the agent did not understand the task: it is older than the worker)."""
 
     node: str
-    reason: Literal["no-agent", "runtime-unreachable", "agent-lost", "node-gone", "timeout"]
+    reason: Literal[
+        "no-agent", "runtime-unreachable", "agent-lost", "node-gone", "timeout", "agent-outdated"
+    ]
     detail: str = ""
 
 
@@ -277,10 +319,13 @@ class ImageRef(_Frozen):
 class KeptImage(_Frozen):
     """An unused image a prune leaves, and why: ``pinned``, ``sandbox-image``, ``keep`` (a
     keep pattern, named in ``detail``), ``too-new`` (``--older-than``), ``in-use-now`` (a
-    container started using it after the plan), ``in-use``."""
+    container started using it after the plan), ``in-use``, ``not-approved`` (removable now,
+    but not in the plan the approvers of this prune saw)."""
 
     image: ImageRef
-    reason: Literal["pinned", "sandbox-image", "keep", "too-new", "in-use-now", "in-use"]
+    reason: Literal[
+        "pinned", "sandbox-image", "keep", "too-new", "in-use-now", "in-use", "not-approved"
+    ]
     detail: str = ""
 
 
@@ -331,6 +376,8 @@ class PruneResult(ResultBase):
     dry_run: bool
     nodes: list[NodePruneOutcome]
     problems: list[NodeProblem] = Field(default_factory=list)
+    #: Nodes the prune names now that the approved plan did not include: left untouched.
+    not_in_plan: list[str] = Field(default_factory=list)
 
     @property
     def failure(self) -> str | None:
@@ -349,7 +396,8 @@ class RemoveImageResult(ResultBase):
     image: ImageRef | None
     removed: bool
     #: Why not: ``not-found``, ``in-use`` (with ``used_by``), ``pinned``, ``sandbox-image``,
-    #: ``runtime-unreachable``, ``no-agent``, ``agent-lost``.
+    #: ``not-approved`` (not the image the approvers saw), ``runtime-unreachable``,
+    #: ``no-agent``, ``agent-lost``.
     reason: str | None = None
     used_by: tuple[str, ...] = ()
     fs_before: list[ImageFs] = Field(default_factory=list)

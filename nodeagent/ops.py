@@ -3,10 +3,11 @@ list pods and containers, and read a container's log.
 
 Use is what ``crictl rmi --prune`` counts: a container, running or exited, created from the
 image. Every removal is preceded by its own ListContainers, so an image a pod started to use
-after the prune decided is left (``in-use-now``). The runtime does not refuse to remove an
-image in use, so between that check's answer and RemoveImage's there is a window in which a
-new container could still take the image; its length is measured for every removal and
-reported (``window_us``; docs/images.md gives the numbers).
+after the prune decided is left (``in-use-now``). An approved prune or ``rmi`` carries the
+image ids its approvers saw, and removes none but those (``not-approved``). The runtime does
+not refuse to remove an image in use, so between that check's answer and RemoveImage's there
+is a window in which a new container could still take the image; its length is measured for
+every removal and reported (``window_us``; docs/images.md gives the numbers).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.image_prune import decide, keep_patterns
+from core.image_prune import decide, keep_patterns, within_approved
 from core.nodework import (
     ContainerInfo,
     FailReason,
@@ -274,7 +275,10 @@ class NodeRuntime:
         fs_before = self.filesystems()
         images, _ = self.snapshot()
         older = timedelta(seconds=op.older_than_seconds) if op.older_than_seconds else None
-        decision = decide(images, keep=patterns, older_than=older, now=datetime.now(UTC))
+        decision = within_approved(
+            decide(images, keep=patterns, older_than=older, now=datetime.now(UTC)),
+            op.approved_ids,
+        )
         reply = PruneReply(dry_run=op.dry_run, fs_before=fs_before)
         for kept in decision.kept:
             item = PruneItem(
@@ -372,6 +376,9 @@ class NodeRuntime:
                 used_by=image.used_by,
                 fs_before=fs_before,
             )
+        elif op.approved_ids is not None and image.id not in op.approved_ids:
+            # The reference names another image now (re-tagged), or the plan removed nothing.
+            refusal = KeptReason.NOT_APPROVED.value
         if refusal is not None:
             return RemoveImageReply(image=name, removed=False, reason=refusal, fs_before=fs_before)
         if op.dry_run:

@@ -9,7 +9,9 @@ window, under the unschedulable limit, no new rule refusing it). Then the approv
 names. The approval that completes the count freezes the end of the change window open on the
 job's cluster into the job (``run_before``), since workers do not load the policy, and moves
 the job to the queue in the same versioned step; two simultaneous approvals by the same person
-count once. Refusals are audited.
+count once. The approved request carries the plan on the card (``RequestBase.as_approved``):
+a drain reports what changed since, a prune or ``rmi`` removes nothing the plan did not name —
+and so such a request cannot be approved before its plan is shown. Refusals are audited.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, NamedTuple
+
+from pydantic import BaseModel
 
 from bot.commands.decider import run_before
 from bot.commands.registry import registry
@@ -167,6 +171,8 @@ class Approvals:
             raise self._refuse(job, subject, refusal.sentence, refusal.rule)
         if not request.approve:
             return self._deny(job, request, subject, now)
+        if job.request.runs_within_plan and self._shown_plan(job) is None:
+            raise self._refuse(job, subject, messages.APPROVAL_PLAN_NOT_SHOWN.format(job_id=job.id))
         approval = job.approval.model_copy(
             update={
                 "approvals": [
@@ -177,12 +183,8 @@ class Approvals:
         )
         if approval.complete:
             names = ", ".join(a.by for a in approval.approvals)
-            to_run = job.request
-            model = registry().plan_model(to_run)
-            shown = self.store.plan(job.id, model) if model is not None else None
-            if shown is not None and "expected_plan" in type(to_run).model_fields:
-                # Run as planned: the result will say what changed since the approvers looked.
-                to_run = to_run.model_copy(update={"expected_plan": shown})
+            shown = self._shown_plan(job)
+            to_run = job.request.as_approved(shown) if shown is not None else job.request
             moved = self.store.transition(
                 job,
                 JobState.QUEUED,
@@ -208,6 +210,12 @@ class Approvals:
                 have=len(approval.approvals), need=approval.requirement.count, job_id=job.id
             )
         return Reply(text, job=moved) if moved is not None else None
+
+    def _shown_plan(self, job: Job) -> BaseModel | None:
+        """The plan on the job's card: what its approvers see (a plan, once saved, is never
+        replaced: ``JobStore.save_plan``)."""
+        model = registry().plan_model(job.request)
+        return self.store.plan(job.id, model) if model is not None else None
 
     def _deny(
         self, job: Job, request: ApproveRequest, subject: Subject, now: datetime

@@ -115,6 +115,7 @@ _PROBLEMS = {
     "agent-lost": messages.IMAGES_AGENT_LOST,
     "node-gone": messages.IMAGES_NODE_GONE,
     "timeout": messages.IMAGES_TIMEOUT,
+    "agent-outdated": messages.IMAGES_AGENT_OUTDATED,
     "container-not-found": messages.IMAGES_CONTAINER_NOT_FOUND,
     "ambiguous-container": messages.IMAGES_CONTAINER_AMBIGUOUS,
 }

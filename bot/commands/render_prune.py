@@ -1,7 +1,8 @@
 """Prunes and ``rmi`` as people read them: the plan approvers see (per node, what goes and the
-bytes it frees, what stays and why, the nodes not reached), and the result (per node removed /
-kept-because / failed, bytes freed, the image filesystem before → after; which images a node
-whose agent died had already removed, and that a re-run is safe).
+bytes it frees, what stays and why, the nodes not reached, and that approving allows no more),
+and the result (per node removed / kept-because / failed, bytes freed, the image filesystem
+before → after; which images a node whose agent died had already removed, and that a re-run is
+safe; what an approved prune left because its plan did not name it).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ _KEPT_COUNTS = {
     "keep": messages.PRUNE_KEPT_KEEP,
     "too-new": messages.PRUNE_KEPT_TOO_NEW,
     "in-use-now": messages.PRUNE_KEPT_IN_USE_NOW,
+    "not-approved": messages.PRUNE_KEPT_NOT_APPROVED,
 }
 _KEPT_WHY = {
     "in-use": messages.PRUNE_WHY_IN_USE,
@@ -50,6 +52,7 @@ _KEPT_WHY = {
     "keep": messages.PRUNE_WHY_KEEP,
     "too-new": messages.PRUNE_WHY_TOO_NEW,
     "in-use-now": messages.PRUNE_WHY_IN_USE_NOW,
+    "not-approved": messages.PRUNE_WHY_NOT_APPROVED,
 }
 
 
@@ -87,7 +90,8 @@ def render_plan(plan: PrunePlan) -> str:
                 images=messages.IMAGES_COUNT.format(count=len(removing)),
                 size=human_size(_size_of(removing)),
                 nodes=messages.IMAGES_NODES.format(count=nodes_removing),
-            )
+            ),
+            messages.PRUNE_PLAN_BOUND.format(),
         ]
     else:
         lines = [messages.PRUNE_PLAN_NOTHING.format()]
@@ -168,6 +172,8 @@ def summary(result: PruneResult) -> str:
     for outcome in result.nodes:
         lines += _node_line(outcome, result.dry_run)
     lines += problem_lines(result.problems)
+    if result.not_in_plan:
+        lines.append(messages.PRUNE_NOT_IN_PLAN.format(nodes=formats.listing(result.not_in_plan)))
     return "\n".join(lines)
 
 
@@ -263,6 +269,10 @@ def render_rmi(result: RemoveImageResult) -> str:
     if reason == "not-found" or (image is None and reason in _REFUSED):
         return messages.RMI_NOT_FOUND.format(
             node=result.node, listing=code(f"/k8s images {result.node}")
+        )
+    if reason == "not-approved" and image is not None:
+        return messages.RMI_NOT_APPROVED.format(
+            image=name, image_id=short_id(image.image_id), node=result.node
         )
     refused = _REFUSED.get(reason)
     if refused is not None:

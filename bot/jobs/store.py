@@ -122,6 +122,15 @@ return 1
 """
 
 
+# KEYS[1] job, [2] notify. ARGV[1] the plan, [2] job id, [3] NotifyKind.PLAN.
+# Returns 1 if the plan was saved, 0 if the job already had one (which stays).
+_SAVE_PLAN = """
+if redis.call('HSETNX', KEYS[1], 'plan', ARGV[1]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', '*', 'job_id', ARGV[2], 'kind', ARGV[3])
+return 1
+"""
+
+
 def connect(url: str) -> redis.Redis:
     """A client with short timeouts: a slash command must be answered within 3 seconds."""
     return redis.Redis.from_url(
@@ -178,6 +187,7 @@ class JobStore:
         self.audit_retention_seconds = audit_retention_seconds
         self._create = client.register_script(_CREATE)
         self._move = client.register_script(_TRANSITION)
+        self._save_plan = client.register_script(_SAVE_PLAN)
 
     def _audit_min_id(self) -> str:
         return str(int((time.time() - self.audit_retention_seconds) * 1000))
@@ -366,17 +376,16 @@ class JobStore:
         )
         return updated if moved == 1 else None
 
-    def save_plan(self, job_id: str, plan: BaseModel) -> None:
-        """Keep the plan approvers look at, and tell the card to show it."""
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(job_key(job_id), "plan", plan.model_dump_json())
-        pipe.xadd(
-            NOTIFY_STREAM,
-            {"job_id": job_id, "kind": NotifyKind.PLAN.value},
-            maxlen=NOTIFY_MAXLEN,
-            approximate=True,
+    def save_plan(self, job_id: str, plan: BaseModel) -> bool:
+        """Keep the plan approvers look at, and tell the card to show it; whether it was
+        saved. A plan once saved is never replaced (a plan entry run again, after the worker
+        that saved it died before acknowledging, finds it there): everyone who approves a
+        job saw the same plan, and the approved request carries that one."""
+        saved = self._save_plan(
+            keys=[job_key(job_id), NOTIFY_STREAM],
+            args=[plan.model_dump_json(), job_id, NotifyKind.PLAN.value],
         )
-        pipe.execute()
+        return bool(saved)
 
     def plan(self, job_id: str, model: type[PlanT]) -> PlanT | None:
         """The plan saved for ``job_id``, read as its command's plan ``model``; None when

@@ -251,8 +251,8 @@ class Worker:
         except ChatOpsError as error:
             log.warning("planning job %s failed: %s", job_id, english(error.user_message))
             return
-        if plan is not None:
-            self.store.save_plan(job_id, plan)
+        if plan is not None and not self.store.save_plan(job_id, plan):
+            log.info("job %s already has a plan on its card; it stays as approvers saw it", job_id)
 
     def _process(self, entry_id: str, job_id: str) -> None:
         try:

@@ -33,6 +33,7 @@ from handlers.base import RequestBase, ResultBase
 from handlers.control import Control
 from handlers.images_models import (
     AgentInfo,
+    ApprovedRemovals,
     ImageFs,
     ImageRef,
     ImageRow,
@@ -192,7 +193,7 @@ OLD = [ref(f"example.com/old-{i}:v1", 10_000_000) for i in range(40)]
 SEEN: list[RequestBase] = []
 
 
-def plan(kube: KubeClient, request: RequestBase) -> PrunePlan:
+def plan(kube: KubeClient, request: RequestBase, control: Control) -> PrunePlan:
     SEEN.append(request)
     if isinstance(request, RemoveImage):
         return PrunePlan(
@@ -318,6 +319,11 @@ def test_fleet_prune_shows_its_plan_waits_for_two_and_threads_the_result(bot: Bo
     assert bot.store.get("1").state is JobState.QUEUED
 
     assert work(bot) == 1
+    ran = SEEN[-1]  # the button and the typed approval: the job runs held to the card's plan
+    assert isinstance(ran, PruneImages) and ran.approved is not None
+    shown = plan(None, ran, None)  # type: ignore[arg-type]
+    assert ran.approved == ApprovedRemovals.of(shown)
+    assert set(ran.approved.nodes) == {"k8s-node1"}  # not k8s-node2, which the plan lacked
     done = bot.store.get("1")
     assert done.state is JobState.FAILED  # not finished everywhere: the card says so
     card_ts = card.args.get("ts") or bot.store.card("1").ts  # type: ignore[union-attr]
@@ -341,6 +347,25 @@ def test_fleet_prune_shows_its_plan_waits_for_two_and_threads_the_result(bot: Bo
     assert not any(
         b["type"] == "actions" for b in bot.slack.calls_to("chat.update")[-1].args["blocks"]
     )
+
+
+def test_the_approve_button_waits_for_the_plan(bot: Bot) -> None:
+    slash(bot, "prune images k8s-node1", "U_A")
+    card = bot.slack.wait_for("chat.postMessage")
+    click_approve(bot, card, "U_B")  # before any worker planned it
+    refused = bot.slack.wait_for("chat.postEphemeral")
+    assert refused.args["user"] == "U_B"
+    assert (
+        "Job 1 can't be approved yet: its plan (what it would remove) is not on its card"
+        in (refused.args["text"])
+    )
+    assert bot.store.get("1").state is JobState.AWAITING_APPROVAL
+    work(bot)
+    bot.slack.wait_for("chat.update", lambda c: "Plan:" in blocks(c))
+    click_approve(bot, card, "U_B")
+    assert bot.store.get("1").state is JobState.QUEUED
+    request = bot.store.get("1").request
+    assert isinstance(request, PruneImages) and request.approved is not None
 
 
 def test_rmi_of_an_image_in_use_is_refused_with_who_uses_it(bot: Bot) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.image_prune import KeepPattern, decide, keep_patterns, why_kept
+from core.image_prune import KeepPattern, decide, keep_patterns, why_kept, within_approved
 from core.nodework import KeptReason, WireImage
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -89,3 +89,44 @@ def test_use_wins_over_keep_and_age_in_the_reason() -> None:
         used, keep=keep_patterns(["keep-me"], []), older_than=timedelta(days=1), now=NOW
     )
     assert kept is not None and kept.reason is KeptReason.IN_USE and kept.detail == "a/b/c"
+
+
+# --- Held to the approved plan ------------------------------------------------------------------
+
+
+def test_an_approved_prune_keeps_what_the_approvers_did_not_see() -> None:
+    seen, late = image("docker.io/a/seen:1", 300), image("docker.io/a/late:1", 200)
+    used = image("docker.io/a/used:1", used_by=["default/web/app"])
+    decision = decide([seen, late, used], now=NOW)
+    held = within_approved(decision, {seen.id, used.id})
+    assert held.remove == [seen]
+    reasons = {k.image.reference: k.reason for k in held.kept}
+    assert reasons == {
+        "docker.io/a/late:1": KeptReason.NOT_APPROVED,
+        # Approved, but in use now: the rules still win, and say the truer reason.
+        "docker.io/a/used:1": KeptReason.IN_USE,
+    }
+    assert held.bytes_to_free == 300 and decision.bytes_to_free == 500
+
+
+def test_an_empty_approval_removes_nothing_and_none_holds_nothing() -> None:
+    images = [image("docker.io/a/one:1"), image("docker.io/a/two:1")]
+    decision = decide(images, now=NOW)
+    assert within_approved(decision, ()).remove == []
+    assert {k.reason for k in within_approved(decision, ()).kept} == {KeptReason.NOT_APPROVED}
+    assert within_approved(decision, None) is decision  # no approval needed: as before
+
+
+def test_approval_never_adds_what_the_rules_keep() -> None:
+    pinned = image("docker.io/a/pinned:1", pinned=True)
+    kept = image("docker.io/k8schatops/keep-me:v1")
+    new = image("docker.io/a/new:1", created=NOW - timedelta(hours=1))
+    decision = decide(
+        [pinned, kept, new],
+        keep=keep_patterns([r"^docker\.io/k8schatops/keep-"], []),
+        older_than=timedelta(days=7),
+        now=NOW,
+    )
+    held = within_approved(decision, {pinned.id, kept.id, new.id})
+    assert held.remove == []
+    assert [k.reason for k in held.kept] == [k.reason for k in decision.kept]

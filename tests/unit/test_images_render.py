@@ -241,6 +241,7 @@ REASONS = {
     "timeout": "did not answer in time",
     "container-not-found": "no container there matches",
     "ambiguous-container": "more than one container matches",
+    "agent-outdated": "it is older than this worker. Nothing was done there",
 }
 REASONS_ZH = {
     "no-agent": "DaemonSet 是否调度到了该节点",
@@ -250,6 +251,7 @@ REASONS_ZH = {
     "timeout": "节点代理没有及时响应",
     "container-not-found": "没有与请求匹配的容器",
     "ambiguous-container": "有多个容器匹配",
+    "agent-outdated": "它的版本比此 worker 旧",
 }
 
 
@@ -309,20 +311,25 @@ def plan() -> PrunePlan:
 def test_the_plan_says_per_node_what_goes_the_bytes_and_what_stays() -> None:
     lines = render_prune.render_plan(plan()).splitlines()
     assert lines[0] == "Plan: remove 7 images (280MB) on 1 node."
+    # Second, so a card that cuts a long plan short still says what approving allows.
     assert lines[1] == (
+        "Approving allows these removals and no others: an image that becomes unused later stays."
+    )
+    assert lines[2] == (
         "• k8s-node1: remove 7 images, 280MB; kept 4: 1 in use, 1 sandbox image, "
         "1 on a keep list, 1 newer than --older-than"
     )
-    assert lines[2:7] == [f"    `example.com/old{i}:v1` {i}0MB" for i in range(1, 6)]
-    assert lines[7] == "    … and 2 more"
-    assert lines[8] == "• k8s-master: nothing to remove; kept 1: 1 pinned"
-    assert lines[9] == "Not reached (nothing is removed there):"
-    assert lines[10].startswith("  k8s-node2: the node agent runs but cannot reach")
+    assert lines[3:8] == [f"    `example.com/old{i}:v1` {i}0MB" for i in range(1, 6)]
+    assert lines[8] == "    … and 2 more"
+    assert lines[9] == "• k8s-master: nothing to remove; kept 1: 1 pinned"
+    assert lines[10] == "Not reached (nothing is removed there):"
+    assert lines[11].startswith("  k8s-node2: the node agent runs but cannot reach")
 
 
 def test_an_empty_plan_says_so() -> None:
     empty = PrunePlan(nodes=[NodePrunePlan(node="n1", remove=[])])
     assert render_prune.render_plan(empty).startswith("Plan: nothing to remove;")
+    assert "Approving allows" not in render_prune.render_plan(empty)
 
 
 def test_the_plan_is_what_the_registry_shows_on_the_card_in_the_channels_language() -> None:

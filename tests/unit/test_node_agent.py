@@ -9,12 +9,15 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Annotated, Any, Literal, cast
 
 import pytest
 import redis
 from cri_replay import ReplayServer
 from helpers import wait_for
+from pydantic import Field
 
+from bot.commands.registry import registry
 from bot.jobs.agents import RedisNodeAgents
 from core.nodework import (
     AgentBeat,
@@ -39,7 +42,10 @@ from core.nodework import (
     tasks_key,
 )
 from core.redaction import build_redactor
+from handlers import images
 from handlers.agents import AgentLost, AgentRefused, AgentTimeout, NoAgent, RuntimeUnreachable
+from handlers.control import Control
+from handlers.images_models import ApprovedRemovals, PruneImages, RemoveImage
 from nodeagent.agent import NodeAgent
 from nodeagent.ops import NodeRuntime, TaskRefused
 from nodeagent.runtime import RuntimeClient
@@ -318,3 +324,130 @@ def test_an_agent_that_dies_mid_task_is_lost_with_what_it_did(
     with pytest.raises(AgentLost) as lost:
         agents.call("k8s-node2", PruneOp(), timeout=10)
     assert [e.item.image.reference for e in lost.value.done if e.item] == ["x:1"]
+
+
+# --- Held to what the approvers saw ----------------------------------------------------------
+
+
+def test_an_approved_prune_removes_only_the_approved_images(
+    runtime: NodeRuntime, replay: ReplayServer
+) -> None:
+    old = replay.runtime.image("docker.io/k8schatops/k8s-node1-old:v1")["id"]
+    new = replay.runtime.image("docker.io/k8schatops/k8s-node1-new:v1")["id"]
+    seen: list[PruneItem] = []
+    held = PruneOp(
+        op="prune-approved",
+        approved_ids=[old, new, "sha256:" + "9" * 64],  # one approved image is gone since
+        policy_keep=[r"^docker\.io/k8schatops/keep-"],
+    )
+    reply = runtime.prune(held, seen.append, FOREVER)
+    assert {n.image_id for n in reply.removed} == {old, new}
+    assert {i for i, _ in replay.runtime.removed} == {old, new}
+    reasons = {k.image.reference: k.reason for k in reply.kept}
+    assert reasons["docker.io/k8schatops/k8s-node1-layers:v2"] is KeptReason.NOT_APPROVED
+    assert reasons["docker.io/k8schatops/unused-shared:latest"] is KeptReason.NOT_APPROVED
+    assert reasons["registry.k8s.io/pause:3.10"] is KeptReason.SANDBOX_IMAGE  # rules still apply
+    assert reasons["docker.io/leigg/hellok8s:v1"] is KeptReason.IN_USE
+    assert [e.action for e in seen] == [ItemAction.REMOVED] * 2
+
+
+def test_an_approved_image_a_container_took_since_still_stays(
+    runtime: NodeRuntime, replay: ReplayServer
+) -> None:
+    old = replay.runtime.image("docker.io/k8schatops/k8s-node1-old:v1")["id"]
+
+    def race(image: object) -> None:
+        if getattr(image, "id", None) == old:
+            replay.runtime.use(old)
+
+    runtime.before_check = race
+    reply = runtime.prune(
+        PruneOp(op="prune-approved", approved_ids=[old]), lambda item: None, FOREVER
+    )
+    assert reply.removed == [] and replay.runtime.removed == []
+    assert next(k for k in reply.kept if k.image.image_id == old).reason is KeptReason.IN_USE_NOW
+
+
+def test_an_approved_rmi_removes_only_the_image_the_approvers_saw(
+    runtime: NodeRuntime, replay: ReplayServer
+) -> None:
+    name = "docker.io/k8schatops/k8s-node1-old:v1"
+    other = replay.runtime.image("docker.io/k8schatops/k8s-node1-new:v1")["id"]
+    refused = runtime.remove(
+        RemoveImageOp(op="rmi-approved", image=name, approved_ids=[other]), lambda item: None
+    )
+    assert (refused.removed, refused.reason) == (False, "not-approved")
+    nothing = runtime.remove(
+        RemoveImageOp(op="rmi-approved", image=name, approved_ids=[]), lambda item: None
+    )
+    assert (nothing.removed, nothing.reason) == (False, "not-approved")
+    assert replay.runtime.removed == []
+    shown = replay.runtime.image(name)["id"]
+    done = runtime.remove(
+        RemoveImageOp(op="rmi-approved", image=name, approved_ids=[shown]), lambda item: None
+    )
+    assert done.removed and [i for i, _ in replay.runtime.removed] == [shown]
+
+
+def test_the_handler_holds_each_node_to_its_approved_ids(
+    agent: NodeAgent, agents: RedisNodeAgents, replay: ReplayServer
+) -> None:
+    control = Control(agents=agents.for_job("u-held"))
+    old = replay.runtime.image("docker.io/k8schatops/k8s-node1-old:v1")["id"]
+    request = PruneImages(node=NODE, approved=ApprovedRemovals(nodes={NODE: (old,)}))
+    result = images.prune_images(request, cast(Any, None), control)
+    (outcome,) = result.nodes
+    assert [r.image_id for r in outcome.removed] == [old]
+    assert {k.reason for k in outcome.kept} >= {"not-approved"}
+    assert result.not_in_plan == [] and result.failure is None
+
+    elsewhere = PruneImages(node=NODE, approved=ApprovedRemovals(nodes={"k8s-node2": (old,)}))
+    untouched = images.prune_images(elsewhere, cast(Any, None), control)
+    assert (untouched.nodes, untouched.not_in_plan) == ([], [NODE])
+    assert [i for i, _ in replay.runtime.removed] == [old]  # nothing more
+
+    dry = images.prune_images(
+        elsewhere.model_copy(update={"dry_run": True}), cast(Any, None), control
+    )
+    assert len(dry.nodes[0].removed) == 4 and dry.not_in_plan == []  # a dry run is not held
+
+    rmi = RemoveImage(
+        node=NODE,
+        image="docker.io/k8schatops/k8s-node1-new:v1",
+        approved=ApprovedRemovals(nodes={NODE: (old,)}),
+    )
+    refused = images.remove_image(rmi, cast(Any, None), control)
+    assert (refused.removed, refused.reason) == (False, "not-approved")
+
+
+class _FirstReleasePruneOp(PruneOp):
+    op: Literal["prune"] = "prune"  # type: ignore[assignment]
+
+
+class _FirstReleaseTask(Task):
+    """The task as agents of the first release parse it: no ``prune-approved`` op."""
+
+    work: Annotated[  # type: ignore[assignment]
+        ListImagesOp | _FirstReleasePruneOp | RemoveImageOp | PsOp | LogsOp,
+        Field(discriminator="op"),
+    ]
+
+
+def test_an_agent_older_than_the_worker_removes_nothing_it_was_not_approved_to(
+    agent: NodeAgent,
+    agents: RedisNodeAgents,
+    replay: ReplayServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("nodeagent.agent.Task", _FirstReleaseTask)
+    control = Control(agents=agents.for_job("u-old"))
+    old = replay.runtime.image("docker.io/k8schatops/k8s-node1-old:v1")["id"]
+    held = PruneImages(node=NODE, approved=ApprovedRemovals(nodes={NODE: (old,)}))
+    result = images.prune_images(held, cast(Any, None), control)
+    assert result.nodes == [] and [p.reason for p in result.problems] == ["agent-outdated"]
+    assert replay.runtime.removed == []
+    assert "it is older than this worker. Nothing was done there" in registry().render_result(
+        held, result
+    )
+    unheld = images.prune_images(PruneImages(node=NODE), cast(Any, None), control)
+    assert len(unheld.nodes[0].removed) == 5  # what it always understood, it still does

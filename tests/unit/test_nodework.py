@@ -3,10 +3,12 @@ Redis as JSON, keys are per cluster and node, and a task knows when it is stale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core import nodework
 from core.nodework import (
@@ -80,3 +82,36 @@ def test_the_log_caps_are_bounded() -> None:
         LogsOp(container="", tail=1)
     with pytest.raises(ValidationError):
         LogsOp(container="x", tail=-1)
+
+
+def test_a_change_held_to_its_approval_has_an_op_no_older_agent_takes() -> None:
+    """An agent from before approvals were carried would ignore ``approved_ids`` (it ignores
+    fields it does not know) and remove everything unused. A held task has its own op, which
+    such an agent does not parse: it answers ``bad-task`` and removes nothing."""
+    held = Task.make(PruneOp(op="prune-approved", approved_ids=["sha256:1"]), 10)
+    again = Task.model_validate_json(held.model_dump_json())
+    assert isinstance(again.work, PruneOp) and again.work.approved_ids == ["sha256:1"]
+
+    class OlderPruneOp(BaseModel):  # the shape the agents of the first release parse
+        model_config = ConfigDict(extra="ignore")
+        op: Literal["prune"] = "prune"
+        dry_run: bool = False
+
+    with pytest.raises(ValidationError):
+        OlderPruneOp.model_validate_json(held.work.model_dump_json())
+    rmi = Task.make(RemoveImageOp(op="rmi-approved", image="x", approved_ids=[]), 10)
+    assert '"op":"rmi-approved"' in rmi.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda: PruneOp(approved_ids=["sha256:1"]),  # ids on a plain prune: would be ignored
+        lambda: PruneOp(op="prune-approved"),  # held, to nothing said
+        lambda: RemoveImageOp(image="x", approved_ids=[]),
+        lambda: RemoveImageOp(op="rmi-approved", image="x"),
+    ],
+)
+def test_approved_ids_go_with_their_op_and_only_with_it(op: Callable[[], object]) -> None:
+    with pytest.raises(ValidationError, match="approved_ids go with the op"):
+        op()
