@@ -147,6 +147,10 @@ class RedisNodeAgents:
         last = "0-0"
         accepted = False
         items: list[TaskEvent] = []
+        # Renewed on a clock, not when reads come back empty: a long prune's events never
+        # pause, and the node must stay ours the whole time.
+        renew_every = self.lock_lease_ms / 3000
+        renewed = time.monotonic()
 
         def problem(error: AgentProblem) -> AgentProblem:
             error.done = items
@@ -174,10 +178,12 @@ class RedisNodeAgents:
                         return event.reply
                     elif event.kind is EventKind.FAILED:
                         raise problem(_failure(node, event))
+            if locked is not None and time.monotonic() - renewed >= renew_every:
+                if not self._renew(locked):
+                    raise problem(AgentLost(node, f"{locked} is no longer held by this job"))
+                renewed = time.monotonic()
             if answer:
                 continue  # read on before looking at the lease: the answer may be next
-            if locked is not None:
-                self._renew(locked)
             if accepted and not self.redis.exists(task_lease_key(self.cluster, task.id)):
                 # The lease lapsed. One last read: the agent ends the lease after its answer.
                 if self.redis.xlen(key) and self._more_events(key, last):
@@ -209,9 +215,10 @@ class RedisNodeAgents:
                 raise AgentTimeout(node, seconds, f"{target} is held by job {holder}")
             time.sleep(_LOCK_POLL_SECONDS)
 
-    def _renew(self, target: str) -> None:
+    def _renew(self, target: str) -> bool:
+        """Extend this job's hold on ``target``; False when the job no longer holds it."""
         assert self.job_id is not None
-        Locks(self.redis, self.cluster).renew(target, self.job_id, self.lock_lease_ms)
+        return Locks(self.redis, self.cluster).renew(target, self.job_id, self.lock_lease_ms)
 
     def _unlock(self, target: str) -> None:
         assert self.job_id is not None
