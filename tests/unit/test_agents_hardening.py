@@ -29,7 +29,10 @@ from core.nodework import (
     task_lease_key,
     tasks_key,
 )
+from handlers import images
 from handlers.agents import AgentLost
+from handlers.control import Control
+from handlers.images_models import PruneImages
 
 CLUSTER = "unit"
 
@@ -120,3 +123,79 @@ def test_a_lock_taken_away_mid_call_ends_the_call_with_what_was_done(
     assert "node/k8s-node4" in lost.value.detail
     assert len(lost.value.done) >= 9
     assert redis_client.get(lock_key(CLUSTER, f"node/{node}")) == "job-2"  # not ours to free
+
+
+def test_a_redis_error_mid_call_is_agent_lost_with_the_items_seen(
+    redis_client: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = "k8s-node5"
+    _beat(redis_client, node)
+    worker_side = redis.Redis.from_url(redis_url, decode_responses=True)
+    real_xread = worker_side.xread
+    seen = 0
+
+    def xread(*args: object, **kwargs: object) -> object:
+        nonlocal seen
+        if seen >= 4:  # accepted and three items read: Redis goes away
+            raise redis.ConnectionError("Connection reset by peer")
+        answer = real_xread(*args, **kwargs)  # type: ignore[arg-type]
+        seen += sum(len(entries) for _, entries in answer or [])
+        return answer
+
+    monkeypatch.setattr(worker_side, "xread", xread)
+    agent = _busy_agent(redis_client, node, seconds=0.3, during=lambda n: time.sleep(0.05))
+    with pytest.raises(AgentLost) as lost:
+        RedisNodeAgents(worker_side, CLUSTER).call(node, PruneOp(), timeout=10)
+    agent.join(timeout=5)
+    worker_side.close()
+    assert len(lost.value.done) >= 3
+    assert "Redis" in lost.value.detail and "reset" not in lost.value.detail.lower()
+
+
+class _Nodes:
+    """The API server's node list, for ``--all``."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def retrying(self, retrier: object) -> _Nodes:
+        return self
+
+    def list_pages(self, path: str, label_selector: str | None = None) -> list[dict]:
+        return [{"metadata": {"name": n}} for n in self.names]
+
+
+class _SplitAgents:
+    """k8s-node1 prunes; k8s-node2's call fails with an error no agent problem covers."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def live(self) -> dict[str, AgentBeat]:
+        now = datetime.now(UTC)
+        return {
+            n: AgentBeat(node=n, cluster=CLUSTER, agent="a", started_at=now)
+            for n in ("k8s-node1", "k8s-node2")
+        }
+
+    def call(self, node: str, work: object, **kwargs: object) -> PruneReply:
+        if node == "k8s-node2":
+            raise self.error
+        gone = ImageName(reference="x:1", image_id="sha256:1", size_bytes=5)
+        return PruneReply(dry_run=False, removed=[gone])
+
+
+@pytest.mark.parametrize(
+    "error", [redis.ConnectionError("gone"), AssertionError("odd reply"), OSError(5, "EIO")]
+)
+def test_one_node_failing_does_not_lose_the_others_removals(error: Exception) -> None:
+    result = images.prune_images(
+        PruneImages(all_nodes=True),
+        _Nodes(["k8s-node1", "k8s-node2"]),  # type: ignore[arg-type]
+        Control(agents=_SplitAgents(error)),
+    )
+    by_node = {o.node: o for o in result.nodes}
+    assert [r.reference for r in by_node["k8s-node1"].removed] == ["x:1"]
+    problem = by_node["k8s-node2"].problem
+    assert problem is not None and problem.reason == "agent-lost"
+    assert "incident" in problem.detail
