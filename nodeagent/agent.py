@@ -117,6 +117,9 @@ class NodeAgent:
                 self.beat()
             except redis.RedisError as error:
                 log.warning("could not write the heartbeat: %s", type(error).__name__)
+            except Exception:  # a dead heartbeat thread would make every worker see no-agent
+                incident = uuid.uuid4().hex[:8]
+                log.exception("the heartbeat failed (incident %s); beating on", incident)
             self.stopping.wait(self.heartbeat_interval)
 
     def retire(self) -> None:
@@ -159,7 +162,11 @@ class NodeAgent:
                     continue
                 if popped:
                     _, raw = cast(tuple[str, str], popped)
-                    self.dispatch(raw)
+                    try:
+                        self.dispatch(raw)
+                    except Exception:  # one task, or one blip while skipping it, stops nothing
+                        incident = uuid.uuid4().hex[:8]
+                        log.exception("a task could not be dispatched (incident %s)", incident)
         finally:
             self.stopping.set()
             self._pool.shutdown(wait=True)

@@ -108,10 +108,13 @@ class NodeRuntime:
         for fs in self.client.image_fs_info():
             capacity = available = None
             path = self.image_fs_path or Path(fs.mountpoint)
-            if fs.mountpoint and path.is_dir():
-                stats = os.statvfs(path)
-                capacity = stats.f_blocks * stats.f_frsize
-                available = stats.f_bavail * stats.f_frsize
+            try:
+                if fs.mountpoint and path.is_dir():
+                    stats = os.statvfs(path)
+                    capacity = stats.f_blocks * stats.f_frsize
+                    available = stats.f_bavail * stats.f_frsize
+            except OSError as error:  # EACCES, ESTALE, EIO: capacity unknown, the rest stands
+                log.warning("cannot measure %s: %s", path, error.strerror or error)
             found.append(
                 FsUsage(
                     mountpoint=fs.mountpoint,

@@ -4,24 +4,33 @@ agents here are scripted against a real Redis, so each case is exact."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import redis
+from cri_replay import ReplayServer
+from helpers import wait_for
 
 from bot.jobs.agents import RedisNodeAgents
 from bot.jobs.model import lock_key
 from core.nodework import (
     AgentBeat,
     EventKind,
+    FsUsage,
     ImageName,
     ItemAction,
     PruneItem,
     PruneOp,
     PruneReply,
+    PsOp,
+    PsReply,
     Task,
     TaskEvent,
     agent_key,
@@ -29,10 +38,15 @@ from core.nodework import (
     task_lease_key,
     tasks_key,
 )
+from core.redaction import build_redactor
 from handlers import images
 from handlers.agents import AgentLost
 from handlers.control import Control
 from handlers.images_models import PruneImages
+from nodeagent import ops
+from nodeagent.agent import NodeAgent
+from nodeagent.ops import NodeRuntime
+from nodeagent.runtime import RuntimeClient
 
 CLUSTER = "unit"
 
@@ -199,3 +213,96 @@ def test_one_node_failing_does_not_lose_the_others_removals(error: Exception) ->
     problem = by_node["k8s-node2"].problem
     assert problem is not None and problem.reason == "agent-lost"
     assert "incident" in problem.detail
+
+
+# --- The agent keeps going ----------------------------------------------------------------
+
+
+@pytest.fixture
+def replay(tmp_path: Path) -> Iterator[ReplayServer]:
+    server = ReplayServer(tmp_path / "cri.sock").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def runtime(replay: ReplayServer, tmp_path: Path) -> Iterator[NodeRuntime]:
+    client = RuntimeClient(replay.endpoint, timeout=2.0)
+    yield NodeRuntime(
+        client, pod_log_dir=tmp_path, redactor=build_redactor(), image_fs_path=tmp_path
+    )
+    client.close()
+
+
+@contextlib.contextmanager
+def _running(agent: NodeAgent) -> Iterator[threading.Thread]:
+    thread = threading.Thread(target=agent.run, daemon=True)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        agent.stop()
+        thread.join(timeout=10)
+
+
+def _agent(client: redis.Redis, runtime: NodeRuntime, node: str) -> NodeAgent:
+    return NodeAgent(
+        client,
+        cluster=CLUSTER,
+        node=node,
+        runtime=runtime,
+        heartbeat_interval=0.2,
+        lease_seconds=0.6,
+    )
+
+
+def test_a_filesystem_that_cannot_be_measured_leaves_capacity_unknown(
+    runtime: NodeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stale(path: object) -> os.statvfs_result:
+        raise OSError(errno.ESTALE, "Stale file handle")
+
+    monkeypatch.setattr(ops.os, "statvfs", stale)
+    usages = runtime.filesystems()
+    assert usages and all(u.capacity_bytes is None for u in usages)
+
+
+def test_the_heartbeat_survives_an_unexpected_error(
+    redis_client: redis.Redis, runtime: NodeRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = "k8s-node6"
+    real, calls = runtime.filesystems, 0
+
+    def once_broken() -> list[FsUsage]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise ValueError("a surprise")
+        return real()
+
+    monkeypatch.setattr(runtime, "filesystems", once_broken)
+    with _running(_agent(redis_client, runtime, node)):
+        wait_for(lambda: calls >= 4, timeout=5)
+        beat = RedisNodeAgents(redis_client, CLUSTER).beat(node)
+        assert beat is not None and (datetime.now(UTC) - beat.at).total_seconds() < 1
+
+
+def test_a_redis_blip_while_skipping_a_task_does_not_stop_the_agent(
+    redis_client: redis.Redis, runtime: NodeRuntime
+) -> None:
+    node = "k8s-node7"
+    agent = _agent(redis_client, runtime, node)
+    real_emit = agent._emit
+
+    def blip(event: TaskEvent) -> None:
+        if event.reason is not None and event.reason.value == "stale":
+            raise redis.ConnectionError("blip")
+        real_emit(event)
+
+    agent._emit = blip  # type: ignore[method-assign]
+    with _running(agent) as thread:
+        wait_for(lambda: redis_client.exists(agent_key(CLUSTER, node)), timeout=5)
+        stale = Task(deadline=datetime.now(UTC) - timedelta(seconds=1), work=PruneOp())
+        redis_client.rpush(tasks_key(CLUSTER, node), stale.model_dump_json())
+        reply = RedisNodeAgents(redis_client, CLUSTER).call(node, PsOp(), timeout=5)
+        assert isinstance(reply, PsReply) and thread.is_alive()
