@@ -7,8 +7,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +49,7 @@ from handlers.control import Control
 from handlers.images_models import PruneImages
 from nodeagent import ops
 from nodeagent.agent import NodeAgent
+from nodeagent.health import serve_health
 from nodeagent.ops import NodeRuntime
 from nodeagent.runtime import RuntimeClient
 
@@ -306,3 +311,65 @@ def test_a_redis_blip_while_skipping_a_task_does_not_stop_the_agent(
         redis_client.rpush(tasks_key(CLUSTER, node), stale.model_dump_json())
         reply = RedisNodeAgents(redis_client, CLUSTER).call(node, PsOp(), timeout=5)
         assert isinstance(reply, PsReply) and thread.is_alive()
+
+
+# --- A runtime that stays away: exit, so the kubelet mounts its socket afresh ---------------
+
+
+def test_an_agent_whose_runtime_stays_unreachable_exits_non_zero(
+    redis_url: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "K8S_CHATOPS_REDIS_URL": redis_url,
+        "K8S_CHATOPS_NODE_NAME": "k8s-node8",
+        "K8S_CHATOPS_CLUSTER": CLUSTER,
+        "K8S_CHATOPS_RUNTIME_ENDPOINT": f"unix://{tmp_path}/gone.sock",
+        "K8S_CHATOPS_POD_LOG_DIR": str(tmp_path),
+        "K8S_CHATOPS_RUNTIME_GIVE_UP_SECONDS": "1",
+    }
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "node-agent"],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3
+    assert "K8S_CHATOPS_RUNTIME_GIVE_UP_SECONDS" in done.stderr
+    assert time.monotonic() - started < 30
+
+
+def _health(port: int) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_the_health_port_says_whether_the_agent_is_alive(
+    redis_client: redis.Redis, runtime: NodeRuntime, replay: ReplayServer
+) -> None:
+    agent = NodeAgent(
+        redis_client,
+        cluster=CLUSTER,
+        node="k8s-node9",
+        runtime=runtime,
+        heartbeat_interval=0.2,
+        runtime_give_up=1.0,
+    )
+    server = serve_health(agent, host="127.0.0.1", port=0)
+    port = server.server_address[1]
+    try:
+        with _running(agent) as thread:
+            wait_for(lambda: _health(port)[0] == 200, timeout=5)
+            replay.stop()
+            _, text = wait_for(lambda: (h := _health(port))[0] == 503 and h, timeout=5)
+            assert "runtime" in text
+            thread.join(timeout=10)
+            assert not thread.is_alive() and agent.gave_up
+    finally:
+        server.shutdown()
