@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -37,6 +38,7 @@ from core.nodework import (
     PsReply,
     Task,
     TaskEvent,
+    WireImage,
     agent_key,
     task_events_key,
     task_lease_key,
@@ -373,3 +375,25 @@ def test_the_health_port_says_whether_the_agent_is_alive(
             assert not thread.is_alive() and agent.gave_up
     finally:
         server.shutdown()
+
+
+def test_two_snapshots_at_once_forget_a_gone_image_once(runtime: NodeRuntime) -> None:
+    """Reads run side by side and share the caches: here the other reader runs, start to end,
+    right after this one has listed the cache entries it will forget."""
+    others: list[tuple[list[WireImage], str | None]] = []
+    started = threading.Event()
+
+    class Shared(dict[str, Any]):
+        def __iter__(self) -> Iterator[str]:
+            keys = list(super().__iter__())
+            if not started.is_set():
+                started.set()
+                others.append(runtime.snapshot())
+            return iter(keys)
+
+    runtime._created = Shared({"sha256:gone": None})
+    runtime._sandbox_images = Shared({"gone-sandbox": None})
+    images, _ = runtime.snapshot()
+    assert others and {i.id for i in images} == {i.id for i in others[0][0]}
+    assert "sha256:gone" not in runtime._created
+    assert "gone-sandbox" not in runtime._sandbox_images
