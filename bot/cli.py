@@ -139,6 +139,7 @@ def run_node_agent(args: argparse.Namespace) -> int:
     import redis  # noqa: PLC0415
 
     from nodeagent.agent import NodeAgent  # noqa: PLC0415
+    from nodeagent.health import serve_health  # noqa: PLC0415
     from nodeagent.ops import NodeRuntime  # noqa: PLC0415
     from nodeagent.runtime import RuntimeClient  # noqa: PLC0415
     from nodeagent.settings import NodeAgentSettings  # noqa: PLC0415
@@ -159,14 +160,23 @@ def run_node_agent(args: argparse.Namespace) -> int:
         redactor=_redactor(settings),
         image_fs_path=settings.image_fs_path,
     )
-    agent = NodeAgent(client, cluster=settings.cluster, node=settings.node_name, runtime=runtime)
+    agent = NodeAgent(
+        client,
+        cluster=settings.cluster,
+        node=settings.node_name,
+        runtime=runtime,
+        runtime_give_up=settings.runtime_give_up_seconds or None,
+    )
+    health = serve_health(agent, port=settings.health_port) if settings.health_port else None
     signal.signal(signal.SIGTERM, agent.stop)
     signal.signal(signal.SIGINT, agent.stop)
     try:
         agent.run()
     finally:
+        if health is not None:
+            health.shutdown()
         runtime.client.close()
-    return 0
+    return 3 if agent.gave_up else 0
 
 
 def run_bot(args: argparse.Namespace) -> int:

@@ -15,7 +15,9 @@ when it is down.
 
 from __future__ import annotations
 
+import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -46,7 +48,7 @@ from core.nodework import (
     TaskEvent,
     WireImage,
 )
-from handlers.agents import AgentProblem, NodeAgents
+from handlers.agents import AgentLost, AgentProblem, NodeAgents
 from handlers.control import Control
 from handlers.images_models import (
     AgentInfo,
@@ -79,6 +81,7 @@ from handlers.images_models import (
 from handlers.kube import KubeClient, KubeNotFound, resource_for
 from handlers.retry import retrying
 
+log = logging.getLogger(__name__)
 #: Nodes worked on at once by ``--all`` / ``-l``.
 MAX_PARALLEL_NODES = 8
 #: Why an agent did nothing at all: its node was not reached, rather than left part-way.
@@ -226,6 +229,10 @@ def _each_node(
             answer: _T | AgentProblem = work(node)
         except AgentProblem as error:
             answer = error
+        except Exception:  # one node's surprise must not lose the other nodes' results
+            incident = uuid.uuid4().hex[:8]
+            log.exception("work on node %s failed (incident %s)", node, incident)
+            answer = AgentLost(node, f"incident {incident}")
         with lock:
             done += 1
             count = done

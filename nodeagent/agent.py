@@ -69,10 +69,19 @@ class NodeAgent:
         runtime: NodeRuntime,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
         lease_seconds: float = LEASE_SECONDS,
+        runtime_give_up: float | None = None,
     ) -> None:
         self.redis, self.cluster, self.node, self.runtime = client, cluster, node, runtime
         self.heartbeat_interval = heartbeat_interval
         self.lease_seconds = lease_seconds
+        #: Seconds the runtime may stay unreachable before the agent stops (None: never).
+        #: A restarted containerd makes a new socket; only a new container sees it when the
+        #: socket's file rather than its directory is mounted, and a restart also clears
+        #: anything else stuck (docs/deploy.md).
+        self.runtime_give_up = runtime_give_up
+        self.gave_up = False
+        self._runtime_down_since: float | None = None
+        self._last_tick = time.monotonic()
         self.started_at = datetime.now(UTC)
         self.name = f"{node}/{os.getpid()}/{uuid.uuid4().hex[:6]}"
         self.stopping = threading.Event()
@@ -92,8 +101,11 @@ class NodeAgent:
                 "runtime_api_version": version.api_version,
                 "image_fs": self.runtime.filesystems(),
             }
+            self._runtime_down_since = None
         except (RuntimeUnreachable, RuntimeError_) as error:
             facts = {"runtime_error": str(error)[:300]}
+            if self._runtime_down_since is None:
+                self._runtime_down_since = time.monotonic()
             log.warning(
                 "the runtime at %s does not answer: %s", self.runtime.client.endpoint, error
             )
@@ -111,12 +123,52 @@ class NodeAgent:
         pipe.execute()
         return beat
 
+    def runtime_down_for(self) -> float:
+        """Seconds the runtime has not answered the heartbeat; 0 while it does."""
+        since = self._runtime_down_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    def healthy(self) -> tuple[bool, str]:
+        """Whether the agent is worth keeping: its heartbeat loop runs, and the runtime has
+        not been away past the give-up time. Redis being away is not a reason (a restart
+        would not bring it back)."""
+        down = self.runtime_down_for()
+        if self.gave_up or (self.runtime_give_up is not None and down > self.runtime_give_up):
+            return False, f"the runtime has not answered for {down:.0f}s"
+        if self.stopping.is_set():
+            return False, "stopping"
+        silent = time.monotonic() - self._last_tick
+        if silent > max(3 * self.heartbeat_interval, 30.0):
+            return False, f"the heartbeat has not run for {silent:.0f}s"
+        return True, "ok"
+
+    def _give_up(self) -> bool:
+        down = self.runtime_down_for()
+        if self.runtime_give_up is None or down <= self.runtime_give_up:
+            return False
+        log.error(
+            "the runtime at %s has not answered for %.0fs (K8S_CHATOPS_RUNTIME_GIVE_UP_SECONDS"
+            " is %.0f); exiting so the agent is started again with a fresh socket mount",
+            self.runtime.client.endpoint,
+            down,
+            self.runtime_give_up,
+        )
+        self.gave_up = True
+        self.stopping.set()
+        return True
+
     def _heartbeat(self) -> None:
         while not self.stopping.is_set():
+            self._last_tick = time.monotonic()
             try:
                 self.beat()
             except redis.RedisError as error:
                 log.warning("could not write the heartbeat: %s", type(error).__name__)
+            except Exception:  # a dead heartbeat thread would make every worker see no-agent
+                incident = uuid.uuid4().hex[:8]
+                log.exception("the heartbeat failed (incident %s); beating on", incident)
+            if self._give_up():
+                return
             self.stopping.wait(self.heartbeat_interval)
 
     def retire(self) -> None:
@@ -159,7 +211,11 @@ class NodeAgent:
                     continue
                 if popped:
                     _, raw = cast(tuple[str, str], popped)
-                    self.dispatch(raw)
+                    try:
+                        self.dispatch(raw)
+                    except Exception:  # one task, or one blip while skipping it, stops nothing
+                        incident = uuid.uuid4().hex[:8]
+                        log.exception("a task could not be dispatched (incident %s)", incident)
         finally:
             self.stopping.set()
             self._pool.shutdown(wait=True)

@@ -12,6 +12,7 @@ every removal and reported (``window_us``; docs/images.md gives the numbers).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import statistics
@@ -109,10 +110,13 @@ class NodeRuntime:
         for fs in self.client.image_fs_info():
             capacity = available = None
             path = self.image_fs_path or Path(fs.mountpoint)
-            if fs.mountpoint and path.is_dir():
-                stats = os.statvfs(path)
-                capacity = stats.f_blocks * stats.f_frsize
-                available = stats.f_bavail * stats.f_frsize
+            try:
+                if fs.mountpoint and path.is_dir():
+                    stats = os.statvfs(path)
+                    capacity = stats.f_blocks * stats.f_frsize
+                    available = stats.f_bavail * stats.f_frsize
+            except OSError as error:  # EACCES, ESTALE, EIO: capacity unknown, the rest stands
+                log.warning("cannot measure %s: %s", path, error.strerror or error)
             found.append(
                 FsUsage(
                     mountpoint=fs.mountpoint,
@@ -166,12 +170,13 @@ class NodeRuntime:
         if configured and (found := resolve(configured)):
             ids.add(found)
         for pod in pods:
-            if pod.id not in self._sandbox_images:
+            image = self._sandbox_images.get(pod.id, "")  # "" unknown; None: no image
+            if image == "":
                 try:
-                    self._sandbox_images[pod.id] = self.client.pod_sandbox_image(pod.id)
+                    image = self.client.pod_sandbox_image(pod.id)
                 except RuntimeError_:  # the sandbox went away meanwhile
                     continue
-            image = self._sandbox_images[pod.id]
+                self._sandbox_images[pod.id] = image
             if image and (found := resolve(image)):
                 ids.add(found)
         return ids
@@ -204,13 +209,18 @@ class NodeRuntime:
         return users
 
     def created(self, image_id: str) -> datetime | None:
-        if image_id not in self._created:
-            try:
-                detail = self.client.image_status(image_id, verbose=True)
-            except RuntimeError_:
-                return None
-            self._created[image_id] = detail.created if detail is not None else None
-        return self._created[image_id]
+        # Reads run side by side and share this cache: another may forget an entry at any
+        # time, so never read it back after a check.
+        if image_id in self._created:
+            with contextlib.suppress(KeyError):
+                return self._created[image_id]
+        try:
+            detail = self.client.image_status(image_id, verbose=True)
+        except RuntimeError_:
+            return None
+        when = detail.created if detail is not None else None
+        self._created[image_id] = when
+        return when
 
     def snapshot(self) -> tuple[list[WireImage], str | None]:
         """Every image with its use, pin, sandbox role and creation time."""
@@ -220,10 +230,11 @@ class NodeRuntime:
         users = self.use(images, containers, pods)
         sandbox = self.sandbox_image_ids(images, pods)
         known = {image.id for image in images}
+        # Another snapshot may forget the same entries at the same time.
         for gone in set(self._created) - known:
-            del self._created[gone]
+            self._created.pop(gone, None)
         for gone in set(self._sandbox_images) - {pod.id for pod in pods}:
-            del self._sandbox_images[gone]
+            self._sandbox_images.pop(gone, None)
         wire = [
             WireImage(
                 id=image.id,

@@ -28,4 +28,9 @@ class NodeAgentSettings(BaseSettings):
     #: Where the image filesystem is visible to the agent, for its capacity (optional).
     image_fs_path: Path | None = None
     redact_patterns_file: Path | None = None
+    #: Seconds the runtime may stay unreachable before the agent exits non-zero, so the
+    #: kubelet starts it again with a fresh mount of the runtime's socket; 0: never.
+    runtime_give_up_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    #: The ``/healthz`` port for the kubelet's liveness probe (nodeagent.health); 0: none.
+    health_port: int = Field(default=0, ge=0, le=65_535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")

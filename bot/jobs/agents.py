@@ -12,6 +12,7 @@ fleet-wide prune and a drain of one of its nodes never run on that node at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -108,6 +109,28 @@ class RedisNodeAgents:
         on_event: Callable[[TaskEvent], None] | None = None,
         exclusive: bool = False,
     ) -> Reply:
+        items: list[TaskEvent] = []
+        try:
+            return self._call(
+                node, work, timeout=timeout, on_event=on_event, exclusive=exclusive, items=items
+            )
+        except redis.RedisError as error:
+            # Redis went away mid-call: say so per node, with what the agent had finished.
+            log.warning("Redis failed during a task on %s: %s", node, type(error).__name__)
+            lost = AgentLost(node, f"Redis failed while the task ran ({type(error).__name__})")
+            lost.done = items
+            raise lost from None
+
+    def _call(
+        self,
+        node: str,
+        work: Op,
+        *,
+        timeout: float | None,
+        on_event: Callable[[TaskEvent], None] | None,
+        exclusive: bool,
+        items: list[TaskEvent],
+    ) -> Reply:
         seconds = timeout if timeout is not None else TASK_TIMEOUTS.get(work.op, 60.0)
         end = time.monotonic() + seconds
         beat = self.beat(node)
@@ -124,10 +147,11 @@ class RedisNodeAgents:
             pipe.expire(tasks_key(self.cluster, node), TASK_LIST_TTL)
             pipe.execute()
             try:
-                return self._follow(node, task, (end, seconds), on_event, locked)
-            except AgentProblem:
+                return self._follow(node, task, (end, seconds), on_event, locked, items=items)
+            except (AgentProblem, redis.RedisError):
                 # Not taken yet: take it back, so no agent starts what nobody waits for.
-                self.redis.lrem(tasks_key(self.cluster, node), 1, raw)
+                with contextlib.suppress(redis.RedisError):
+                    self.redis.lrem(tasks_key(self.cluster, node), 1, raw)
                 raise
         finally:
             if locked is not None:
@@ -140,13 +164,19 @@ class RedisNodeAgents:
         deadline: tuple[float, float],
         on_event: Callable[[TaskEvent], None] | None,
         locked: str | None,
+        *,
+        items: list[TaskEvent],
     ) -> Reply:
-        """Read the task's events until its answer; ``deadline`` is (monotonic end, seconds)."""
+        """Read the task's events until its answer; ``deadline`` is (monotonic end, seconds).
+        ``items`` collects the items the agent finished, for whoever handles a failure."""
         end, seconds = deadline
         key = task_events_key(self.cluster, task.id)
         last = "0-0"
         accepted = False
-        items: list[TaskEvent] = []
+        # Renewed on a clock, not when reads come back empty: a long prune's events never
+        # pause, and the node must stay ours the whole time.
+        renew_every = self.lock_lease_ms / 3000
+        renewed = time.monotonic()
 
         def problem(error: AgentProblem) -> AgentProblem:
             error.done = items
@@ -174,10 +204,12 @@ class RedisNodeAgents:
                         return event.reply
                     elif event.kind is EventKind.FAILED:
                         raise problem(_failure(node, event))
+            if locked is not None and time.monotonic() - renewed >= renew_every:
+                if not self._renew(locked):
+                    raise problem(AgentLost(node, f"{locked} is no longer held by this job"))
+                renewed = time.monotonic()
             if answer:
                 continue  # read on before looking at the lease: the answer may be next
-            if locked is not None:
-                self._renew(locked)
             if accepted and not self.redis.exists(task_lease_key(self.cluster, task.id)):
                 # The lease lapsed. One last read: the agent ends the lease after its answer.
                 if self.redis.xlen(key) and self._more_events(key, last):
@@ -209,9 +241,10 @@ class RedisNodeAgents:
                 raise AgentTimeout(node, seconds, f"{target} is held by job {holder}")
             time.sleep(_LOCK_POLL_SECONDS)
 
-    def _renew(self, target: str) -> None:
+    def _renew(self, target: str) -> bool:
+        """Extend this job's hold on ``target``; False when the job no longer holds it."""
         assert self.job_id is not None
-        Locks(self.redis, self.cluster).renew(target, self.job_id, self.lock_lease_ms)
+        return Locks(self.redis, self.cluster).renew(target, self.job_id, self.lock_lease_ms)
 
     def _unlock(self, target: str) -> None:
         assert self.job_id is not None

@@ -199,7 +199,8 @@ def test_the_node_agent_takes_the_socket_the_logs_and_nothing_else(
     spec = daemonset["spec"]["template"]["spec"]
     host = {v["name"]: v["hostPath"] for v in spec["volumes"] if "hostPath" in v}
     assert host == {
-        "runtime-socket": {"path": "/run/containerd/containerd.sock", "type": "Socket"},
+        # The socket's directory: a restarted containerd makes a new socket file there.
+        "runtime-socket": {"path": "/run/containerd", "type": "Directory"},
         "pod-logs": {"path": "/var/log/pods", "type": "Directory"},
         "image-fs": {"path": "/var/lib/containerd", "type": "Directory"},
     }
@@ -216,11 +217,27 @@ def test_the_node_agent_takes_the_socket_the_logs_and_nothing_else(
     env = _env(container)
     assert env["K8S_CHATOPS_NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
     assert env["K8S_CHATOPS_RUNTIME_ENDPOINT"]["value"] == "unix:///host/runtime/containerd.sock"
+    assert mounts["runtime-socket"]["mountPath"] == "/host/runtime"
     assert env["K8S_CHATOPS_CLUSTER"]["value"] == "default"
+    # Liveness: the agent's /healthz; the port is for the kubelet only (no Service, and the
+    # agents' namespace denies all ingress; probes from the node itself always pass).
+    assert env["K8S_CHATOPS_HEALTH_PORT"]["value"] == "8086"
+    assert env["K8S_CHATOPS_RUNTIME_GIVE_UP_SECONDS"]["value"] == "60"
+    probe = container["livenessProbe"]["httpGet"]
+    assert (probe["path"], probe["port"]) == ("/healthz", "health")
+    assert container["ports"] == [{"name": "health", "containerPort": 8086, "protocol": "TCP"}]
+    assert not [
+        s
+        for s in find(objs, "Service")
+        if s["metadata"].get("namespace") == "k8s-chatops-node-agent"
+    ]
+    deny = one(objs, "NetworkPolicy", "-node-agent")
+    assert deny["metadata"]["namespace"] == "k8s-chatops-node-agent"
+    assert deny["spec"]["policyTypes"] == ["Ingress"] and deny["spec"].get("ingress", []) == []
     assert container["args"] == ["node-agent"]
     assert not [e for e in env if e.startswith("SLACK_") or e == "KUBECONFIG"]
     # Redis lets the agents in from their namespace.
-    peers = one(objs, "NetworkPolicy")["spec"]["ingress"][0]["from"]
+    peers = one(objs, "NetworkPolicy", "-redis")["spec"]["ingress"][0]["from"]
     assert {
         "namespaceSelector": {
             "matchLabels": {"kubernetes.io/metadata.name": "k8s-chatops-node-agent"}
