@@ -158,6 +158,7 @@ def run_node_agent(args: argparse.Namespace) -> int:
         pod_log_dir=settings.pod_log_dir,
         redactor=_redactor(settings),
         image_fs_path=settings.image_fs_path,
+        fs_resample_wait=settings.image_fs_resample_seconds,
     )
     agent = NodeAgent(client, cluster=settings.cluster, node=settings.node_name, runtime=runtime)
     signal.signal(signal.SIGTERM, agent.stop)

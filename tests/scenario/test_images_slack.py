@@ -43,6 +43,7 @@ from bot.jobs.model import JobState
 from bot.jobs.store import JobStore
 from bot.jobs.worker import Worker
 from bot.surfaces.slack_app import SlackNotifier
+from handlers.images_models import PruneResult
 from handlers.kube import KubeClient
 from policies.loader import parse_policy
 from sandbox import runtime
@@ -251,6 +252,13 @@ def crictl_sizes(node: str) -> dict[str, str]:
     return {f"{image}:{tag}": size for image, tag, _id, size in crictl_rows(node)}
 
 
+def crictl_fs_used(node: str) -> int:
+    """The image filesystem's used bytes, as ``crictl imagefsinfo`` reports them now."""
+    info = json.loads(runtime.crictl(node, "imagefsinfo", "-o", "json").stdout)
+    (fs,) = info["status"]["imageFilesystems"]
+    return int(fs["usedBytes"]["value"])
+
+
 def by_role(manifest: dict[str, Any], node: str, *roles: str) -> list[dict[str, Any]]:
     return [i for i in manifest["nodes"][node]["images"] if i["role"] in roles]
 
@@ -321,13 +329,20 @@ def test_a_fleet_prune_shows_the_runtimes_plan_and_threads_what_it_removed(
     assert summary.args["thread_ts"] == card_ts
     text = str(summary.args["text"])
     assert text.startswith(f"Removed {count} images ({total} freed) on 2 nodes.")
-    for node in NODES:
-        line = next(x for x in text.splitlines() if x.startswith(f"{node}: removed"))
-        assert line.startswith(
+    # The image filesystem after the prune is the runtime's measure after the removals (it
+    # re-measures every 10 s), the one crictl reads now, and less than before.
+    result = bot.store.get("1").result
+    assert isinstance(result, PruneResult)
+    for outcome in result.nodes:
+        node = outcome.node
+        (fs_before,), (fs_after,) = outcome.fs_before, outcome.fs_after
+        assert fs_after.used_bytes == crictl_fs_used(node) < fs_before.used_bytes
+        assert (
             f"{node}: removed {len(unused[node])} images ({human_size(per_node[node])}); "
             + kept_line(seed, node)
-            + "; image filesystem "
-        )
+            + f"; image filesystem {human_size(fs_before.used_bytes)} → "
+            + f"{human_size(fs_after.used_bytes)} used"
+        ) in text.splitlines()
     # Every image, one per line, in the thread: what went, and what stayed and why.
     listed = bot.slack.wait_for(
         "chat.postMessage", lambda c: str(c.args.get("text", "")).startswith("```NODE")
