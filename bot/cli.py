@@ -159,6 +159,7 @@ def run_node_agent(args: argparse.Namespace) -> int:
         pod_log_dir=settings.pod_log_dir,
         redactor=_redactor(settings),
         image_fs_path=settings.image_fs_path,
+        fs_resample_wait=settings.image_fs_resample_seconds,
     )
     agent = NodeAgent(
         client,

@@ -46,7 +46,14 @@ from core.nodework import (
 )
 from core.redaction import Redactor
 from nodeagent.crilog import read_log
-from nodeagent.runtime import CriContainer, CriImage, CriPod, RuntimeClient, RuntimeError_
+from nodeagent.runtime import (
+    CriContainer,
+    CriFilesystem,
+    CriImage,
+    CriPod,
+    RuntimeClient,
+    RuntimeError_,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,10 @@ HOST_POD_LOG_DIR = Path("/var/log/pods")
 #: image's check→remove window (median 7.6 ms → 19.5 ms on the sandbox), and the window is
 #: what a prune should keep small (docs/images.md).
 REMOVERS = 1
+#: containerd measures the image filesystem every 10 s (its stats collect period); a prune
+#: waits up to this long for the first measure after its last removal.
+FS_RESAMPLE_WAIT = 12.0
+FS_RESAMPLE_POLL = 0.25
 
 
 class TaskRefused(Exception):
@@ -96,6 +107,9 @@ class NodeRuntime:
     pod_log_dir: Path
     redactor: Redactor
     image_fs_path: Path | None = None
+    #: After removing, how long to wait for the runtime to measure its image filesystem again
+    #: (containerd does every 10 s); 0: do not wait. See :meth:`filesystems_after`.
+    fs_resample_wait: float = FS_RESAMPLE_WAIT
     #: Called with each image right before its last use check (tests make it race).
     before_check: Callable[[WireImage], None] | None = None
     #: Image config creation times by image id (an id's config never changes).
@@ -106,8 +120,27 @@ class NodeRuntime:
     # --- What the runtime holds -------------------------------------------------------------
 
     def filesystems(self) -> list[FsUsage]:
+        return self._usages(self.client.image_fs_info())
+
+    def filesystems_after(self, changed_ns: int) -> list[FsUsage]:
+        """The image filesystems as measured after ``changed_ns`` (Unix ns, the last removal):
+        the runtime answers from its last periodic measure, so right after a removal it still
+        reports the bytes from before. Waits for a newer measure (at most
+        ``fs_resample_wait``); none: an empty list, for "unknown" rather than a stale figure
+        that says nothing was freed. A runtime that gives no timestamps is taken as is."""
+        deadline = time.monotonic() + self.fs_resample_wait
+        while True:
+            measured = self.client.image_fs_info()
+            if all(fs.timestamp_ns == 0 or fs.timestamp_ns >= changed_ns for fs in measured):
+                return self._usages(measured)
+            if time.monotonic() >= deadline:
+                log.info("the runtime did not measure its image filesystem again in time")
+                return []
+            time.sleep(FS_RESAMPLE_POLL)
+
+    def _usages(self, measured: Iterable[CriFilesystem]) -> list[FsUsage]:
         found = []
-        for fs in self.client.image_fs_info():
+        for fs in measured:
             capacity = available = None
             path = self.image_fs_path or Path(fs.mountpoint)
             try:
@@ -316,9 +349,8 @@ class NodeRuntime:
                 reply.kept.append(item)
             else:
                 reply.failed.append(item)
-        return reply.model_copy(
-            update={"fs_after": self.filesystems(), "window": window_stats(windows)}
-        )
+        fs_after = self.filesystems_after(time.time_ns()) if windows else self.filesystems()
+        return reply.model_copy(update={"fs_after": fs_after, "window": window_stats(windows)})
 
     def _prune_one(
         self, image: WireImage, emit: Callable[[PruneItem], None], deadline: datetime
@@ -409,7 +441,7 @@ class NodeRuntime:
             image=name,
             removed=True,
             fs_before=fs_before,
-            fs_after=self.filesystems(),
+            fs_after=self.filesystems_after(time.time_ns()),
             window_us=window,
         )
 

@@ -72,6 +72,9 @@ class CriFilesystem:
     mountpoint: str
     used_bytes: int
     inodes_used: int | None
+    #: When the runtime measured it (Unix ns; 0 when it does not say). containerd measures
+    #: every 10 s and answers ImageFsInfo from its last measure.
+    timestamp_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,7 @@ class RuntimeClient:
                     mountpoint=usage.fs_id.mountpoint,
                     used_bytes=int(usage.used_bytes.value),
                     inodes_used=None if inodes is None else int(inodes),
+                    timestamp_ns=int(usage.timestamp),
                 )
             )
         return found

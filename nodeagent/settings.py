@@ -27,6 +27,10 @@ class NodeAgentSettings(BaseSettings):
     pod_log_dir: Path = Path("/var/log/pods")
     #: Where the image filesystem is visible to the agent, for its capacity (optional).
     image_fs_path: Path | None = None
+    #: After a prune or rmi removed images, how long to wait for the runtime's next measure
+    #: of its image filesystem (containerd's is every 10 s), for the result's "before →
+    #: after"; 0: no wait (the result then leaves "after" out unless already measured).
+    image_fs_resample_seconds: float = Field(default=12.0, ge=0, le=120)
     redact_patterns_file: Path | None = None
     #: Seconds the runtime may stay unreachable before the agent exits non-zero, so the
     #: kubelet starts it again with a fresh mount of the runtime's socket; 0: never.

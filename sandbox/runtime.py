@@ -213,6 +213,9 @@ def render_config(one: RuntimeNode, *, runc: Path) -> str:
         "",
         "[plugins.'io.containerd.cri.v1.images']",
         "  snapshotter = 'overlayfs'",
+        # ImageFsInfo answers from the last measure (every 10 s by default); a prune's result
+        # waits for the next one for its "after" (docs/images.md), so measure every second.
+        "  stats_collect_period = 1",
         "[plugins.'io.containerd.cri.v1.images'.pinned_images]",
         f"  sandbox = {_toml(SANDBOX_IMAGE)}",
         f"  node-base = {_toml(PINNED_IMAGE)}",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from helpers import NodeAgentProcesses
 
 from bot.jobs.store import JobStore
 from handlers.kube import KubeClient
@@ -178,9 +179,10 @@ def kubectl(sandbox: Path) -> Kubectl:
 
 # --- sandbox node runtime
 @pytest.fixture(scope="session")
-def node_runtime() -> Iterator[dict]:
+def node_runtime(sandbox: Path) -> Iterator[dict]:
     """The seed nodes' real containerds (started here if needed, stopped at the end if this
-    session started them); yields the runtime manifest (``sandbox.runtime.manifest()``)."""
+    session started them); yields the runtime manifest (``sandbox.runtime.manifest()``).
+    After ``sandbox``: starting the cluster makes a fresh run directory, the runtimes' too."""
     started_here = not runtime.is_running()
     runtime.up()
     yield runtime.manifest() if started_here else runtime.reset()
@@ -192,3 +194,18 @@ def node_runtime() -> Iterator[dict]:
 def runtime_pristine(node_runtime: dict) -> dict:
     """The seed images and containers, restored before the test; the fresh manifest."""
     return runtime.reset()
+
+
+@pytest.fixture(scope="module")
+def node_agents(
+    redis_url: str, node_runtime: dict, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NodeAgentProcesses]:
+    """A real ``k8s-chatops node-agent`` per sandbox node, for the cluster ``sandbox`` (the
+    job store's), started once for the module and stopped after it. A module using it should
+    empty Redis between tests with ``clear_redis_but_heartbeats`` rather than a flush."""
+    agents = NodeAgentProcesses(redis_url, "sandbox", tmp_path_factory.mktemp("agents"))
+    try:
+        agents.start_all()
+        yield agents
+    finally:
+        agents.stop_all()

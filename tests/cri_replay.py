@@ -36,6 +36,12 @@ class ReplayRuntime(rpc.RuntimeServiceServicer, rpc.ImageServiceServicer):  # ty
         self.lock = threading.Lock()
         #: Called inside RemoveImage before it removes (tests make it slow or fail).
         self.on_remove: Any = None
+        #: How often the image filesystem is measured (containerd: every 10 s); ImageFsInfo
+        #: answers the last measure: its time, and the recorded bytes less the sizes of the
+        #: images removed by then. None: never measured again (the recorded answer).
+        self.fs_period: float | None = 0.05
+        self._freed = 0
+        self._measure: tuple[int, int] | None = None
 
     # --- helpers for tests ---------------------------------------------------------------
 
@@ -103,14 +109,27 @@ class ReplayRuntime(rpc.RuntimeServiceServicer, rpc.ImageServiceServicer):  # ty
         return json_format.ParseDict(answer, pb.ImageStatusResponse())
 
     def ImageFsInfo(self, request: Any, context: Any) -> Any:
-        return json_format.ParseDict(self.recorded["ImageFsInfo"], pb.ImageFsInfoResponse())
+        answer = copy.deepcopy(self.recorded["ImageFsInfo"])
+        if self.fs_period is not None:
+            now, period = time.time_ns(), int(self.fs_period * 1e9)
+            tick = now - now % period
+            with self.lock:
+                if self._measure is None or self._measure[0] < tick:
+                    self._measure = (tick, self._freed)
+                measured, freed = self._measure
+            for fs in answer["imageFilesystems"]:
+                fs["timestamp"] = str(measured)
+                fs["usedBytes"]["value"] = str(int(fs["usedBytes"]["value"]) - freed)
+        return json_format.ParseDict(answer, pb.ImageFsInfoResponse())
 
     def RemoveImage(self, request: Any, context: Any) -> Any:
         if self.on_remove is not None:
             self.on_remove(request.image.image)
         with self.lock:
+            gone = [i for i in self.images if i["id"] == request.image.image]
             self.images = [i for i in self.images if i["id"] != request.image.image]
             self.removed.append((request.image.image, time.monotonic()))
+            self._freed += sum(int(i["size"]) for i in gone)
         return pb.RemoveImageResponse()
 
 

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from helpers import wait_for
-from node_agents import CLUSTER, Agents
+from helpers import NodeAgentProcesses, wait_for
 
 from bot.jobs.agents import RedisNodeAgents
 from core.nodework import agent_key
@@ -45,6 +44,7 @@ from sandbox import cluster, runtime
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+CLUSTER = "sandbox"
 REPO = Path(__file__).resolve().parents[2]
 KEEP = runtime.KEEP_PATTERN
 
@@ -61,10 +61,11 @@ def fresh(node_runtimes: dict[str, object]) -> dict[str, object]:
 
 
 @pytest.fixture
-def agents(redis_url: str, tmp_path: Path, redis_client: redis.Redis) -> Iterator[Agents]:
-    running = Agents(redis_url, tmp_path)
-    for node in runtime.nodes():
-        running.start(node.name)
+def agents(
+    redis_url: str, tmp_path: Path, redis_client: redis.Redis
+) -> Iterator[NodeAgentProcesses]:
+    running = NodeAgentProcesses(redis_url, CLUSTER, tmp_path)
+    running.start_all()
     yield running
     running.stop_all()
 
@@ -83,7 +84,7 @@ def _seed(manifest: dict, node: str, role: str) -> list[dict]:
 
 
 def test_images_matches_crictl(
-    fresh: dict, agents: Agents, kube: KubeClient, control: Control
+    fresh: dict, agents: NodeAgentProcesses, kube: KubeClient, control: Control
 ) -> None:
     for node in ("k8s-master", "k8s-node1"):
         result = images.list_images(ListImages(node=node), kube, control)
@@ -106,7 +107,7 @@ def test_images_matches_crictl(
 
 
 def test_fleet_listing_names_nodes_without_an_agent(
-    fresh: dict, agents: Agents, kube: KubeClient, control: Control
+    fresh: dict, agents: NodeAgentProcesses, kube: KubeClient, control: Control
 ) -> None:
     agents.kill("k8s-master")
     client = redis.Redis.from_url(agents.redis_url, decode_responses=True)
@@ -124,7 +125,7 @@ def test_fleet_listing_names_nodes_without_an_agent(
 
 
 def test_dry_run_is_crictl_prune_minus_keep_pinned_and_sandbox(
-    fresh: dict, agents: Agents, kube: KubeClient, control: Control
+    fresh: dict, agents: NodeAgentProcesses, kube: KubeClient, control: Control
 ) -> None:
     node = "k8s-node1"
     plan = images.prune_images(
@@ -142,7 +143,7 @@ def test_dry_run_is_crictl_prune_minus_keep_pinned_and_sandbox(
 
 
 def test_a_prune_frees_what_it_reports_and_spares_what_is_protected(
-    fresh: dict, agents: Agents, kube: KubeClient, control: Control
+    fresh: dict, agents: NodeAgentProcesses, kube: KubeClient, control: Control
 ) -> None:
     node = "k8s-node1"
     before = _images(node)
@@ -166,7 +167,7 @@ def test_a_prune_frees_what_it_reports_and_spares_what_is_protected(
 
 
 def test_older_than_keeps_new_images(
-    fresh: dict, agents: Agents, kube: KubeClient, control: Control
+    fresh: dict, agents: NodeAgentProcesses, kube: KubeClient, control: Control
 ) -> None:
     node = "k8s-master"
     result = images.prune_images(
@@ -180,7 +181,7 @@ def test_older_than_keeps_new_images(
 
 
 def test_an_image_used_between_plan_and_removal_survives(
-    fresh: dict, agents: Agents, kube: KubeClient, control: Control
+    fresh: dict, agents: NodeAgentProcesses, kube: KubeClient, control: Control
 ) -> None:
     node = "k8s-node1"
     request = PruneImages(node=node, policy_keep=(KEEP,))
@@ -228,7 +229,7 @@ def test_an_image_taken_after_the_last_decision_is_skipped_in_use_now(
 
 
 def test_rmi_refuses_an_image_in_use_and_removes_an_unused_one(
-    fresh: dict, agents: Agents, kube: KubeClient, control: Control
+    fresh: dict, agents: NodeAgentProcesses, kube: KubeClient, control: Control
 ) -> None:
     node = "k8s-node1"
     in_use = _seed(fresh, node, "in-use")[0]
@@ -245,7 +246,7 @@ def test_rmi_refuses_an_image_in_use_and_removes_an_unused_one(
 
 
 def test_runtime_ps_and_logs_answer_with_the_api_server_down(
-    fresh: dict, agents: Agents, kube: KubeClient, control: Control
+    fresh: dict, agents: NodeAgentProcesses, kube: KubeClient, control: Control
 ) -> None:
     node = "k8s-node1"
     running = fresh["nodes"][node]["running"]
@@ -268,7 +269,7 @@ def test_runtime_ps_and_logs_answer_with_the_api_server_down(
 
 
 def test_a_fleet_prune_with_an_agent_killed_midway_says_what_was_done(
-    fresh: dict, agents: Agents, kube: KubeClient, redis_client: redis.Redis
+    fresh: dict, agents: NodeAgentProcesses, kube: KubeClient, redis_client: redis.Redis
 ) -> None:
     victim_node = "k8s-node1"
     runtime.add_images(victim_node, 120, 4096)
@@ -310,7 +311,7 @@ def _wait_beat_gone(client: redis.Redis, node: str) -> Callable[[], bool]:
 
 
 def test_an_agent_stopped_with_sigterm_says_it_is_gone(
-    agents: Agents, redis_client: redis.Redis
+    agents: NodeAgentProcesses, redis_client: redis.Redis
 ) -> None:
     agents.processes["k8s-master"].terminate()
     assert agents.processes["k8s-master"].wait(timeout=15) == 0

@@ -6,6 +6,7 @@ that dies mid-task) as the worker's RedisNodeAgents sees them."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -138,6 +139,31 @@ def test_an_image_taken_between_decision_and_removal_survives(
         "docker.io/k8schatops/unused-shared:latest",
         "docker.io/k8schatops/keep-me:v1",  # old, and no keep pattern here
     }
+
+
+def test_the_filesystem_after_a_prune_is_measured_after_its_removals(
+    runtime: NodeRuntime, replay: ReplayServer
+) -> None:
+    """The runtime answers ImageFsInfo from its last periodic measure: right after removing,
+    it still says the bytes from before. The agent waits for a newer measure."""
+    replay.runtime.fs_period = 0.5
+    reply = runtime.prune(PruneOp(), lambda item: None, FOREVER)
+    (before,), (after,) = reply.fs_before, reply.fs_after
+    freed = sum(name.size_bytes for name in reply.removed)
+    assert freed > 0 and after.used_bytes == before.used_bytes - freed
+
+
+def test_a_runtime_that_does_not_measure_again_leaves_the_after_unknown(
+    runtime: NodeRuntime, replay: ReplayServer
+) -> None:
+    replay.runtime.fs_period = None  # its one measure predates the removals
+    runtime.fs_resample_wait = 0.3
+    started = time.monotonic()
+    reply = runtime.remove(
+        RemoveImageOp(image="docker.io/k8schatops/k8s-node1-new:v1"), lambda item: None
+    )
+    assert reply.removed and reply.fs_before and reply.fs_after == []  # not a stale figure
+    assert 0.3 <= time.monotonic() - started < 2
 
 
 def test_a_dry_run_removes_nothing(runtime: NodeRuntime, replay: ReplayServer) -> None:
