@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 import redis
-from helpers import make_worker, wait_for
-from node_agents import CLUSTER, Agents
+from helpers import NodeAgentProcesses, make_worker, wait_for
 
 from bot.commands.dispatcher import Dispatcher
 from bot.commands.registry import registry
@@ -67,12 +66,17 @@ def fresh(node_runtimes: dict[str, object]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def agents(redis_url: str, tmp_path: Path, redis_client: redis.Redis) -> Iterator[Agents]:
-    running = Agents(redis_url, tmp_path)
-    for node in runtime.nodes():
-        running.start(node.name)
+def agents(
+    redis_url: str, tmp_path: Path, redis_client: redis.Redis
+) -> Iterator[NodeAgentProcesses]:
+    running = NodeAgentProcesses(redis_url, CLUSTER, tmp_path)
+    running.start_all()
     yield running
     running.stop_all()
+
+
+#: The cluster the agents and workers of these tests serve (the job store's).
+CLUSTER = "sandbox"
 
 
 @pytest.fixture
@@ -108,7 +112,11 @@ def ask_and_plan(bot: Dispatcher, store: JobStore, kube: KubeClient, text: str) 
 
 
 def test_an_image_unused_after_the_plan_survives_the_approved_prune(
-    fresh: dict[str, Any], agents: Agents, bot: Dispatcher, store: JobStore, kube: KubeClient
+    fresh: dict[str, Any],
+    agents: NodeAgentProcesses,
+    bot: Dispatcher,
+    store: JobStore,
+    kube: KubeClient,
 ) -> None:
     asked = bot.submit(f"prune images {NODE}", user="U_A", origin=SHELL)
     assert asked.job is not None and asked.job.state is JobState.AWAITING_APPROVAL
@@ -175,7 +183,11 @@ class WorkerDied(BaseException):
 
 
 def test_a_second_worker_taking_over_the_job_still_holds_it_to_the_plan(
-    fresh: dict[str, Any], agents: Agents, bot: Dispatcher, store: JobStore, kube: KubeClient
+    fresh: dict[str, Any],
+    agents: NodeAgentProcesses,
+    bot: Dispatcher,
+    store: JobStore,
+    kube: KubeClient,
 ) -> None:
     job = ask_and_plan(bot, store, kube, f"prune images {NODE}")
     approved_ids = {i.image_id for i in planned(store, job.id).nodes[0].remove}
@@ -206,7 +218,7 @@ def test_a_second_worker_taking_over_the_job_still_holds_it_to_the_plan(
 
 
 def test_a_node_outside_the_approved_plan_is_not_touched(
-    fresh: dict[str, Any], agents: Agents, kube: KubeClient, redis_client: redis.Redis
+    fresh: dict[str, Any], agents: NodeAgentProcesses, kube: KubeClient, redis_client: redis.Redis
 ) -> None:
     """``--all`` approved when the plan covered one node (the other had no agent then, or
     joined the cluster later): the other node keeps every image and is named."""
@@ -229,7 +241,11 @@ def test_a_node_outside_the_approved_plan_is_not_touched(
 
 
 def test_an_approved_rmi_does_not_remove_another_image_under_the_same_name(
-    fresh: dict[str, Any], agents: Agents, bot: Dispatcher, store: JobStore, kube: KubeClient
+    fresh: dict[str, Any],
+    agents: NodeAgentProcesses,
+    bot: Dispatcher,
+    store: JobStore,
+    kube: KubeClient,
 ) -> None:
     name = f"docker.io/k8schatops/{NODE}-old:v1"
     job = ask_and_plan(bot, store, kube, f"rmi {NODE} {name}")
@@ -265,7 +281,7 @@ def test_an_approved_rmi_does_not_remove_another_image_under_the_same_name(
 
 
 def test_a_prune_allowed_without_approval_is_not_held(
-    fresh: dict[str, Any], agents: Agents, store: JobStore, kube: KubeClient
+    fresh: dict[str, Any], agents: NodeAgentProcesses, store: JobStore, kube: KubeClient
 ) -> None:
     """No approval, no plan, no holding: it removes what is unused when it runs, as before."""
     before, _, _ = POLICY.partition("rules:")
