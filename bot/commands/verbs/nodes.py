@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.commands.parsing import one_node, reject_flags
-from bot.commands.registry import Command, suggest
+from bot.commands.registry import Command
 from bot.commands.render import human_duration, table
+from bot.commands.resources import Resource
 from core import messages
 from core.errors import CommandError
 from core.text import code
@@ -14,25 +15,14 @@ from handlers import nodes
 from handlers.models import CordonNode, GetNodes, NodeChange, NodeTable, UncordonNode
 from policies.model import Access
 
-_GET_RESOURCES = {"nodes": "nodes", "node": "nodes", "no": "nodes"}
 
-
-def parse_get(args: list[str]) -> GetNodes:
+def parse_get_nodes(args: list[str]) -> GetNodes:
+    """The words after ``get nodes``."""
     usage = "get nodes"
-    if not args:
+    reject_flags(usage, args)
+    if args:
         raise CommandError(
-            messages.MISSING_ARGUMENT.format(usage=code("get RESOURCE"), what="RESOURCE")
-        )
-    resource, rest = args[0], args[1:]
-    if resource.lower() not in _GET_RESOURCES:
-        raise CommandError(
-            messages.UNKNOWN_RESOURCE.format(verb=code("get"), word=code(resource))
-            + suggest(resource, sorted(_GET_RESOURCES))
-        )
-    reject_flags(usage, rest)
-    if rest:
-        raise CommandError(
-            messages.TOO_MANY_ARGUMENTS.format(usage=code(usage), extra=code(" ".join(rest)))
+            messages.TOO_MANY_ARGUMENTS.format(usage=code(usage), extra=code(" ".join(args)))
         )
     return GetNodes()
 
@@ -61,21 +51,17 @@ def render_node_change(result: NodeChange) -> str:
     return result.message
 
 
+#: ``get nodes`` (assembled into the ``get`` command by :mod:`bot.commands.verbs.get`).
+GET_NODES = Resource(
+    words=("nodes", "node", "no"),
+    parse=parse_get_nodes,
+    request_kinds=("get_nodes",),
+    perform=nodes.get_nodes,
+    results=(NodeTable,),
+    render=render_node_table,
+)
+
 COMMANDS = (
-    Command(
-        verb="get",
-        rank=10,
-        usage="get nodes",
-        summary=messages.HELP_GET_SUMMARY,
-        documentation="`kubectl get nodes` columns: NAME, STATUS (incl. `SchedulingDisabled`), "
-        "ROLES, AGE, VERSION",
-        parse=parse_get,
-        policy_verbs={"get": Access.READ},
-        request_kinds=("get_nodes",),
-        perform=nodes.get_nodes,
-        render=render_node_table,
-        tabular=True,
-    ),
     Command(
         verb="cordon",
         rank=20,
