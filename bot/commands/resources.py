@@ -29,6 +29,8 @@ class Resource:
     #: The result types it produces, each rendered by ``render``.
     results: tuple[type[ResultBase], ...]
     render: Callable[[Any], str]
+    #: Its part of the README's line for ``get``.
+    documentation: str = ""
     flags: tuple[Flag, ...] = ()
     thread_parts: Callable[[Any, str], ThreadParts | None] | None = None
     #: What the policy decides (default: one read of the request's target).

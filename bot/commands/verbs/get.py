@@ -85,9 +85,7 @@ COMMANDS = (
         rank=10,
         usage="get " + " | ".join(_NAMES),
         summary=messages.HELP_GET_SUMMARY,
-        documentation="kubectl's listings: "
-        + "; ".join(f"`get {r.words[0]}`" for r in RESOURCES)
-        + ". `get nodes`: NAME, STATUS (incl. `SchedulingDisabled`), ROLES, AGE, VERSION",
+        documentation="; ".join(r.documentation for r in RESOURCES if r.documentation),
         parse=parse_get,
         flags=_flags(),
         policy_verbs={"get": Access.READ},

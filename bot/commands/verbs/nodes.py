@@ -59,6 +59,8 @@ GET_NODES = Resource(
     perform=nodes.get_nodes,
     results=(NodeTable,),
     render=render_node_table,
+    documentation="`get nodes`: kubectl's columns NAME, STATUS (incl. `SchedulingDisabled`), "
+    "ROLES, AGE, VERSION",
 )
 
 COMMANDS = (
