@@ -85,7 +85,8 @@ def conditions(status: Mapping[str, Any]) -> tuple[Condition, ...]:
 
 
 def taints(spec: Mapping[str, Any]) -> tuple[Taint, ...]:
-    return tuple(
+    """The node's taints in kubectl's order (by effect, then key)."""
+    found = [
         Taint(
             key=str(t.get("key", "")),
             value=str(t.get("value") or ""),
@@ -93,7 +94,8 @@ def taints(spec: Mapping[str, Any]) -> tuple[Taint, ...]:
             time_added=moment(t.get("timeAdded")),
         )
         for t in spec.get("taints") or []
-    )
+    ]
+    return tuple(sorted(found, key=lambda t: f"{t.effect},{t.key}"))
 
 
 def tolerations(spec: Mapping[str, Any]) -> tuple[Toleration, ...]:
