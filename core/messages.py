@@ -844,7 +844,7 @@ DESCRIBE_EVENTS_WARNINGS = plural(
     other="{count} warning events; the last: {reason} {age} ago.",
 )
 DESCRIBE_POD_HEADLINE = "Pod {name} in {namespace} is {status} on {node}, {ready} containers ready."
-DESCRIBE_POD_NOT_SCHEDULED = "not scheduled"
+DESCRIBE_POD_NOT_SCHEDULED = "no node yet"
 DESCRIBE_POD_RESTARTS = "{container}: {restarts} restarts, {state}{reason}."
 DESCRIBE_POD_STARTED = "Started {age} ago; IP {ip}; controlled by {controller}."
 

@@ -677,6 +677,6 @@ DESCRIBE_EVENTS_WARNINGS = "{count} 个 Warning 事件；最近一个：{reason}
 DESCRIBE_POD_HEADLINE = (
     "名字空间 {namespace} 中的 Pod {name} 处于 {status}，在 {node} 上，{ready} 个容器就绪。"
 )
-DESCRIBE_POD_NOT_SCHEDULED = "未调度"
+DESCRIBE_POD_NOT_SCHEDULED = "（尚未调度到任何节点）"
 DESCRIBE_POD_RESTARTS = "{container}：重启 {restarts} 次，{state}{reason}。"
 DESCRIBE_POD_STARTED = "{age} 前启动；IP {ip}；由 {controller} 控制。"

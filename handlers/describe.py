@@ -1,6 +1,6 @@
-"""``describe node`` and ``describe pod``: the facts ``kubectl describe`` prints, read with as
-few calls as it makes (the object, its node Lease, its pods by field selector, its events by
-field selector), each list paged.
+"""``describe node``, and what ``describe pod`` shares with it: the facts ``kubectl describe``
+prints, read with as few calls as it makes (the object, its node Lease, its pods by field
+selector, its events by field selector), each list paged.
 
 What kubectl leaves to the reader is worked out here: whether the Lease is late against the
 node-monitor grace period, and, for a node whose Ready condition is not True, when the taint
@@ -21,14 +21,10 @@ from handlers.control import Control
 from handlers.describe_models import (
     Allocation,
     Condition,
-    ContainerFacts,
-    ContainerState,
     DescribeNode,
-    DescribePod,
     EventRow,
     Eviction,
     NodeDescription,
-    PodDescription,
     PodEviction,
     PodUsage,
     Taint,
@@ -56,7 +52,6 @@ UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
 _NODES = resource_for("Node")
 _PODS = resource_for("Pod")
 _LEASES = resource_for("Lease")
-_NAMESPACES = resource_for("Namespace")
 _EVENTS = Resource("v1", "events", namespaced=True)
 
 
@@ -138,7 +133,7 @@ def eviction_after(pod_tolerations: Iterable[Toleration], taint_key: str) -> int
     return max(0, min(t.seconds or 0 for t in matching))
 
 
-def _event_rows(items: Iterable[JSON]) -> tuple[EventRow, ...]:
+def event_rows(items: Iterable[JSON]) -> tuple[EventRow, ...]:
     rows = []
     for e in items:
         series = e.get("series") or {}
@@ -166,7 +161,7 @@ def _event_rows(items: Iterable[JSON]) -> tuple[EventRow, ...]:
     return tuple(rows[-MAX_EVENTS:])
 
 
-def _events(kube: KubeClient, namespace: str | None, selectors: Iterable[str]) -> list[JSON]:
+def events(kube: KubeClient, namespace: str | None, selectors: Iterable[str]) -> list[JSON]:
     items: list[JSON] = []
     seen: set[str] = set()
     for selector in selectors:
@@ -293,7 +288,7 @@ def describe_node(request: DescribeNode, kube: KubeClient, control: Control) -> 
     reference = (
         f"involvedObject.kind=Node,involvedObject.name={request.node},involvedObject.namespace="
     )
-    events = _events(
+    found = events(
         kube,
         None,
         [
@@ -338,130 +333,7 @@ def describe_node(request: DescribeNode, kube: KubeClient, control: Control) -> 
         offered_cpu=pod_resources.in_units("cpu", offered.get("cpu", Decimal(0))),
         offered_memory=pod_resources.in_units("memory", offered.get("memory", Decimal(0))),
         max_pods=int(max_pods) if max_pods is not None else None,
-        events=_event_rows(events),
+        events=event_rows(found),
         eviction=_eviction(node_taints, ready, pods),
-        read_at=read_at,
-    )
-
-
-def _state(raw: Mapping[str, Any] | None) -> ContainerState | None:
-    if not raw:
-        return None
-    if "running" in raw:
-        return ContainerState(
-            state="Running", started=moment((raw["running"] or {}).get("startedAt"))
-        )
-    if "terminated" in raw:
-        t = raw["terminated"] or {}
-        return ContainerState(
-            state="Terminated",
-            reason=str(t.get("reason") or ""),
-            message=str(t.get("message") or ""),
-            exit_code=int(t.get("exitCode") or 0),
-            started=moment(t.get("startedAt")),
-            finished=moment(t.get("finishedAt")),
-        )
-    waiting = raw.get("waiting") or {}
-    return ContainerState(
-        state="Waiting",
-        reason=str(waiting.get("reason") or ""),
-        message=str(waiting.get("message") or ""),
-    )
-
-
-def _containers(pod: JSON, init: bool) -> tuple[ContainerFacts, ...]:
-    spec, status = pod.get("spec") or {}, pod.get("status") or {}
-    statuses = {
-        s.get("name"): s
-        for s in status.get("initContainerStatuses" if init else "containerStatuses") or []
-    }
-    facts = []
-    for container in spec.get("initContainers" if init else "containers") or []:
-        known = statuses.get(container.get("name")) or {}
-        resources = container.get("resources") or {}
-        facts.append(
-            ContainerFacts(
-                name=str(container.get("name", "")),
-                init=init,
-                image=str(container.get("image", "")),
-                image_id=str(known.get("imageID") or ""),
-                container_id=str(known.get("containerID") or ""),
-                ports=tuple(
-                    f"{p.get('containerPort')}/{p.get('protocol') or 'TCP'}"
-                    for p in container.get("ports") or []
-                ),
-                state=_state(known.get("state")) or ContainerState(state="Waiting"),
-                last_state=_state(
-                    {"terminated": known["lastState"]["terminated"]}
-                    if (known.get("lastState") or {}).get("terminated")
-                    else None
-                ),
-                ready=bool(known.get("ready")),
-                restart_count=int(known.get("restartCount") or 0),
-                requests={str(k): str(v) for k, v in (resources.get("requests") or {}).items()},
-                limits={str(k): str(v) for k, v in (resources.get("limits") or {}).items()},
-            )
-        )
-    return tuple(facts)
-
-
-def _controller(meta: Mapping[str, Any]) -> str:
-    for owner in meta.get("ownerReferences") or []:
-        if owner.get("controller"):
-            return f"{owner.get('kind')}/{owner.get('name')}"
-    return ""
-
-
-def describe_pod(request: DescribePod, kube: KubeClient, control: Control) -> PodDescription:
-    kube = retrying(kube, control, verb=request.verb)
-    try:
-        pod = kube.get(_PODS.path(namespace=request.namespace, name=request.name))
-    except KubeNotFound:
-        try:
-            kube.get(_NAMESPACES.path(name=request.namespace))
-        except KubeNotFound:
-            raise KubeNotFound(
-                messages.DESCRIBE_NO_NAMESPACE.format(namespace=request.namespace), status=404
-            ) from None
-        raise KubeNotFound(
-            messages.DESCRIBE_NO_POD.format(name=request.name, namespace=request.namespace),
-            status=404,
-        ) from None
-    read_at = datetime.now(UTC)
-    meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
-    events = _events(
-        kube,
-        request.namespace,
-        [
-            f"involvedObject.kind=Pod,involvedObject.name={request.name},"
-            f"involvedObject.namespace={request.namespace},involvedObject.uid={meta.get('uid', '')}"
-        ],
-    )
-    phase = str(status.get("phase") or "")
-    deleting = moment(meta.get("deletionTimestamp"))
-    terminating = deleting is not None and phase not in ("Failed", "Succeeded")
-    return PodDescription(
-        name=request.name,
-        namespace=request.namespace,
-        node=str(spec.get("nodeName") or ""),
-        node_ip=str(status.get("hostIP") or ""),
-        priority=spec.get("priority"),
-        service_account=str(spec.get("serviceAccountName") or ""),
-        start_time=moment(status.get("startTime")),
-        labels={str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
-        status="Terminating" if terminating else phase,
-        phase=phase,
-        reason=str(status.get("reason") or ""),
-        message=str(status.get("message") or ""),
-        deleting_since=deleting if terminating else None,
-        ip=str(status.get("podIP") or ""),
-        ips=tuple(str(i.get("ip", "")) for i in status.get("podIPs") or []),
-        controlled_by=_controller(meta),
-        containers=(*_containers(pod, True), *_containers(pod, False)),
-        conditions=conditions(status),
-        qos_class=str(status.get("qosClass") or ""),
-        node_selector={str(k): str(v) for k, v in (spec.get("nodeSelector") or {}).items()},
-        tolerations=tolerations(spec),
-        events=_event_rows(events),
         read_at=read_at,
     )

@@ -10,18 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from bot.commands.registry import ThreadParts
 from bot.commands.render import human_duration, table
 from core import formats, messages
 from core.text import code
 from handlers.describe_models import (
     Allocation,
     Condition,
-    ContainerState,
     EventRow,
     Eviction,
     NodeDescription,
-    PodDescription,
 )
 from handlers.pod_resources import percent
 from handlers.quantity import format_cpu, format_memory
@@ -30,11 +27,11 @@ from handlers.quantity import format_cpu, format_memory
 _HEALTHY = {"Ready": "True"}
 
 
-def _age(since: datetime | None, now: datetime) -> str:
+def age(since: datetime | None, now: datetime) -> str:
     return human_duration((now - since).total_seconds()) if since else "<unknown>"
 
 
-def _stamp(moment: datetime | None) -> str:
+def stamp(moment: datetime | None) -> str:
     """kubectl's RFC 1123 times (``Sat, 28 Nov 2026 13:24:24 +0000``)."""
     return moment.strftime("%a, %d %b %Y %H:%M:%S %z") if moment else "<unset>"
 
@@ -57,7 +54,7 @@ def _share(resource: str, value: int, offered: int) -> str:
     return _with_percent(resource, value, percent(value, offered))
 
 
-def _reason(text: str) -> str:
+def reason(text: str) -> str:
     return f" ({text})" if text else ""
 
 
@@ -69,10 +66,10 @@ def _lease_line(result: NodeDescription, now: datetime) -> str:
     if result.lease_missing or result.lease_renewed is None:
         return messages.DESCRIBE_LEASE_NONE.format()
     late = (now - result.lease_renewed).total_seconds() > result.grace_seconds
-    age, grace = _age(result.lease_renewed, now), result.grace_seconds
+    ago, grace = age(result.lease_renewed, now), result.grace_seconds
     if late:
-        return messages.DESCRIBE_LEASE_LATE.format(age=age, grace=grace)
-    return messages.DESCRIBE_LEASE_FRESH.format(age=age, grace=grace)
+        return messages.DESCRIBE_LEASE_LATE.format(age=ago, grace=grace)
+    return messages.DESCRIBE_LEASE_FRESH.format(age=ago, grace=grace)
 
 
 def _eviction_lines(eviction: Eviction, now: datetime) -> list[str]:
@@ -100,7 +97,7 @@ def _eviction_lines(eviction: Eviction, now: datetime) -> list[str]:
                 count=count,
                 when=when,
                 taint=code(eviction.taint),
-                age=_age(eviction.added, now),
+                age=age(eviction.added, now),
                 seconds=seconds,
             )
         )
@@ -113,14 +110,14 @@ def _eviction_lines(eviction: Eviction, now: datetime) -> list[str]:
     return lines
 
 
-def _warnings(events: tuple[EventRow, ...], now: datetime) -> list[str]:
-    warnings = [e for e in events if e.type == "Warning"]
-    if not warnings:
+def warnings(events: tuple[EventRow, ...], now: datetime) -> list[str]:
+    found = [e for e in events if e.type == "Warning"]
+    if not found:
         return []
-    last = warnings[-1]
+    last = found[-1]
     return [
         messages.DESCRIBE_EVENTS_WARNINGS.format(
-            count=len(warnings), reason=code(last.reason), age=_age(last.last, now)
+            count=len(found), reason=code(last.reason), age=age(last.last, now)
         )
     ]
 
@@ -137,8 +134,8 @@ def node_summary(result: NodeDescription, now: datetime | None = None) -> str:
         messages.DESCRIBE_NODE_READY.format(
             name=code(result.name),
             status=status,
-            age=_age(ready.last_transition if ready else None, moment),
-            reason=_reason(ready.reason if ready else ""),
+            age=age(ready.last_transition if ready else None, moment),
+            reason=reason(ready.reason if ready else ""),
             scheduling=(
                 messages.DESCRIBE_CORDONED
                 if result.unschedulable
@@ -173,7 +170,7 @@ def node_summary(result: NodeDescription, now: datetime | None = None) -> str:
         )
     if result.eviction is not None:
         lines.extend(_eviction_lines(result.eviction, moment))
-    lines.extend(_warnings(result.events, moment))
+    lines.extend(warnings(result.events, moment))
     return "\n".join(lines)
 
 
@@ -181,25 +178,25 @@ def _condition_line(condition: Condition, now: datetime) -> str:
     return messages.DESCRIBE_CONDITION_PROBLEM.format(
         type=condition.type,
         status=condition.status,
-        age=_age(condition.last_transition, now),
-        reason=_reason(condition.reason),
+        age=age(condition.last_transition, now),
+        reason=reason(condition.reason),
     )
 
 
-def _section(title: str, body: str) -> str:
+def section(title: str, body: str) -> str:
     return f"{title}:\n" + "\n".join(f"  {line}" for line in body.splitlines())
 
 
-def _events_table(events: tuple[EventRow, ...], now: datetime) -> str:
+def events_table(events: tuple[EventRow, ...], now: datetime) -> str:
     if not events:
         return "Events: <none>"
     rows = []
     for e in events:
-        interval = _age(e.first, now)
+        interval = age(e.first, now)
         if e.count > 1:
-            interval = f"{_age(e.last, now)} (x{e.count} over {_age(e.first, now)})"
+            interval = f"{age(e.last, now)} (x{e.count} over {age(e.first, now)})"
         rows.append((e.type, e.reason, interval, e.source, e.message))
-    return _section("Events", table(("Type", "Reason", "Age", "From", "Message"), rows))
+    return section("Events", table(("Type", "Reason", "Age", "From", "Message"), rows))
 
 
 def node_body(result: NodeDescription, now: datetime | None = None) -> str:
@@ -207,19 +204,19 @@ def node_body(result: NodeDescription, now: datetime | None = None) -> str:
     parts = [
         f"Name: {result.name}",
         f"Roles: {result.roles}",
-        f"CreationTimestamp: {_stamp(result.created)}",
+        f"CreationTimestamp: {stamp(result.created)}",
         "Taints: " + (", ".join(str(t) for t in result.taints) or "<none>"),
         f"Unschedulable: {str(result.unschedulable).lower()}",
-        _section(
+        section(
             "Lease",
             f"HolderIdentity: {result.lease_holder or '<unset>'}\n"
-            f"RenewTime: {_stamp(result.lease_renewed)}"
-            f" ({_age(result.lease_renewed, moment)} ago; grace {result.grace_seconds}s assumed)",
+            f"RenewTime: {stamp(result.lease_renewed)}"
+            f" ({age(result.lease_renewed, moment)} ago; grace {result.grace_seconds}s assumed)",
         ),
     ]
     if result.conditions:
         parts.append(
-            _section(
+            section(
                 "Conditions",
                 table(
                     ("Type", "Status", "LastTransition", "Reason", "Message"),
@@ -227,7 +224,7 @@ def node_body(result: NodeDescription, now: datetime | None = None) -> str:
                         (
                             c.type,
                             c.status,
-                            f"{_age(c.last_transition, moment)} ago",
+                            f"{age(c.last_transition, moment)} ago",
                             c.reason,
                             c.message,
                         )
@@ -236,12 +233,12 @@ def node_body(result: NodeDescription, now: datetime | None = None) -> str:
                 ),
             )
         )
-    parts.append(_section("Addresses", "\n".join(f"{t}: {a}" for t, a in result.addresses)))
+    parts.append(section("Addresses", "\n".join(f"{t}: {a}" for t, a in result.addresses)))
     for title, values in (("Capacity", result.capacity), ("Allocatable", result.allocatable)):
         if values:
-            parts.append(_section(title, "\n".join(f"{k}: {v}" for k, v in sorted(values.items()))))
+            parts.append(section(title, "\n".join(f"{k}: {v}" for k, v in sorted(values.items()))))
     parts.append(
-        _section(
+        section(
             "System Info",
             f"Kernel Version: {result.kernel_version}\n"
             f"OS Image: {result.os_image}\n"
@@ -279,7 +276,7 @@ def node_body(result: NodeDescription, now: datetime | None = None) -> str:
                             _share("cpu", p.cpu_limits, result.offered_cpu),
                             _share("memory", p.memory_requests, result.offered_memory),
                             _share("memory", p.memory_limits, result.offered_memory),
-                            _age(p.created, moment),
+                            age(p.created, moment),
                         )
                         for p in result.pods
                     ],
@@ -289,7 +286,7 @@ def node_body(result: NodeDescription, now: datetime | None = None) -> str:
             else header
         )
         parts.append(
-            _section(
+            section(
                 "Allocated resources",
                 table(
                     ("Resource", "Requests", "Limits"),
@@ -304,135 +301,5 @@ def node_body(result: NodeDescription, now: datetime | None = None) -> str:
                 ),
             )
         )
-    parts.append(_events_table(result.events, moment))
+    parts.append(events_table(result.events, moment))
     return "\n".join(parts)
-
-
-def _state_text(state: ContainerState | None) -> str:
-    if state is None:
-        return "Waiting"
-    text = state.state
-    if state.reason:
-        text += f" ({state.reason})"
-    if state.exit_code is not None:
-        text += f", exit code {state.exit_code}"
-    return text
-
-
-def pod_summary(result: PodDescription, now: datetime | None = None) -> str:
-    moment = now or datetime.now(UTC)
-    app = [c for c in result.containers if not c.init]
-    ready = sum(1 for c in app if c.ready)
-    status = result.status if not result.reason else f"{result.status} ({result.reason})"
-    lines = [
-        messages.DESCRIBE_POD_HEADLINE.format(
-            name=code(result.name),
-            namespace=code(result.namespace),
-            status=status,
-            node=code(result.node) if result.node else messages.DESCRIBE_POD_NOT_SCHEDULED.format(),
-            ready=f"{ready}/{len(app)}",
-        ),
-        messages.DESCRIBE_POD_STARTED.format(
-            age=_age(result.start_time, moment),
-            ip=result.ip or "<none>",
-            controller=code(result.controlled_by) if result.controlled_by else "<none>",
-        ),
-    ]
-    for container in result.containers:
-        if container.restart_count or (container.state and container.state.state != "Running"):
-            if container.init and container.state and container.state.reason == "Completed":
-                continue
-            lines.append(
-                messages.DESCRIBE_POD_RESTARTS.format(
-                    container=code(container.name),
-                    restarts=container.restart_count,
-                    state=container.state.state if container.state else "Waiting",
-                    reason=_reason(container.state.reason if container.state else ""),
-                )
-            )
-    lines.extend(_warnings(result.events, moment))
-    return "\n".join(lines)
-
-
-def pod_body(result: PodDescription, now: datetime | None = None) -> str:
-    moment = now or datetime.now(UTC)
-    status = result.status
-    if result.deleting_since:
-        status += f" (lasts {_age(result.deleting_since, moment)})"
-    parts = [
-        f"Name: {result.name}",
-        f"Namespace: {result.namespace}",
-        *([f"Priority: {result.priority}"] if result.priority is not None else []),
-        *([f"Service Account: {result.service_account}"] if result.service_account else []),
-        f"Node: {result.node}/{result.node_ip}" if result.node else "Node: <none>",
-        *([f"Start Time: {_stamp(result.start_time)}"] if result.start_time else []),
-        "Labels: " + (", ".join(f"{k}={v}" for k, v in sorted(result.labels.items())) or "<none>"),
-        f"Status: {status}",
-        *([f"Reason: {result.reason}"] if result.reason else []),
-        *([f"Message: {result.message}"] if result.message else []),
-        f"IP: {result.ip}",
-        *([f"Controlled By: {result.controlled_by}"] if result.controlled_by else []),
-    ]
-    for init in (True, False):
-        containers = [c for c in result.containers if c.init is init]
-        if not containers:
-            continue
-        lines = []
-        for c in containers:
-            lines.append(f"{c.name}:")
-            lines.append(f"  Image: {c.image}")
-            if c.ports:
-                lines.append(f"  Ports: {', '.join(c.ports)}")
-            lines.append(f"  State: {_state_text(c.state)}")
-            if c.state and c.state.started:
-                lines.append(f"    Started: {_stamp(c.state.started)}")
-            if c.last_state:
-                lines.append(f"  Last State: {_state_text(c.last_state)}")
-            lines.append(f"  Ready: {'True' if c.ready else 'False'}")
-            lines.append(f"  Restart Count: {c.restart_count}")
-            for title, values in (("Limits", c.limits), ("Requests", c.requests)):
-                if values:
-                    shown = ", ".join(f"{k}: {v}" for k, v in sorted(values.items()))
-                    lines.append(f"  {title}: {shown}")
-        parts.append(_section("Init Containers" if init else "Containers", "\n".join(lines)))
-    if result.conditions:
-        parts.append(
-            _section(
-                "Conditions",
-                table(("Type", "Status"), [(c.type, c.status) for c in result.conditions]),
-            )
-        )
-    parts.append(f"QoS Class: {result.qos_class}")
-    parts.append(
-        "Node-Selectors: "
-        + (", ".join(f"{k}={v}" for k, v in sorted(result.node_selector.items())) or "<none>")
-    )
-    parts.append(
-        _section("Tolerations", "\n".join(str(t) for t in result.tolerations))
-        if result.tolerations
-        else "Tolerations: <none>"
-    )
-    parts.append(_events_table(result.events, moment))
-    return "\n".join(parts)
-
-
-def render_description(result: NodeDescription | PodDescription) -> str:
-    """The shell's (and a job record's) whole answer: the summary, then the sections."""
-    if isinstance(result, NodeDescription):
-        return node_summary(result) + "\n\n" + node_body(result)
-    return pod_summary(result) + "\n\n" + pod_body(result)
-
-
-def thread_parts(result: NodeDescription | PodDescription, job_id: str) -> ThreadParts:
-    """The summary in the channel, kubectl's sections in its thread."""
-    if isinstance(result, NodeDescription):
-        return ThreadParts(
-            summary=node_summary(result),
-            body=node_body(result),
-            file_name=f"describe-node-{result.name}-job-{job_id}.txt",
-        )
-    return ThreadParts(
-        summary=pod_summary(result),
-        body=pod_body(result),
-        file_name=f"describe-pod-{result.namespace}-{result.name}-job-{job_id}.txt",
-    )

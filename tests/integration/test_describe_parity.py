@@ -23,8 +23,9 @@ from bot.commands.registry import registry
 from bot.jobs.model import JobState, Origin
 from bot.jobs.store import JobStore
 from handlers.control import Control
-from handlers.describe import describe_node, describe_pod
+from handlers.describe import describe_node
 from handlers.describe_models import DescribeNode, DescribePod, NodeDescription, PodDescription
+from handlers.describe_pod import describe_pod
 from handlers.kube import KubeClient, resource_for
 from handlers.pod_resources import percent
 from handlers.quantity import cpu_millis, memory_bytes

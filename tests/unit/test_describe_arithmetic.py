@@ -292,3 +292,40 @@ def test_a_pod_is_decided_in_its_namespace_under_get() -> None:
     )
     [node_action] = actions(DescribeNode(node="n1"))
     assert (node_action.verb, node_action.node, node_action.read_only) == ("get", "n1", True)
+
+
+def test_pod_summary_names_what_is_wrong() -> None:
+    from bot.commands.render_describe_pod import pod_summary
+    from handlers.describe_models import ContainerFacts, ContainerState, PodDescription
+
+    crashing = PodDescription(
+        name="web-1",
+        namespace="prod",
+        node="n1",
+        status="Running",
+        ip="10.0.0.5",
+        controlled_by="ReplicaSet/web-abc",
+        start_time=NOW - timedelta(minutes=5),
+        containers=(
+            ContainerFacts(
+                name="init",
+                init=True,
+                state=ContainerState(state="Terminated", reason="Completed", exit_code=0),
+            ),
+            ContainerFacts(
+                name="app",
+                ready=False,
+                restart_count=4,
+                state=ContainerState(state="Waiting", reason="CrashLoopBackOff"),
+            ),
+            ContainerFacts(name="proxy", ready=True, state=ContainerState(state="Running")),
+        ),
+        read_at=NOW,
+    )
+    text = pod_summary(crashing, NOW)
+    assert "is Running on `n1`, 1/2 containers ready" in text
+    assert "`app`: 4 restarts, Waiting (CrashLoopBackOff)." in text
+    assert "`init`" not in text and "`proxy`" not in text
+    assert "Started 5m ago; IP 10.0.0.5; controlled by `ReplicaSet/web-abc`." in text
+    pending = crashing.model_copy(update={"node": "", "status": "Pending", "containers": ()})
+    assert "is Pending on no node yet, 0/0 containers ready" in pod_summary(pending, NOW)

@@ -8,17 +8,15 @@ keeps its pods' descriptions too.
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.commands import render_describe
+from bot.commands import render_describe, render_describe_pod
 from bot.commands.flags import Flag, parse_flags
 from bot.commands.parsing import check_name
-from bot.commands.registry import Command, single_action, suggest
+from bot.commands.registry import Command, ThreadParts, single_action, suggest
 from core import messages
 from core.errors import CommandError
 from core.names import dns1123_label_problem
 from core.text import code
-from handlers import describe
+from handlers import describe, describe_pod
 from handlers.control import Control
 from handlers.describe_models import DescribeNode, DescribePod, NodeDescription, PodDescription
 from handlers.kube import KubeClient
@@ -107,11 +105,29 @@ def perform(
 ) -> NodeDescription | PodDescription:
     if isinstance(request, DescribeNode):
         return describe.describe_node(request, kube, control)
-    return describe.describe_pod(request, kube, control)
+    return describe_pod.describe_pod(request, kube, control)
 
 
-def _render(result: Any) -> str:
-    return render_describe.render_description(result)
+def render_description(result: NodeDescription | PodDescription) -> str:
+    """The shell's (and a job record's) whole answer: the summary, then the sections."""
+    if isinstance(result, NodeDescription):
+        return render_describe.node_summary(result) + "\n\n" + render_describe.node_body(result)
+    return render_describe_pod.pod_summary(result) + "\n\n" + render_describe_pod.pod_body(result)
+
+
+def thread_parts(result: NodeDescription | PodDescription, job_id: str) -> ThreadParts:
+    """The summary in the channel, kubectl's sections in its thread."""
+    if isinstance(result, NodeDescription):
+        return ThreadParts(
+            summary=render_describe.node_summary(result),
+            body=render_describe.node_body(result),
+            file_name=f"describe-node-{result.name}-job-{job_id}.txt",
+        )
+    return ThreadParts(
+        summary=render_describe_pod.pod_summary(result),
+        body=render_describe_pod.pod_body(result),
+        file_name=f"describe-pod-{result.namespace}-{result.name}-job-{job_id}.txt",
+    )
 
 
 COMMANDS = (
@@ -134,7 +150,7 @@ COMMANDS = (
         explain_denial=explain_denial,
         request_kinds=("describe_node", "describe_pod"),
         perform=perform,
-        render=_render,
-        thread_parts=render_describe.thread_parts,
+        render=render_description,
+        thread_parts=thread_parts,
     ),
 )
