@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bot.commands.render_describe import amount, node_summary
+from bot.commands.render_describe_pod import pod_summary
 from bot.commands.verbs.describe import actions, parse_describe
 from core.errors import CommandError
 from handlers import pod_resources
@@ -22,9 +23,12 @@ from handlers.describe import (
 from handlers.describe_models import (
     Allocation,
     Condition,
+    ContainerFacts,
+    ContainerState,
     DescribeNode,
     DescribePod,
     NodeDescription,
+    PodDescription,
     Taint,
     Toleration,
 )
@@ -295,9 +299,6 @@ def test_a_pod_is_decided_in_its_namespace_under_get() -> None:
 
 
 def test_pod_summary_names_what_is_wrong() -> None:
-    from bot.commands.render_describe_pod import pod_summary
-    from handlers.describe_models import ContainerFacts, ContainerState, PodDescription
-
     crashing = PodDescription(
         name="web-1",
         namespace="prod",
