@@ -212,6 +212,13 @@ def assert_pod_matches(theirs: str, ours: PodDescription) -> None:
             assert block["State"] == (container.state.state if container.state else "Waiting")
             assert block["Ready"] == str(container.ready)
             assert int(block["Restart Count"]) == container.restart_count
+            if container.state and container.state.reason:
+                assert block["Reason"] == container.state.reason
+            assert block.get("Last State") == (
+                container.last_state.state if container.last_state else None
+            )
+            if container.last_state and container.last_state.exit_code is not None:
+                assert int(block["Exit Code"]) == container.last_state.exit_code
             for title, values in (("Limits", container.limits), ("Requests", container.requests)):
                 assert block.get(title, {}) == values
     assert_events_match(theirs, ours.events)
@@ -432,6 +439,68 @@ def _sick_node(kube: KubeClient, stale: timedelta, added: datetime) -> None:
     )
 
 
+def _crash_loop(kube: KubeClient, name: str) -> None:
+    """What a kubelet reports of a container in CrashLoopBackOff (no kubelet runs on the sick
+    node, so nothing overwrites it)."""
+    then = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    done = {
+        "terminated": {"exitCode": 0, "reason": "Completed", "startedAt": then, "finishedAt": then}
+    }
+    image = "registry.k8s.io/pause:3.10"
+    kube.request(
+        "PATCH",
+        PODS.path("default", name) + "/status",
+        body={
+            "status": {
+                "phase": "Running",
+                "hostIP": "10.9.9.9",
+                "podIP": "10.244.9.9",
+                "startTime": then,
+                "initContainerStatuses": [
+                    {
+                        "name": "proxy",
+                        "image": image,
+                        "imageID": "",
+                        "ready": True,
+                        "restartCount": 0,
+                        "started": True,
+                        "state": {"running": {"startedAt": then}},
+                    },
+                    {
+                        "name": "migrate",
+                        "image": image,
+                        "imageID": "",
+                        "ready": True,
+                        "restartCount": 0,
+                        "state": done,
+                    },
+                ],
+                "containerStatuses": [
+                    {
+                        "name": "app",
+                        "image": image,
+                        "imageID": "",
+                        "ready": False,
+                        "restartCount": 5,
+                        "state": {
+                            "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 2m40s"}
+                        },
+                        "lastState": {
+                            "terminated": {
+                                "exitCode": 1,
+                                "reason": "Error",
+                                "startedAt": then,
+                                "finishedAt": then,
+                            }
+                        },
+                    }
+                ],
+            }
+        },
+        content_type="application/merge-patch+json",
+    )
+
+
 def test_sick_node_is_late_and_says_when_its_pods_go(
     pristine: KubeClient, kubectl: Kubectl
 ) -> None:
@@ -455,6 +524,12 @@ def test_sick_node_is_late_and_says_when_its_pods_go(
         assert ours.eviction is not None
         assert ours.eviction.taint == "node.kubernetes.io/not-ready:NoExecute"
         assert ours.eviction.added == added
+        _crash_loop(kube, "describe-stranded")
+        crashing = describe_pod(DescribePod(name="describe-stranded"), kube, Control())
+        assert_pod_matches(kubectl_describe(kubectl, "pod", "describe-stranded"), crashing)
+        assert "`app`: 5 restarts, Waiting (CrashLoopBackOff)." in registry().for_request(
+            DescribePod(name="describe-stranded")
+        ).render(crashing)
         [stranded] = [p for p in ours.eviction.pods if p.name == "describe-stranded"]
         assert stranded.seconds == 300
         assert stranded.at(ours.eviction.added) == added + timedelta(seconds=300)
