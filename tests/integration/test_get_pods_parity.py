@@ -1,7 +1,7 @@
 """Parity with the real kubectl (built at the sandbox's version) for ``get pods`` and
 ``get events``, on the seed plus pods held in several states by the sandbox's kwok stages
 (``sandbox/stages/pod-states.yaml``): CrashLoopBackOff, Error, Completed, ContainerCreating,
-Init:0/1, and one Pending that no node fits.
+Init:0/1, one Pending that no node fits, and one Terminating (held by a finalizer).
 
 Rows are compared column by column. Ages may differ by the time between the two reads, so an
 age cell only has to be within a few seconds of kubectl's; everything else must be equal.
@@ -29,6 +29,8 @@ pytestmark = pytest.mark.integration
 
 NAMESPACE = "get-pods-states"
 STATE_ANNOTATION = "k8s-chatops.io/sandbox-pod-state"
+#: A finalizer nothing removes but the fixture, so a deleted pod stays Terminating.
+HOLD = "k8s-chatops.io/test-hold"
 STATES = {
     "crashloop": ("CrashLoopBackOff", "CrashLoopBackOff"),
     "failed": ("Error", "Error"),
@@ -119,7 +121,16 @@ def states(pristine: KubeClient) -> Iterator[KubeClient]:
     del unschedulable["spec"]["nodeName"]
     unschedulable["spec"]["nodeSelector"] = {"k8s-chatops.io/nowhere": "true"}
     kube.create(unschedulable)
-    wanted = {name: shown for name, (_, shown) in STATES.items()} | {"unplaceable": "Pending"}
+    held = _pod("held", None)
+    held["metadata"]["finalizers"] = [HOLD]
+    kube.create(held)
+    pods = resource_for("Pod")
+    _wait_for_status(kube, "held", "Running")
+    kube.delete(pods.path(NAMESPACE, "held"))
+    wanted = {name: shown for name, (_, shown) in STATES.items()} | {
+        "unplaceable": "Pending",
+        "held": "Terminating",
+    }
     deadline = time.monotonic() + 60
     while True:
         rows = get_pods(GetPods(namespaces=(NAMESPACE,)), kube, Control()).rows
@@ -128,8 +139,19 @@ def states(pristine: KubeClient) -> Iterator[KubeClient]:
         assert time.monotonic() < deadline, {row.name: row.status for row in rows}
         time.sleep(0.3)
     yield kube
-    kube.delete_collection(resource_for("Pod").path(NAMESPACE), grace_period_seconds=0)
+    kube.patch_merge(pods.path(NAMESPACE, "held"), {"metadata": {"finalizers": None}})
+    kube.delete_collection(pods.path(NAMESPACE), grace_period_seconds=0)
     kube.delete(namespaces.path(name=NAMESPACE))
+
+
+def _wait_for_status(kube: KubeClient, name: str, status: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        rows = get_pods(GetPods(namespaces=(NAMESPACE,)), kube, Control()).rows
+        if any(row.name == name and row.status == status for row in rows):
+            return
+        assert time.monotonic() < deadline, rows
+        time.sleep(0.2)
 
 
 def _scheduling_failed(kube: KubeClient) -> bool:
