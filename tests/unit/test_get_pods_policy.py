@@ -96,7 +96,7 @@ def test_the_reply_names_what_policy_left_out() -> None:
     empty = PodTable(rows=[], all_namespaces=True, excluded_namespaces=("payments",))
     assert get.render(empty).splitlines() == [
         "No resources found",
-        "Left out by policy: `payments`.",
+        "Left out by policy: payments.",
     ]
     events = EventTable(rows=[], all_namespaces=True, excluded_namespaces=("payments",))
-    assert get.render(events).splitlines()[-1] == "Left out by policy: `payments`."
+    assert get.render(events).splitlines()[-1] == "Left out by policy: payments."

@@ -212,7 +212,8 @@ def _nothing_found(namespaces: Sequence[str], all_namespaces: bool) -> str:
 def _excluded(excluded: Sequence[str]) -> list[str]:
     if not excluded:
         return []
-    return [messages.LOGS_EXCLUDED_NAMESPACES.format(namespaces=", ".join(map(code, excluded)))]
+    # Plain names: a ``get`` reply is shown in a code block, where backticks would show.
+    return [messages.LOGS_EXCLUDED_NAMESPACES.format(namespaces=", ".join(excluded))]
 
 
 def _counted(counts: Counter[str]) -> str:
