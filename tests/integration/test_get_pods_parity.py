@@ -1,7 +1,8 @@
 """Parity with the real kubectl (built at the sandbox's version) for ``get pods`` and
-``get events``, on the seed plus pods held in several states by the sandbox's kwok stages
-(``sandbox/stages/pod-states.yaml``): CrashLoopBackOff, Error, Completed, ContainerCreating,
-Init:0/1, one Pending that no node fits, and one Terminating (held by a finalizer).
+``get events``, on the seed plus the pods of :mod:`sandbox.pod_states`, held in several states
+by the sandbox's kwok stages (``sandbox/stages/pod-states.yaml``): CrashLoopBackOff, Error,
+Completed, ContainerCreating, Init:0/1, one Pending that no node fits, and one Terminating
+(held by a finalizer).
 
 Rows are compared column by column. Ages may differ by the time between the two reads, so an
 age cell only has to be within a few seconds of kubectl's; everything else must be equal.
@@ -21,39 +22,17 @@ from bot.commands.verbs import get
 from bot.commands.verbs.pods import event_cells, pod_cells
 from core.errors import ChatOpsError
 from handlers.control import Control
-from handlers.kube import KubeClient, KubeNotFound, resource_for
+from handlers.kube import KubeClient
 from handlers.pods import get_events, get_pods, seen_at
 from handlers.pods_models import GetEvents, GetPods
+from sandbox import pod_states
 
 pytestmark = pytest.mark.integration
 
 NAMESPACE = "get-pods-states"
-STATE_ANNOTATION = "k8s-chatops.io/sandbox-pod-state"
-#: A finalizer nothing removes but the fixture, so a deleted pod stays Terminating.
-HOLD = "k8s-chatops.io/test-hold"
-STATES = {
-    "crashloop": ("CrashLoopBackOff", "CrashLoopBackOff"),
-    "failed": ("Error", "Error"),
-    "done": ("Completed", "Completed"),
-    "creating": ("ContainerCreating", "ContainerCreating"),
-    "initializing": ("Init", "Init:0/1"),
-}
 #: kubectl columns whose value is an age (by header), and how far apart two reads may be.
 AGE_SLACK_SECONDS = 5
 _AGE = re.compile(r"^(?:(\d+)y)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-
-
-def _pod(name: str, state: str | None, *, init: bool = False) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "nodeName": "k8s-node1",
-        "containers": [{"name": "app", "image": "registry.k8s.io/pause:3.10"}],
-    }
-    if init:
-        spec["initContainers"] = [{"name": "setup", "image": "registry.k8s.io/pause:3.10"}]
-    meta: dict[str, Any] = {"name": name, "namespace": NAMESPACE, "labels": {"app": name}}
-    if state:
-        meta["annotations"] = {STATE_ANNOTATION: state}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
 
 
 def _seconds(age: str) -> int | None:
@@ -103,55 +82,22 @@ def _compare(header: list[str], ours: list[list[str]], theirs: list[list[str]]) 
 
 @pytest.fixture
 def states(pristine: KubeClient) -> Iterator[KubeClient]:
+    """The seed plus :mod:`sandbox.pod_states`' pods, once every one shows its state and the
+    scheduler has said why the unplaceable one waits."""
     kube = pristine
-    namespaces = resource_for("Namespace")
-    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-    sa = resource_for("ServiceAccount").path(NAMESPACE, "default")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            kube.get(sa)
-            break
-        except KubeNotFound:
-            assert time.monotonic() < deadline, "no default service account"
-            time.sleep(0.2)
-    for name, (state, _) in STATES.items():
-        kube.create(_pod(name, state, init=name == "initializing"))
-    unschedulable = _pod("unplaceable", None)
-    del unschedulable["spec"]["nodeName"]
-    unschedulable["spec"]["nodeSelector"] = {"k8s-chatops.io/nowhere": "true"}
-    kube.create(unschedulable)
-    held = _pod("held", None)
-    held["metadata"]["finalizers"] = [HOLD]
-    kube.create(held)
-    pods = resource_for("Pod")
-    _wait_for_status(kube, "held", "Running")
-    kube.delete(pods.path(NAMESPACE, "held"))
-    wanted = {name: shown for name, (_, shown) in STATES.items()} | {
-        "unplaceable": "Pending",
-        "held": "Terminating",
-    }
-    deadline = time.monotonic() + 60
-    while True:
-        rows = get_pods(GetPods(namespaces=(NAMESPACE,)), kube, Control()).rows
-        if {row.name: row.status for row in rows} == wanted and _scheduling_failed(kube):
-            break
-        assert time.monotonic() < deadline, {row.name: row.status for row in rows}
-        time.sleep(0.3)
-    yield kube
-    kube.patch_merge(pods.path(NAMESPACE, "held"), {"metadata": {"finalizers": None}})
-    kube.delete_collection(pods.path(NAMESPACE), grace_period_seconds=0)
-    kube.delete(namespaces.path(name=NAMESPACE))
-
-
-def _wait_for_status(kube: KubeClient, name: str, status: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        rows = get_pods(GetPods(namespaces=(NAMESPACE,)), kube, Control()).rows
-        if any(row.name == name and row.status == status for row in rows):
-            return
-        assert time.monotonic() < deadline, rows
-        time.sleep(0.2)
+    pod_states.create(kube, NAMESPACE)
+    try:
+        wanted = {name: shown for name, (_, shown) in pod_states.STATES.items()}
+        deadline = time.monotonic() + 60
+        while True:
+            rows = get_pods(GetPods(namespaces=(NAMESPACE,)), kube, Control()).rows
+            if {row.name: row.status for row in rows} == wanted and _scheduling_failed(kube):
+                break
+            assert time.monotonic() < deadline, {row.name: row.status for row in rows}
+            time.sleep(0.3)
+        yield kube
+    finally:
+        pod_states.release(kube, NAMESPACE)
 
 
 def _scheduling_failed(kube: KubeClient) -> bool:
