@@ -21,6 +21,8 @@ from handlers.kube import JSON, KubeClient, KubeNotFound, resource_for
 STATE_ANNOTATION = "k8s-chatops.io/sandbox-pod-state"
 #: A finalizer only :func:`release` removes, so a deleted pod stays Terminating.
 HOLD_FINALIZER = "k8s-chatops.io/sandbox-hold"
+#: On the namespace :func:`create` makes, so ``sandbox reset`` knows to let its pods go.
+NAMESPACE_LABEL = "k8s-chatops.io/sandbox-pod-states"
 IMAGE = "registry.k8s.io/pause:3.10"
 #: Pod name → (annotation value, or None) and the STATUS kubectl shows for it.
 STATES: dict[str, tuple[str | None, str]] = {
@@ -56,7 +58,13 @@ def _wait(ready: Any, what: str, timeout: float = 60.0) -> None:
 def create(kube: KubeClient, namespace: str, *, node: str = "k8s-node1") -> None:
     """A namespace with one pod per entry of :data:`STATES`; returns once each pod is in its
     state as the API reports it (kwok has acted, the held pod is being deleted)."""
-    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    kube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": namespace, "labels": {NAMESPACE_LABEL: "true"}},
+        }
+    )
     account = resource_for("ServiceAccount").path(namespace, "default")
 
     def has_account() -> bool:
@@ -83,11 +91,23 @@ def create(kube: KubeClient, namespace: str, *, node: str = "k8s-node1") -> None
     kube.delete(pods.path(namespace, "held"))
 
 
+def let_go(kube: KubeClient, namespace: str) -> None:
+    """Remove the hold from every pod of ``namespace`` that has it (a test that stopped
+    half-way leaves one), so the namespace can be deleted."""
+    pods = resource_for("Pod")
+    for obj in kube.list_pages(pods.path(namespace)):
+        if HOLD_FINALIZER in (obj["metadata"].get("finalizers") or []):
+            with contextlib.suppress(KubeNotFound):
+                kube.patch_merge(
+                    pods.path(namespace, obj["metadata"]["name"]),
+                    {"metadata": {"finalizers": None}},
+                )
+
+
 def release(kube: KubeClient, namespace: str) -> None:
     """Let the held pod go and remove the namespace with its pods."""
     pods = resource_for("Pod")
-    with contextlib.suppress(KubeNotFound):
-        kube.patch_merge(pods.path(namespace, "held"), {"metadata": {"finalizers": None}})
+    let_go(kube, namespace)
     kube.delete_collection(pods.path(namespace), grace_period_seconds=0)
     with contextlib.suppress(KubeNotFound):
         kube.delete(resource_for("Namespace").path(name=namespace))

@@ -25,7 +25,7 @@ from handlers.control import Control
 from handlers.kube import KubeClient
 from handlers.pods import get_events, get_pods, seen_at
 from handlers.pods_models import GetEvents, GetPods
-from sandbox import pod_states
+from sandbox import pod_states, seed
 
 pytestmark = pytest.mark.integration
 
@@ -180,3 +180,12 @@ def test_unknown_namespace_and_empty_selector_are_sentences(states: KubeClient) 
     assert get.render(get.perform(in_ns, states, Control())) == (
         f"No resources found in {NAMESPACE} namespace."
     )
+
+
+def test_reset_takes_away_states_a_test_left_behind(pristine: KubeClient) -> None:
+    """A test that stops before ``release`` leaves a pod held Terminating; ``sandbox reset``
+    lets it go, so the namespace goes too and the next test starts from the seed."""
+    pod_states.create(pristine, "abandoned-states")
+    seed.reset(pristine)
+    names = {ns["metadata"]["name"] for ns in pristine.list_pages("/api/v1/namespaces")}
+    assert "abandoned-states" not in names
