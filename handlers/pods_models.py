@@ -34,7 +34,14 @@ class _NamespacedRead(RequestBase):
 
     @property
     def flags(self) -> frozenset[str]:
-        return frozenset({"all-namespaces"} if self.all_namespaces else ())
+        """The flags given (long names), so a rule's ``flags`` can single a read out."""
+        return frozenset(name for name, used in self._flags_used().items() if used)
+
+    def _flags_used(self) -> dict[str, bool]:
+        return {
+            "all-namespaces": self.all_namespaces,
+            "namespace": not self.all_namespaces and self.namespaces != ("default",),
+        }
 
     def _where(self) -> str:
         return "*" if self.all_namespaces else ",".join(self.namespaces)
@@ -59,6 +66,14 @@ class GetPods(_NamespacedRead):
     @property
     def target(self) -> str:
         return f"pods in {self._where()}"
+
+    def _flags_used(self) -> dict[str, bool]:
+        return super()._flags_used() | {
+            "output": self.wide,
+            "selector": bool(self.selector),
+            "field-selector": bool(self.field_selector),
+            "node": bool(self.node),
+        }
 
     def command_text(self) -> str:
         words = ["get pods", *self._namespace_words()]
@@ -87,6 +102,9 @@ class GetEvents(_NamespacedRead):
     @property
     def target(self) -> str:
         return f"events in {self._where()}"
+
+    def _flags_used(self) -> dict[str, bool]:
+        return super()._flags_used() | {"for": bool(self.for_name), "types": bool(self.types)}
 
     def command_text(self) -> str:
         words = ["get events", *self._namespace_words()]

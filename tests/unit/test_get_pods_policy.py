@@ -34,6 +34,11 @@ rules:
     unless: {roles: [operator]}
     effect: deny
     reason: "payments is read by its team only."
+  - name: no-wide-node-hunts
+    verbs: [get]
+    flags: [node]
+    effect: deny
+    reason: "ask on-call."
 """
 
 
@@ -100,3 +105,17 @@ def test_the_reply_names_what_policy_left_out() -> None:
     ]
     events = EventTable(rows=[], all_namespaces=True, excluded_namespaces=("payments",))
     assert get.render(events).splitlines()[-1] == "Left out by policy: payments."
+
+
+def test_a_rule_on_a_flag_singles_out_reads_using_it(policy: PolicyDocument) -> None:
+    probe = Probe(policy)
+    member = probe.subject(MEMBER, None)
+    refused = probe.decide(member, request("get pods -A --node k8s-node1"))
+    assert (refused.outcome, refused.rule) == (Outcome.DENY, "no-wide-node-hunts")
+    assert probe.decide(member, request("get pods -A -o wide")).outcome is Outcome.ALLOW
+    assert request("get pods -n a -o wide -l x=y").flags == {"namespace", "output", "selector"}
+    assert request("get events -A --for pod/x --types Warning").flags == {
+        "all-namespaces",
+        "for",
+        "types",
+    }
