@@ -847,6 +847,22 @@ DESCRIBE_POD_HEADLINE = "Pod {name} in {namespace} is {status} on {node}, {ready
 DESCRIBE_POD_NOT_SCHEDULED = "no node yet"
 DESCRIBE_POD_RESTARTS = "{container}: {restarts} restarts, {state}{reason}."
 DESCRIBE_POD_STARTED = "Started {age} ago; IP {ip}; controlled by {controller}."
+# --- get pods / get events
+GET_NAMESPACE_NOT_FOUND = (
+    "There is no namespace {namespace} on this cluster. Check its name; `get pods -A` lists "
+    "the pods of every namespace."
+)
+GET_NO_RESOURCES = "No resources found"
+GET_NO_RESOURCES_IN = "No resources found in {namespace} namespace."
+GET_NO_EVENTS = "No events found."
+GET_NO_EVENTS_IN = "No events found in {namespace} namespace."
+GET_PODS_SUMMARY = "Pods: {total} ({counts})."
+GET_EVENTS_SUMMARY = "Events: {total} ({counts})."
+GET_EVENTS_BAD_TYPE = "{value} is not an event type: `--types` takes Normal or Warning."
+GET_EVENTS_BAD_FOR = (
+    "{value} is not KIND/NAME: `--for` takes a pod, node, deployment, statefulset, daemonset, "
+    "replicaset, job or service and its name (`--for pod/web-0`)."
+)
 
 # Keep this last: it makes every entry above a Message that says itself in the request's
 # language.

@@ -680,3 +680,18 @@ DESCRIBE_POD_HEADLINE = (
 DESCRIBE_POD_NOT_SCHEDULED = "（尚未调度到任何节点）"
 DESCRIBE_POD_RESTARTS = "{container}：重启 {restarts} 次，{state}{reason}。"
 DESCRIBE_POD_STARTED = "{age} 前启动；IP {ip}；由 {controller} 控制。"
+# --- get pods / get events
+GET_NAMESPACE_NOT_FOUND = (
+    "此集群上没有命名空间 {namespace}。请检查名称；`get pods -A` 会列出所有命名空间的 Pod。"
+)
+GET_NO_RESOURCES = "未找到资源"
+GET_NO_RESOURCES_IN = "在命名空间 {namespace} 中未找到资源。"
+GET_NO_EVENTS = "未找到事件。"
+GET_NO_EVENTS_IN = "在命名空间 {namespace} 中未找到事件。"
+GET_PODS_SUMMARY = "Pod：{total} 个（{counts}）。"
+GET_EVENTS_SUMMARY = "事件：{total} 个（{counts}）。"
+GET_EVENTS_BAD_TYPE = "{value} 不是事件类型：`--types` 只接受 Normal 或 Warning。"
+GET_EVENTS_BAD_FOR = (
+    "{value} 不是 KIND/NAME 形式：`--for` 接受 pod、node、deployment、statefulset、daemonset、"
+    "replicaset、job 或 service 加上名称（`--for pod/web-0`）。"
+)

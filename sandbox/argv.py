@@ -25,7 +25,8 @@ def component_argv(p: Paths, state: SandboxState) -> dict[str, list[str]]:
     ca, sa_key = p.pki / "ca.crt", p.pki / "service-account.key"
     etcd_url = f"http://127.0.0.1:{port['etcd']}"
     peer_url = f"http://127.0.0.1:{port['etcd-peer']}"
-    stages = Path(__file__).resolve().parent / "stages" / "kwok.yaml"
+    # Every stage file: the base lifecycle (kwok.yaml) and the on-demand states beside it.
+    stages = sorted((Path(__file__).resolve().parent / "stages").glob("*.yaml"))
 
     def secure_component(name: str, cert: str) -> list[str]:
         kubeconfig = str(p.kubeconfig(name))
@@ -103,7 +104,7 @@ def component_argv(p: Paths, state: SandboxState) -> dict[str, list[str]]:
         "kwok": [
             str(bins / "kwok"),
             f"--kubeconfig={p.kubeconfig('kwok')}",
-            f"--config={stages}",
+            *(f"--config={path}" for path in stages),
             "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
             "--node-ip=127.0.0.1",

@@ -22,7 +22,7 @@ import yaml
 from core import messages
 from core.errors import ConfigurationError
 from handlers.kube import JSON, KubeClient, KubeConflict, KubeNotFound, resource_for
-from sandbox import versions
+from sandbox import pod_states, versions
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 FIELD_MANAGER = "k8s-chatops-sandbox"
@@ -260,6 +260,8 @@ def reset(kube: KubeClient) -> None:
         ns_name = ns["metadata"]["name"]
         if ns_name in SYSTEM_NAMESPACES:
             continue
+        if (ns["metadata"].get("labels") or {}).get(pod_states.NAMESPACE_LABEL):
+            pod_states.let_go(kube, ns_name)  # a held Terminating pod would keep it forever
         # Force the pods out first: one on a node that is also going has no kubelet to finish
         # its graceful deletion, and would hold the namespace until the pod GC comes by.
         kube.delete_collection(resource_for("Pod").path(ns_name), grace_period_seconds=0)

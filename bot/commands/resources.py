@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.commands.flags import Flag
-from bot.commands.registry import ThreadParts, single_action
+from bot.commands.registry import Context, ThreadParts, single_action
 from handlers.base import RequestBase, ResultBase
 from handlers.control import Control
 from handlers.kube import KubeClient
@@ -35,3 +35,8 @@ class Resource:
     thread_parts: Callable[[Any, str], ThreadParts | None] | None = None
     #: What the policy decides (default: one read of the request's target).
     actions: Callable[[Any], list[Action]] = single_action
+    #: A refusal in this resource's words (default: the policy's own sentence).
+    explain_denial: Callable[[Action, str], str] | None = None
+    #: Adjusts an allowed request before it runs (``get pods -A`` leaves out refused
+    #: namespaces).
+    prepare: Callable[[Context, Any], Any] | None = None

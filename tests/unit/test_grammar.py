@@ -41,7 +41,7 @@ def test_uncordon_is_not_mistaken_for_cordon() -> None:
         ("uncordom k8s-node1", "Did you mean `uncordon`?"),
         ("xyzzy", "Try `/k8s help`."),
         ("get nods", "Did you mean `nodes`?"),
-        ("get pods", "I can't `get` `pods`."),
+        ("get widgets", "I can't `get` `widgets`."),
         ("get", "RESOURCE is missing"),
         ("cordon", "`cordon NODE`: NODE is missing."),
         ("cordon a b", "takes no more arguments, but got `b`"),

@@ -9,9 +9,9 @@ one entry to :data:`RESOURCES` and touches nothing else here.
 from __future__ import annotations
 
 from bot.commands.flags import Flag
-from bot.commands.registry import Command, ThreadParts, suggest
+from bot.commands.registry import Command, Context, ThreadParts, suggest
 from bot.commands.resources import Resource
-from bot.commands.verbs import nodes
+from bot.commands.verbs import nodes, pods
 from core import messages
 from core.errors import CommandError
 from core.text import code
@@ -20,7 +20,7 @@ from handlers.control import Control
 from handlers.kube import KubeClient
 from policies.model import Access, Action
 
-RESOURCES: tuple[Resource, ...] = (nodes.GET_NODES,)
+RESOURCES: tuple[Resource, ...] = (nodes.GET_NODES, pods.GET_PODS, pods.GET_EVENTS)
 
 _BY_WORD = {word: resource for resource in RESOURCES for word in resource.words}
 _BY_KIND = {kind: resource for resource in RESOURCES for kind in resource.request_kinds}
@@ -70,6 +70,20 @@ def actions(request: RequestBase) -> list[Action]:
     return _for_request(request).actions(request)
 
 
+def explain_denial(action: Action, reason: str) -> str:
+    """The refusal in the words of the resource the action is about (its target starts with
+    the resource's name: ``pods in default``)."""
+    resource = _BY_WORD.get(action.target.split(" ", 1)[0])
+    if resource is None or resource.explain_denial is None:
+        return reason
+    return resource.explain_denial(action, reason)
+
+
+def prepare(context: Context, request: RequestBase) -> RequestBase:
+    adjust = _for_request(request).prepare
+    return adjust(context, request) if adjust is not None else request
+
+
 def _flags() -> tuple[Flag, ...]:
     """Every resource's flags, once each (help and the docs list them)."""
     seen: dict[str, Flag] = {}
@@ -90,6 +104,8 @@ COMMANDS = (
         flags=_flags(),
         policy_verbs={"get": Access.READ},
         actions=actions,
+        explain_denial=explain_denial,
+        prepare=prepare,
         request_kinds=tuple(kind for r in RESOURCES for kind in r.request_kinds),
         perform=perform,
         render=render,
