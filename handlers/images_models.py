@@ -21,7 +21,7 @@ from core.names import NodeName
 from handlers.base import RequestBase, ResultBase
 
 #: Patterns one ``--keep`` list may hold, and the length of one.
-MAX_KEEP_PATTERNS = 16
+MAX_KEEP_PATTERNS = limits.MAX_KEEP_PATTERNS
 MAX_KEEP_PATTERN = limits.MAX_KEEP_PATTERN_CHARS
 #: The longest image reference ``rmi`` accepts (a registry, a path, a tag and a digest).
 MAX_IMAGE_REFERENCE = 512

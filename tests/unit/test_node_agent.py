@@ -21,8 +21,10 @@ from pydantic import Field
 from bot.commands.registry import registry
 from bot.jobs.agents import RedisNodeAgents
 from core.nodework import (
+    MAX_TASK_BYTES,
     AgentBeat,
     EventKind,
+    FailReason,
     ImageName,
     ImagesReply,
     ItemAction,
@@ -280,6 +282,24 @@ def test_stale_and_bad_tasks_are_skipped_and_the_loop_goes_on(
     assert last(stale.id).reason.value == "stale"  # type: ignore[union-attr]
     assert last("abc123").reason.value == "bad-task"  # type: ignore[union-attr]
     assert len(replay.runtime.removed) == 1  # the stale prune removed nothing
+
+
+def test_an_oversized_task_is_refused_unparsed_and_the_loop_goes_on(
+    agent: NodeAgent, agents: RedisNodeAgents, redis_client: redis.Redis
+) -> None:
+    # Valid but for its size: the agent ignores unknown fields, so only the size refuses it.
+    padding = "x" * MAX_TASK_BYTES
+    deadline = (datetime.now(UTC) + timedelta(seconds=30)).isoformat()
+    raw = f'{{"id":"big1","deadline":"{deadline}","work":{{"op":"ps"}},"pad":"{padding}"}}'
+    redis_client.rpush(tasks_key(CLUSTER, NODE), raw)
+    assert isinstance(agents.call(NODE, PsOp(), timeout=5), PsReply)
+    entries = redis_client.xrange(task_events_key(CLUSTER, "big1"))
+    assert [TaskEvent.model_validate_json(e[1]["event"]).kind for e in entries] == [
+        EventKind.FAILED
+    ]
+    failed = TaskEvent.model_validate_json(entries[-1][1]["event"])
+    assert failed.reason is FailReason.BAD_TASK
+    assert f"at most {MAX_TASK_BYTES}" in failed.detail and str(len(raw)) in failed.detail
 
 
 def test_a_failing_task_is_answered_and_does_not_stop_the_loop(
