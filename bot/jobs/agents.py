@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from bot.jobs.locks import Locks
 from bot.jobs.model import lock_key
 from core.nodework import (
+    LEASE_SECONDS,
     TASK_LIST_TTL,
     AgentBeat,
     EventKind,
@@ -177,6 +178,7 @@ class RedisNodeAgents:
         # pause, and the node must stay ours the whole time.
         renew_every = self.lock_lease_ms / 3000
         renewed = time.monotonic()
+        missing_since = 0.0  # when the task's lease was first seen missing
 
         def problem(error: AgentProblem) -> AgentProblem:
             error.done = items
@@ -214,7 +216,13 @@ class RedisNodeAgents:
                 # The lease lapsed. One last read: the agent ends the lease after its answer.
                 if self.redis.xlen(key) and self._more_events(key, last):
                     continue
-                raise problem(AgentLost(node, f"task {task.id[:8]}"))
+                # A Redis restart can lose the key while the agent works on; it sets it again
+                # within a renewal. Lost is a lease still missing a full lease later.
+                missing_since = missing_since or time.monotonic()
+                if time.monotonic() - missing_since >= LEASE_SECONDS:
+                    raise problem(AgentLost(node, f"task {task.id[:8]}"))
+                continue
+            missing_since = 0.0
             if not accepted and self.beat(node) is None:
                 raise problem(AgentLost(node, "its heartbeat stopped before it took the task"))
 
