@@ -4,11 +4,12 @@ The heartbeat says which node, which runtime (name and version), how full the im
 filesystem is and since when the agent runs; a runtime that does not answer is written into
 the beat (``runtime_error``) rather than stopping the agent, so a worker can tell "no agent"
 from "agent up, runtime down". The work loop takes one task at a time off the node's list and
-hands it to a small pool: reads (``images``, ``ps``, ``logs``) run side by side, changes
-(``prune``, ``rmi``) one after another. A task past its deadline is skipped, one that does not
-parse, or is over :data:`~core.nodework.MAX_TASK_BYTES` (not even parsed), is answered
-``bad-task``, and any error in one task is answered ``error`` with an
-incident id: nothing a task does stops the loop. While a task runs, its lease is renewed every
+hands it to a small pool: reads (``images``, ``ps``, ``logs``, and dry runs, which only read)
+run side by side, changes (``prune``, ``rmi``) one after another on a thread of their own, so
+a queue of changes never delays a read. A task past its deadline is skipped, one that does
+not parse, or is over :data:`~core.nodework.MAX_TASK_BYTES` (not even parsed), is answered
+``bad-task``, and any error in one task is answered ``error`` with an incident id: nothing a
+task does stops the loop. While a task runs, its lease is renewed every
 second; its events say what was done, item by item (protocol: :mod:`core.nodework`).
 """
 
@@ -87,8 +88,10 @@ class NodeAgent:
         self.started_at = datetime.now(UTC)
         self.name = f"{node}/{os.getpid()}/{uuid.uuid4().hex[:6]}"
         self.stopping = threading.Event()
-        self._changes = threading.Lock()  # prune and rmi, one at a time
+        # Reads (and dry runs, which only read) side by side; changes (prune, rmi) one at a
+        # time on their own thread, so a queue of them never holds a reader.
         self._pool = ThreadPoolExecutor(max_workers=_READERS, thread_name_prefix="task")
+        self._changes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="change")
 
     # --- Heartbeat --------------------------------------------------------------------------
 
@@ -221,6 +224,7 @@ class NodeAgent:
         finally:
             self.stopping.set()
             self._pool.shutdown(wait=True)
+            self._changes.shutdown(wait=True)
             heartbeat.join(timeout=5)
             self.retire()
 
@@ -270,7 +274,7 @@ class NodeAgent:
                 )
             )
             return
-        self._pool.submit(self.handle, task)
+        (self._changes if _changes(task) else self._pool).submit(self.handle, task)
 
     def _refuse(self, task_id: str | None, detail: str) -> None:
         if task_id:
@@ -322,13 +326,12 @@ class NodeAgent:
             return self.runtime.ps()
         if isinstance(work, LogsOp):
             return self.runtime.logs(work)
-        with self._changes:
-            if task.stale():
-                raise TaskRefused(FailReason.STALE, "its deadline passed while it waited")
-            if isinstance(work, PruneOp):
-                return self.runtime.prune(work, emit, task.deadline)
-            assert isinstance(work, RemoveImageOp)
-            return self.runtime.remove(work, emit)
+        if _changes(task) and task.stale():
+            raise TaskRefused(FailReason.STALE, "its deadline passed while it waited")
+        if isinstance(work, PruneOp):
+            return self.runtime.prune(work, emit, task.deadline)
+        assert isinstance(work, RemoveImageOp)
+        return self.runtime.remove(work, emit)
 
     def _item_emitter(self, task: Task) -> Callable[[PruneItem], None]:
         def emit(item: PruneItem) -> None:
@@ -356,6 +359,11 @@ class NodeAgent:
         pipe.xadd(key, {"event": event.model_dump_json()})
         pipe.expire(key, EVENTS_TTL)
         pipe.execute()
+
+
+def _changes(task: Task) -> bool:
+    """Whether the task may remove something (a prune or ``rmi`` that is not a dry run)."""
+    return isinstance(task.work, PruneOp | RemoveImageOp) and not task.work.dry_run
 
 
 def _task_id(raw: str) -> str | None:

@@ -302,6 +302,40 @@ def test_an_oversized_task_is_refused_unparsed_and_the_loop_goes_on(
     assert f"at most {MAX_TASK_BYTES}" in failed.detail and str(len(raw)) in failed.detail
 
 
+def test_reads_and_plans_are_answered_while_changes_queue(
+    agent: NodeAgent, agents: RedisNodeAgents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``runtime ps`` during an outage, or the plan of the next prune, must not wait behind
+    a long prune; nor may queued prunes take every reader."""
+    release = threading.Event()
+    real_prune = NodeRuntime.prune
+
+    def held_prune(self: NodeRuntime, op: PruneOp, *args: Any) -> PruneReply:
+        if not op.dry_run:
+            release.wait(20)
+        return real_prune(self, op, *args)
+
+    monkeypatch.setattr(NodeRuntime, "prune", held_prune)
+    changes: list[object] = []
+    callers = [
+        threading.Thread(target=lambda: changes.append(agents.call(NODE, PruneOp(), timeout=30)))
+        for _ in range(5)
+    ]
+    for caller in callers:
+        caller.start()
+    time.sleep(0.5)  # all five are taken: one runs, held; four queue
+    try:
+        assert isinstance(agents.call(NODE, PsOp(), timeout=3), PsReply)
+        plan = agents.call(NODE, PruneOp(dry_run=True), timeout=3)
+        assert isinstance(plan, PruneReply) and plan.dry_run
+        assert isinstance(agents.call(NODE, ListImagesOp(), timeout=3), ImagesReply)
+    finally:
+        release.set()
+        for caller in callers:
+            caller.join(timeout=30)
+    assert len(changes) == 5 and all(isinstance(c, PruneReply) for c in changes)
+
+
 def test_a_failing_task_is_answered_and_does_not_stop_the_loop(
     agent: NodeAgent, agents: RedisNodeAgents
 ) -> None:
