@@ -178,6 +178,49 @@ def test_a_lease_missing_once_after_a_redis_restart_is_not_agent_lost(
     assert isinstance(reply, PruneReply)
 
 
+def test_an_agent_that_restarts_between_taking_a_task_and_accepting_it_is_lost(
+    redis_client: redis.Redis,
+) -> None:
+    """SIGKILL right after BLPOP: the task is gone from the list, and the restarted agent
+    beats again under a new name within seconds. The worker says agent-lost at once rather
+    than waiting out the task's whole deadline (15 minutes for a prune)."""
+    node = "k8s-node7"
+    _beat(redis_client, node)
+
+    def restart() -> None:
+        redis_client.blpop([tasks_key(CLUSTER, node)], 5)  # taken, then killed
+        reborn = AgentBeat(node=node, cluster=CLUSTER, agent="reborn", started_at=datetime.now(UTC))
+        redis_client.set(agent_key(CLUSTER, node), reborn.model_dump_json(), px=60_000)
+
+    agent = threading.Thread(target=restart, daemon=True)
+    agent.start()
+    started = time.monotonic()
+    with pytest.raises(AgentLost) as lost:
+        RedisNodeAgents(redis_client, CLUSTER).call(node, PruneOp(), timeout=20)
+    agent.join(timeout=5)
+    assert time.monotonic() - started < 6
+    assert "restarted" in lost.value.detail
+
+
+def test_a_new_agent_that_takes_the_queued_task_is_not_lost(redis_client: redis.Redis) -> None:
+    """The other order: the old agent died before taking the task; the new one takes it."""
+    node = "k8s-node8"
+    _beat(redis_client, node)
+    reborn = AgentBeat(node=node, cluster=CLUSTER, agent="reborn", started_at=datetime.now(UTC))
+
+    def restart_then_work() -> None:
+        time.sleep(0.3)  # the task is queued by now
+        redis_client.set(agent_key(CLUSTER, node), reborn.model_dump_json(), px=60_000)
+        time.sleep(2.5)  # the worker looks a few times meanwhile: the task is still queued
+        _busy_agent(redis_client, node, seconds=0.2).join(timeout=5)
+
+    agent = threading.Thread(target=restart_then_work, daemon=True)
+    agent.start()
+    reply = RedisNodeAgents(redis_client, CLUSTER).call(node, PruneOp(), timeout=20)
+    agent.join(timeout=10)
+    assert isinstance(reply, PruneReply)
+
+
 def test_a_redis_error_mid_call_is_agent_lost_with_the_items_seen(
     redis_client: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
