@@ -143,6 +143,24 @@ def test_an_image_taken_between_decision_and_removal_survives(
     }
 
 
+def test_the_last_check_asks_the_runtime_about_a_name_it_cannot_place(
+    runtime: NodeRuntime, replay: ReplayServer
+) -> None:
+    """A container that names its image by a reference no listed image carries (only
+    ImageStatus knows it): the last check resolves it as the first one does, and keeps it."""
+    victim = replay.runtime.image("docker.io/k8schatops/k8s-node1-old:v1")["id"]
+
+    def race(image: object) -> None:
+        if getattr(image, "id", None) == victim:
+            replay.runtime.use(victim, by="mirror.local/k8s-node1-old:v1")
+
+    runtime.before_check = race
+    reply = runtime.prune(PruneOp(older_than_seconds=7 * 86400), lambda item: None, FOREVER)
+    assert victim not in {i for i, _ in replay.runtime.removed}
+    late = next(k for k in reply.kept if k.image.image_id == victim)
+    assert late.reason is KeptReason.IN_USE_NOW and "late" in late.detail
+
+
 def test_the_filesystem_after_a_prune_is_measured_after_its_removals(
     runtime: NodeRuntime, replay: ReplayServer
 ) -> None:
