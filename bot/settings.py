@@ -20,7 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core import messages
+from core import limits, messages
 from core.errors import ConfigurationError
 
 _PREFIX = "K8S_CHATOPS_"
@@ -101,9 +101,9 @@ class WorkerSettings(CommonSettings):
     #: Caps on one log reply (the newest lines are kept) and on one line (its rest is
     #: dropped as it streams), and extra secret patterns to mask (a file with one regex per
     #: line) on top of the built-in ones.
-    logs_max_lines: int = Field(default=2000, ge=1, le=100_000)
-    logs_max_bytes: int = Field(default=1_000_000, ge=1000, le=50_000_000)
-    logs_max_line_bytes: int = Field(default=16 * 1024, ge=256, le=1024 * 1024)
+    logs_max_lines: int = Field(default=2000, ge=1, le=limits.MAX_LOGS_LINES)
+    logs_max_bytes: int = Field(default=1_000_000, ge=1000, le=limits.MAX_LOGS_BYTES)
+    logs_max_line_bytes: int = Field(default=16 * 1024, ge=256, le=limits.MAX_LOG_LINE_BYTES)
     redact_patterns_file: Path | None = None
 
 

@@ -39,8 +39,25 @@ class KeepPattern:
         return cls(text, source, compile_user_regex(text))
 
     def matches(self, image: WireImage) -> bool:
+        """Whether any of the image's references, or its short Docker Hub form (``nginx:1.25``
+        for ``docker.io/library/nginx:1.25``, as people write it), contains a match."""
         names = [*image.repo_tags, *image.repo_digests, image.id]
+        names += [short for name in names for short in _short_forms(name)]
         return any(self.searcher.search(name) is not None for name in names)
+
+
+_DOCKER_HUB = "docker.io/"
+_OFFICIAL = "docker.io/library/"
+
+
+def _short_forms(name: str) -> list[str]:
+    """The names Docker Hub's images also go by: without ``docker.io/``, and without
+    ``docker.io/library/`` for official images."""
+    if name.startswith(_OFFICIAL):
+        return [name.removeprefix(_DOCKER_HUB), name.removeprefix(_OFFICIAL)]
+    if name.startswith(_DOCKER_HUB):
+        return [name.removeprefix(_DOCKER_HUB)]
+    return []
 
 
 def keep_patterns(policy_keep: Sequence[str], keep: Sequence[str]) -> list[KeepPattern]:

@@ -44,12 +44,19 @@ MAX_AUDIT_ENTRIES = 100
 #: ``prune images --older-than``: by the image config's build time; ten years is older than
 #: any registry people still pull from.
 MAX_PRUNE_OLDER_THAN_SECONDS = 3650 * DAY
-#: One image keep pattern (``prune images --keep``, the policy's ``images.keep``), and how many
-#: the policy file may list (a prune checks each image against each of them).
+#: One image keep pattern (``prune images --keep``, the policy's ``images.keep``), how many
+#: ``--keep`` flags one command may carry, and how many the policy file may list (a prune
+#: checks each image against each of them).
 MAX_KEEP_PATTERN_CHARS = 200
+MAX_KEEP_PATTERNS = 16
 MAX_POLICY_KEEP_PATTERNS = 64
 #: ``runtime logs --tail`` (the agent caps what one reply carries separately).
 MAX_RUNTIME_LOGS_TAIL = 100_000
+#: The operator's ceilings on one logs reply (``K8S_CHATOPS_LOGS_MAX_*``): lines, bytes, and
+#: bytes of one line; a node agent's logs task carries the worker's values and is held to them.
+MAX_LOGS_LINES = 100_000
+MAX_LOGS_BYTES = 50_000_000
+MAX_LOG_LINE_BYTES = 1024 * 1024
 
 
 def duration_text(seconds: float, *, days: bool = False) -> str:

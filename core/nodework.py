@@ -31,6 +31,8 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core import limits
+
 PREFIX = "k8s-chatops"
 #: Seconds between an agent's heartbeats; a beat lives three of them.
 HEARTBEAT_INTERVAL = 5.0
@@ -40,8 +42,16 @@ LEASE_SECONDS = 3.0
 TASK_LIST_TTL = 3600
 #: How long a task's events are kept after the last one.
 EVENTS_TTL = 3600
-#: The most images one prune reports item by item (the rest are only counted in ``done``).
-MAX_ITEMS = 10_000
+#: The most image ids an approved prune carries for one node, and the length of one (CRI
+#: ids are ``sha256:`` and 64 hex digits, or the bare digits).
+MAX_APPROVED_IDS = 5000
+MAX_ID_CHARS = 100
+#: A task bigger than this is refused (``bad-task``) before it is parsed. No valid task comes
+#: near it: every list and string in one is bounded, the largest (a full approved prune)
+#: stays under 700 KB however its keep patterns are escaped (tests/unit/test_nodework.py).
+#: Redis is the trust boundary (docs/images.md); this keeps a stray or hostile write from
+#: costing an agent more than a bounded parse.
+MAX_TASK_BYTES = 1024 * 1024
 
 
 class _Wire(BaseModel):
@@ -200,6 +210,12 @@ class WindowStats(_Wire):
 # --- Tasks -----------------------------------------------------------------------------------
 
 
+KeepPattern = Annotated[str, Field(min_length=1, max_length=limits.MAX_KEEP_PATTERN_CHARS)]
+ImageId = Annotated[
+    str, Field(min_length=1, max_length=MAX_ID_CHARS, pattern=r"^[0-9A-Za-z][0-9A-Za-z:._-]*$")
+]
+
+
 class ListImagesOp(_Wire):
     op: Literal["images"] = "images"
 
@@ -213,7 +229,7 @@ class _HeldToApproval(_Wire):
     #: The op of such a task (each subclass names its own).
     approved_op: ClassVar[str] = ""
     op: str
-    approved_ids: list[str] | None = None
+    approved_ids: list[ImageId] | None = Field(default=None, max_length=MAX_APPROVED_IDS)
 
     @model_validator(mode="after")
     def _approved_ids_travel_with_their_op(self) -> Self:
@@ -232,9 +248,13 @@ class PruneOp(_HeldToApproval):
     approved_op: ClassVar[str] = "prune-approved"
     op: Literal["prune", "prune-approved"] = "prune"
     dry_run: bool = False
-    keep: list[str] = Field(default_factory=list)
-    policy_keep: list[str] = Field(default_factory=list)
-    older_than_seconds: int | None = None
+    keep: list[KeepPattern] = Field(default_factory=list, max_length=limits.MAX_KEEP_PATTERNS)
+    policy_keep: list[KeepPattern] = Field(
+        default_factory=list, max_length=limits.MAX_POLICY_KEEP_PATTERNS
+    )
+    older_than_seconds: int | None = Field(
+        default=None, ge=0, le=limits.MAX_PRUNE_OLDER_THAN_SECONDS
+    )
 
 
 class RemoveImageOp(_HeldToApproval):
@@ -254,10 +274,10 @@ class PsOp(_Wire):
 class LogsOp(_Wire):
     op: Literal["logs"] = "logs"
     container: str = Field(min_length=1, max_length=128)
-    tail: int | None = Field(default=None, ge=0)
-    max_lines: int = Field(default=2000, ge=1)
-    max_bytes: int = Field(default=1_000_000, ge=1)
-    max_line_bytes: int = Field(default=16 * 1024, ge=64)
+    tail: int | None = Field(default=None, ge=0, le=limits.MAX_RUNTIME_LOGS_TAIL)
+    max_lines: int = Field(default=2000, ge=1, le=limits.MAX_LOGS_LINES)
+    max_bytes: int = Field(default=1_000_000, ge=1, le=limits.MAX_LOGS_BYTES)
+    max_line_bytes: int = Field(default=16 * 1024, ge=64, le=limits.MAX_LOG_LINE_BYTES)
 
 
 Op = Annotated[ListImagesOp | PruneOp | RemoveImageOp | PsOp | LogsOp, Field(discriminator="op")]

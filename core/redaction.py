@@ -7,19 +7,18 @@ first. Each rule masks either its whole match or, when the pattern has a named g
 was there. The rule name in the mask says which rule fired, which is what someone needs to
 judge a false positive.
 
-Two regex engines, on purpose:
+Every rule runs on RE2, whose time is linear in the length of the text. Pod logs are written
+by whoever runs in the pod, and the worker and the node agents mask every line they read, so
+no line, however built, can make a rule backtrack. That includes the operator's extra patterns
+from ``K8S_CHATOPS_REDACT_PATTERNS_FILE``: a pattern RE2 cannot compile (lookaround,
+backreferences) is refused at start-up rather than run on a backtracking engine.
 
-- The built-in rules (:mod:`core.redaction_rules`) run on RE2, whose time is linear in the
-  length of the text. Pod logs are written by whoever runs in the pod, and the worker masks
-  every line it fetches, so no line, however built, can make a rule backtrack. The built-in
-  rules run over the UTF-8 bytes of the text. Each one collects the spans it would mask; a
-  span that runs into an earlier rule's mask, or a mask already in the text, is cut short
-  where that mask begins. The masks are written in one pass at the end. Redacting twice
-  changes nothing.
-- Extra patterns from ``K8S_CHATOPS_REDACT_PATTERNS_FILE`` are compiled with Python's ``re``
-  (as they always were, so a file that works keeps working) and run after the built-in rules,
-  on the text between masks. ``re`` backtracks: a pattern such as ``(a+)+$`` can be made slow
-  by a log line, so keep them to plain literals and character classes (docs/logs.md).
+Rules run over the UTF-8 bytes of the text, in two stages: the built-in rules
+(:mod:`core.redaction_rules`), then the configured ones, which so see the built-in masks
+already written. Within a stage each rule collects the spans it would mask; a span that runs
+into an earlier rule's mask, or a mask already in the text, is cut short where that mask
+begins, and one that starts inside a mask is dropped. The masks are written in one pass at
+the end of the stage. Redacting twice changes nothing.
 
 Rules run one after another, but each carries *anchors*: lower-case substrings of which at
 least one must occur for the rule to match at all (``xox`` for Slack tokens, ``@`` for
@@ -44,12 +43,12 @@ from pathlib import Path
 import re2  # type: ignore[import-untyped]
 
 from core.redaction_rules import BUILTIN_RULES, PEM_BEGIN, PEM_END
+from core.regex import compile_byte_regex
 from core.secret_rule import (
     MAX_MATCHES_PER_LINE,
     BuiltinRule,
     Re2Pattern,
     compile_re2,
-    is_rule_name,
 )
 from core.wrapped_tokens import WrappedToken, wrapped_token_at_end
 
@@ -66,110 +65,53 @@ MAX_KEY_BLOCK_LINES = 200
 
 
 @dataclass(frozen=True)
-class RedactionRule:
-    """A configured pattern (Python ``re``): masks its match, or its ``secret`` group.
+class RedactionRule(BuiltinRule):
+    """An operator's pattern (RE2 on UTF-8 bytes): masks its match, or its ``secret`` group.
 
-    ``anchors`` are lower-case substrings of which at least one occurs in any text the pattern
-    can match; a rule without anchors is tried on every text.
+    It runs after the built-in rules, in a stage of its own, so it sees their masks and never
+    matches inside one. Without anchors it is tried on every text.
     """
 
-    name: str
-    pattern: re.Pattern[str]
-    anchors: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not is_rule_name(self.name):
-            raise ValueError(
-                f"redaction rule name {self.name!r} must be lower-case letters, digits and '-'"
-            )
-
-    @property
-    def masks_secret_group(self) -> bool:
-        """Whether only the ``secret`` group is masked, rather than the whole match."""
-        return MASKED_GROUP in self.pattern.groupindex
-
-    @property
-    def mask(self) -> str:
-        return f"[REDACTED:{self.name}]"
+    anchors: tuple[bytes, ...] = ()
 
 
-Rule = BuiltinRule | RedactionRule
-_Stage = tuple[tuple[BuiltinRule, ...], tuple[RedactionRule, ...]]
+@dataclass(frozen=True)
+class _Stage:
+    rules: tuple[BuiltinRule, ...]
+    # Matches any text one of the rules could match; None when a rule has no anchors.
+    anchor_test: Re2Pattern | None
+
+
+def _stage(rules: Sequence[BuiltinRule]) -> _Stage:
+    anchors = sorted({anchor for rule in rules for anchor in rule.anchors})
+    test = None
+    if anchors and all(rule.anchors for rule in rules):
+        test = compile_re2(b"|".join(re2.escape(anchor) for anchor in anchors))
+    return _Stage(tuple(rules), test)
 
 
 @dataclass(frozen=True)
 class Redactor:
     """Applies its rules in order; earlier rules win where two would mask the same text."""
 
-    rules: tuple[Rule, ...]
-    # Consecutive rules of one engine form a stage, (built-in rules, configured rules) with one
-    # of the two empty: built-in ones share one pass over the bytes, configured ones each scan
-    # the text between masks.
+    rules: tuple[BuiltinRule, ...]
+    # Consecutive rules of one kind (built-in, configured) form a stage: one pass over the
+    # bytes, its masks written before the next stage reads the text.
     _stages: tuple[_Stage, ...] = field(init=False, repr=False, compare=False)
-    _anchor_test: Re2Pattern | None = field(init=False, repr=False, compare=False)
     _names: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        stages: list[_Stage] = []
-        for _, run in groupby(self.rules, key=lambda rule: isinstance(rule, BuiltinRule)):
-            members = list(run)
-            builtin = tuple(rule for rule in members if isinstance(rule, BuiltinRule))
-            configured = tuple(rule for rule in members if isinstance(rule, RedactionRule))
-            stages.append((builtin, configured))
-        builtin_anchors = [a for r in self.rules if isinstance(r, BuiltinRule) for a in r.anchors]
-        every_builtin_anchored = all(r.anchors for r in self.rules if isinstance(r, BuiltinRule))
-        test = None
-        if builtin_anchors and every_builtin_anchored:
-            test = compile_re2(b"|".join(re2.escape(a) for a in sorted(set(builtin_anchors))))
+        stages = [_stage(list(run)) for _, run in groupby(self.rules, key=type)]
         object.__setattr__(self, "_stages", tuple(stages))
-        object.__setattr__(self, "_anchor_test", test)
         object.__setattr__(self, "_names", frozenset(rule.name for rule in self.rules))
 
     def redact(self, text: str) -> tuple[str, int]:
         """Return the text with every secret replaced by a mask, and how many were replaced."""
         total = 0
-        for builtin, configured in self._stages:
-            if builtin:
-                text, count = self._mask_builtin(builtin, text)
-                total += count
-            lowered = text.lower() if configured else ""
-            for rule in configured:
-                if not rule.anchors or any(anchor in lowered for anchor in rule.anchors):
-                    text, count = _apply_outside_masks(rule, text)
-                    total += count
+        for stage in self._stages:
+            text, count = _mask_stage(stage, text)
+            total += count
         return text, total
-
-    def _mask_builtin(self, rules: Sequence[BuiltinRule], text: str) -> tuple[str, int]:
-        data = text.encode("utf-8", "surrogatepass")
-        lowered = data.lower()
-        test = self._anchor_test
-        if test is not None and test.search(lowered) is None:
-            return text, 0
-        # (start, end, mask); a mask of None is one already in the text, kept as it is.
-        taken: list[tuple[int, int, bytes | None]] = []
-        if _MASK_START_BYTES in data:
-            taken = [(*mask.span(), None) for mask in _MASK_BYTES.finditer(data)]
-        for rule in rules:
-            if rule.anchors and not any(anchor in lowered for anchor in rule.anchors):
-                continue
-            found = _uncovered_spans(rule, data, taken)
-            if found:
-                taken = sorted(taken + found, key=itemgetter(0))
-        if not any(mask is not None for _, _, mask in taken):
-            return text, 0
-        pieces: list[bytes] = []
-        position = count = 0
-        for start, end, mask in taken:
-            if mask is not None:
-                pieces += (data[position:start], mask)
-                position = end
-                count += 1
-        pieces.append(data[position:])
-        joined = b"".join(pieces)
-        try:
-            return joined.decode("utf-8", "surrogatepass"), count
-        except UnicodeDecodeError:  # a mask cut into bytes that were never valid UTF-8
-            return joined.decode("utf-8", "replace"), count
 
     def redact_lines(self, lines: Iterable[str]) -> Iterator[tuple[str, int]]:
         """Redact a stream of log lines, masking PEM private key blocks that span lines and
@@ -205,6 +147,39 @@ class Redactor:
             yield head + redacted, count + masked
 
 
+def _mask_stage(stage: _Stage, text: str) -> tuple[str, int]:
+    data = text.encode("utf-8", "surrogatepass")
+    lowered = data.lower()
+    test = stage.anchor_test
+    if test is not None and test.search(lowered) is None:
+        return text, 0
+    # (start, end, mask); a mask of None is one already in the text, kept as it is.
+    taken: list[tuple[int, int, bytes | None]] = []
+    if _MASK_START_BYTES in data:
+        taken = [(*mask.span(), None) for mask in _MASK_BYTES.finditer(data)]
+    for rule in stage.rules:
+        if rule.anchors and not any(anchor in lowered for anchor in rule.anchors):
+            continue
+        found = _uncovered_spans(rule, data, taken)
+        if found:
+            taken = sorted(taken + found, key=itemgetter(0))
+    if not any(mask is not None for _, _, mask in taken):
+        return text, 0
+    pieces: list[bytes] = []
+    position = count = 0
+    for start, end, mask in taken:
+        if mask is not None:
+            pieces += (data[position:start], mask)
+            position = end
+            count += 1
+    pieces.append(data[position:])
+    joined = b"".join(pieces)
+    try:
+        return joined.decode("utf-8", "surrogatepass"), count
+    except UnicodeDecodeError:  # a mask cut into bytes that were never valid UTF-8
+        return joined.decode("utf-8", "replace"), count
+
+
 def _uncovered_spans(
     rule: BuiltinRule, data: bytes, taken: list[tuple[int, int, bytes | None]]
 ) -> list[tuple[int, int, bytes | None]]:
@@ -226,7 +201,9 @@ def _uncovered_spans(
     while restart:
         restart = False
         for match in rule.pattern.finditer(data, position):
-            match_start = match.span()[0]
+            match_start, match_end = match.span()
+            if match_start == match_end:  # an operator's pattern such as `key-[0-9]+|\b`
+                continue
             if match_start > line_end:
                 line_end = _line_end(data, match_start)
                 matches = 0
@@ -260,7 +237,7 @@ def _line_end(data: bytes, position: int) -> int:
 
 def build_redactor(extra_patterns: Sequence[str] = ()) -> Redactor:
     """The built-in rules followed by configured ones, named ``custom-1``, ``custom-2``, …"""
-    extra = []
+    extra: list[BuiltinRule] = []
     for index, pattern in enumerate(extra_patterns):
         name = f"custom-{index + 1}"
         extra.append(RedactionRule(name, _compile_extra(pattern, f"at index {index} ({name})")))
@@ -279,52 +256,39 @@ def load_extra_patterns(path: Path) -> list[str]:
     return patterns
 
 
-def _compile_extra(pattern: str, where: str) -> re.Pattern[str]:
+# How much of a refused pattern, and of RE2's reason (which may quote it), an error repeats.
+_QUOTED_CHARS = 60
+
+
+def _compile_extra(pattern: str, where: str) -> Re2Pattern:
     try:
-        compiled = re.compile(pattern)
-    except re.error as error:
+        compiled = compile_byte_regex(pattern)
+    except ValueError as error:
         raise ValueError(
-            f"redaction pattern {where}, {pattern!r}, is not a valid regular expression: {error}"
-        ) from error
-    if compiled.fullmatch("") is not None:
+            f"redaction pattern {where}, {_quoted(pattern)}, is not a valid RE2 regular "
+            f"expression (no lookaround or backreferences): {_shortened(str(error))}"
+        ) from None
+    if compiled.fullmatch(b"") is not None or any(
+        start == end for start, end in (m.span() for m in compiled.finditer(_EMPTY_PROBE))
+    ):
         raise ValueError(
-            f"redaction pattern {where}, {pattern!r}, matches the empty string, "
+            f"redaction pattern {where}, {_quoted(pattern)}, matches the empty string, "
             "so it would mask nothing useful; make it match the secret itself"
         )
     return compiled
 
 
-def _apply_outside_masks(rule: RedactionRule, text: str) -> tuple[str, int]:
-    """Apply one rule to the text between existing masks, never across or inside them."""
-    if _MASK_START not in text:
-        return _substitute(rule, text)
-    pieces: list[str] = []
-    total, start = 0, 0
-    for mask in MASK_PATTERN.finditer(text):
-        redacted, count = _substitute(rule, text[start : mask.start()])
-        pieces += (redacted, mask.group())
-        total += count
-        start = mask.end()
-    redacted, count = _substitute(rule, text[start:])
-    pieces.append(redacted)
-    return "".join(pieces), total + count
+# A line on which a pattern that can match nothing (``\b``, ``(?m)^``, ``x|``) does so: such
+# a pattern masks nothing, and its empty matches cost Python time on every line.
+_EMPTY_PROBE = "key: A-b_1.2/3=4@x 'y' \"z\" é\tend\n".encode()
 
 
-def _substitute(rule: RedactionRule, text: str) -> tuple[str, int]:
-    count = 0
-    by_group = rule.masks_secret_group
+def _shortened(text: str) -> str:
+    return text if len(text) <= _QUOTED_CHARS else text[:_QUOTED_CHARS] + "…"
 
-    def replace(match: re.Match[str]) -> str:
-        nonlocal count
-        start, end = match.span(MASKED_GROUP) if by_group else match.span()
-        if start == end:  # the group did not take part, or the pattern matched nothing
-            return match.group()
-        count += 1
-        whole = match.group()
-        offset = match.start()
-        return whole[: start - offset] + rule.mask + whole[end - offset :]
 
-    return rule.pattern.sub(replace, text), count
+def _quoted(pattern: str) -> str:
+    return repr(_shortened(pattern))
 
 
 def _leading_space(line: str) -> str:

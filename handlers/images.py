@@ -18,14 +18,14 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from core import messages
 from core.errors import ChatOpsError
-from core.image_prune import decide, keep_patterns
+from core.image_prune import KeepPattern, decide, keep_patterns
 from core.nodework import (
     AgentBeat,
     ContainerInfo,
@@ -271,6 +271,7 @@ def list_images(
             rows=image_rows(reply.images),
             fs=_fs(reply.fs),
         )
+    keep = _keep(request.policy_keep, ())
     nodes = _cluster_nodes(kube, control, request)
     live = agents.live()
     problems = [NodeProblem(node=n, reason="no-agent") for n in nodes if n not in live]
@@ -293,7 +294,7 @@ def list_images(
                 node=node,
                 images=len(answer.images),
                 bytes=sum(image.size_bytes for image in answer.images),
-                reclaimable_bytes=decide(answer.images, now=now).bytes_to_free,
+                reclaimable_bytes=decide(answer.images, keep=keep, now=now).bytes_to_free,
                 agent_seen_at=beat.at,
                 agent_started_at=beat.started_at,
             )
@@ -304,12 +305,17 @@ def list_images(
 # --- prune images and rmi -----------------------------------------------------------------
 
 
-def _prune_op(request: PruneImages, *, dry_run: bool) -> PruneOp:
+def _keep(policy_keep: Sequence[str], keep: Sequence[str]) -> list[KeepPattern]:
+    """The keep patterns, compiled; a bad one is a sentence naming it."""
     try:
-        keep_patterns(request.policy_keep, request.keep)
+        return keep_patterns(policy_keep, keep)
     except ValueError as error:
-        bad = next(p for p in (*request.policy_keep, *request.keep) if not _compiles(p))
+        bad = next(p for p in (*policy_keep, *keep) if not _compiles(p))
         raise ChatOpsError(messages.IMAGES_BAD_KEEP.format(pattern=bad, reason=error)) from None
+
+
+def _prune_op(request: PruneImages, *, dry_run: bool) -> PruneOp:
+    _keep(request.policy_keep, request.keep)
     return PruneOp(
         dry_run=dry_run,
         keep=list(request.keep),

@@ -21,13 +21,16 @@ from core.names import NodeName
 from handlers.base import RequestBase, ResultBase
 
 #: Patterns one ``--keep`` list may hold, and the length of one.
-MAX_KEEP_PATTERNS = 16
+MAX_KEEP_PATTERNS = limits.MAX_KEEP_PATTERNS
 MAX_KEEP_PATTERN = limits.MAX_KEEP_PATTERN_CHARS
 #: The longest image reference ``rmi`` accepts (a registry, a path, a tag and a digest).
 MAX_IMAGE_REFERENCE = 512
 
 
 KeepPattern = Annotated[str, Field(min_length=1, max_length=MAX_KEEP_PATTERN)]
+#: The policy's keep list, put on a request by the bot once it is allowed (workers hold no
+#: policy).
+PolicyKeep = Annotated[tuple[KeepPattern, ...], Field(max_length=limits.MAX_POLICY_KEEP_PATTERNS)]
 
 
 class _Frozen(BaseModel):
@@ -83,6 +86,9 @@ class NodeScope(RequestBase):
 
 class ListImages(NodeScope):
     kind: Literal["images"] = "images"
+    #: The policy's keep list, so that a fleet listing's RECLAIMABLE is what a prune under
+    #: this policy could free (images it keeps are not counted).
+    policy_keep: PolicyKeep = ()
 
     @property
     def verb(self) -> str:
@@ -108,7 +114,7 @@ class PruneImages(NodeScope):
     keep: tuple[KeepPattern, ...] = Field(default=(), max_length=MAX_KEEP_PATTERNS)
     #: The policy's keep list, added by the bot once the request is allowed (the worker
     #: holds no policy); a ``keep`` reason says which list matched.
-    policy_keep: tuple[str, ...] = ()
+    policy_keep: PolicyKeep = ()
     #: Set when the prune was approved: what the approvers saw, the most it may remove.
     approved: ApprovedRemovals | None = None
 

@@ -4,10 +4,12 @@ The heartbeat says which node, which runtime (name and version), how full the im
 filesystem is and since when the agent runs; a runtime that does not answer is written into
 the beat (``runtime_error``) rather than stopping the agent, so a worker can tell "no agent"
 from "agent up, runtime down". The work loop takes one task at a time off the node's list and
-hands it to a small pool: reads (``images``, ``ps``, ``logs``) run side by side, changes
-(``prune``, ``rmi``) one after another. A task past its deadline is skipped, one that does not
-parse is answered ``bad-task``, and any error in one task is answered ``error`` with an
-incident id: nothing a task does stops the loop. While a task runs, its lease is renewed every
+hands it to a small pool: reads (``images``, ``ps``, ``logs``, and dry runs, which only read)
+run side by side, changes (``prune``, ``rmi``) one after another on a thread of their own, so
+a queue of changes never delays a read. A task past its deadline is skipped, one that does
+not parse, or is over :data:`~core.nodework.MAX_TASK_BYTES` (not even parsed), is answered
+``bad-task``, and any error in one task is answered ``error`` with an incident id: nothing a
+task does stops the loop. While a task runs, its lease is renewed every
 second; its events say what was done, item by item (protocol: :mod:`core.nodework`).
 """
 
@@ -32,6 +34,7 @@ from core.nodework import (
     EVENTS_TTL,
     HEARTBEAT_INTERVAL,
     LEASE_SECONDS,
+    MAX_TASK_BYTES,
     AgentBeat,
     EventKind,
     FailReason,
@@ -85,8 +88,10 @@ class NodeAgent:
         self.started_at = datetime.now(UTC)
         self.name = f"{node}/{os.getpid()}/{uuid.uuid4().hex[:6]}"
         self.stopping = threading.Event()
-        self._changes = threading.Lock()  # prune and rmi, one at a time
+        # Reads (and dry runs, which only read) side by side; changes (prune, rmi) one at a
+        # time on their own thread, so a queue of them never holds a reader.
         self._pool = ThreadPoolExecutor(max_workers=_READERS, thread_name_prefix="task")
+        self._changes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="change")
 
     # --- Heartbeat --------------------------------------------------------------------------
 
@@ -219,6 +224,7 @@ class NodeAgent:
         finally:
             self.stopping.set()
             self._pool.shutdown(wait=True)
+            self._changes.shutdown(wait=True)
             heartbeat.join(timeout=5)
             self.retire()
 
@@ -226,8 +232,24 @@ class NodeAgent:
         self.stopping.set()
 
     def dispatch(self, raw: str) -> None:
-        """Parse one task and hand it to the pool; a task that does not parse is answered
-        ``bad-task`` when it says which task it is, and only logged when it does not."""
+        """Parse one task and hand it to the pool; a task that does not parse, or is too big
+        to be parsed at all, is answered ``bad-task`` when it says which task it is, and only
+        logged when it does not."""
+        size = len(raw.encode("utf-8", "surrogatepass"))
+        if size > MAX_TASK_BYTES:
+            incident = uuid.uuid4().hex[:8]
+            log.warning(
+                "a task for node %s is %d bytes, over %d; refused unread (incident %s)",
+                self.node,
+                size,
+                MAX_TASK_BYTES,
+                incident,
+            )
+            self._refuse(
+                _leading_task_id(raw),
+                f"{incident}: the task is {size} bytes; an agent reads at most {MAX_TASK_BYTES}",
+            )
+            return
         try:
             task = Task.model_validate_json(raw)
         except ValidationError as error:
@@ -238,17 +260,7 @@ class NodeAgent:
                 incident,
                 error.errors()[:1],
             )
-            task_id = _task_id(raw)
-            if task_id:
-                self._emit(
-                    TaskEvent(
-                        kind=EventKind.FAILED,
-                        task_id=task_id,
-                        agent=self.name,
-                        reason=FailReason.BAD_TASK,
-                        detail=incident,
-                    )
-                )
+            self._refuse(_task_id(raw), incident)
             return
         if task.stale():
             log.info(
@@ -262,7 +274,19 @@ class NodeAgent:
                 )
             )
             return
-        self._pool.submit(self.handle, task)
+        (self._changes if _changes(task) else self._pool).submit(self.handle, task)
+
+    def _refuse(self, task_id: str | None, detail: str) -> None:
+        if task_id:
+            self._emit(
+                TaskEvent(
+                    kind=EventKind.FAILED,
+                    task_id=task_id,
+                    agent=self.name,
+                    reason=FailReason.BAD_TASK,
+                    detail=detail,
+                )
+            )
 
     def handle(self, task: Task) -> None:
         """Run one task to its ``done`` or ``failed`` event; never raises."""
@@ -302,13 +326,12 @@ class NodeAgent:
             return self.runtime.ps()
         if isinstance(work, LogsOp):
             return self.runtime.logs(work)
-        with self._changes:
-            if task.stale():
-                raise TaskRefused(FailReason.STALE, "its deadline passed while it waited")
-            if isinstance(work, PruneOp):
-                return self.runtime.prune(work, emit, task.deadline)
-            assert isinstance(work, RemoveImageOp)
-            return self.runtime.remove(work, emit)
+        if _changes(task) and task.stale():
+            raise TaskRefused(FailReason.STALE, "its deadline passed while it waited")
+        if isinstance(work, PruneOp):
+            return self.runtime.prune(work, emit, task.deadline)
+        assert isinstance(work, RemoveImageOp)
+        return self.runtime.remove(work, emit)
 
     def _item_emitter(self, task: Task) -> Callable[[PruneItem], None]:
         def emit(item: PruneItem) -> None:
@@ -338,6 +361,11 @@ class NodeAgent:
         pipe.execute()
 
 
+def _changes(task: Task) -> bool:
+    """Whether the task may remove something (a prune or ``rmi`` that is not a dry run)."""
+    return isinstance(task.work, PruneOp | RemoveImageOp) and not task.work.dry_run
+
+
 def _task_id(raw: str) -> str | None:
     """The ``id`` of a task that does not validate, if it has a usable one."""
     try:
@@ -345,9 +373,24 @@ def _task_id(raw: str) -> str | None:
     except ValueError:
         return None
     task_id = value.get("id") if isinstance(value, dict) else None
-    if isinstance(task_id, str) and 0 < len(task_id) <= 64 and task_id.isalnum():
-        return task_id
-    return None
+    return task_id if isinstance(task_id, str) and _usable_id(task_id) else None
+
+
+_ID_OPENING = '{"id":"'
+
+
+def _leading_task_id(raw: str) -> str | None:
+    """The ``id`` of a task too big to parse, read from its opening only: a worker writes the
+    id first (``Task`` declares it first), so its first characters are ``{"id":"…"``."""
+    if not raw.startswith(_ID_OPENING):
+        return None
+    opening = raw[len(_ID_OPENING) : len(_ID_OPENING) + 65]
+    end = opening.find('"')
+    return opening[:end] if end > 0 and _usable_id(opening[:end]) else None
+
+
+def _usable_id(task_id: str) -> bool:
+    return 0 < len(task_id) <= 64 and task_id.isascii() and task_id.isalnum()
 
 
 class _Lease:

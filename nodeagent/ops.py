@@ -94,6 +94,12 @@ def normalize(reference: str) -> str:
     return reference
 
 
+def _is_image_id(reference: str) -> bool:
+    """``sha256:`` and 64 hex digits, or the bare digits: an id, which names one image."""
+    bare = reference.removeprefix("sha256:")
+    return len(bare) == 64 and all(c in "0123456789abcdef" for c in bare)
+
+
 def _names(image: CriImage) -> set[str]:
     names = {image.id, *image.repo_tags, *image.repo_digests}
     return names | {normalize(name) for name in names}
@@ -289,21 +295,44 @@ class NodeRuntime:
 
     # --- Removing ---------------------------------------------------------------------------
 
-    def users_now(self, image: WireImage) -> list[str]:
-        """Who uses ``image`` according to a fresh ListContainers (the last check)."""
+    def users_now(
+        self, image: WireImage, resolved: dict[str, str | None] | None = None
+    ) -> list[str]:
+        """Who uses ``image`` according to a fresh ListContainers (the last check).
+
+        A container that names its image only by a reference no listed image carries is
+        placed by ImageStatus, as :meth:`use` does; ``resolved`` keeps those answers for the
+        rest of a prune. One whose runtime gives an image id needs no question: containerd
+        always does, so the check costs no extra call there."""
         names = {image.id, *image.repo_tags, *image.repo_digests}
         names |= {normalize(name) for name in names}
-        return [
-            f"{c.pod_sandbox_id[:13]}/{c.name}"
-            for c in self.client.list_containers()
-            if {c.image_ref, c.image_id, c.image, normalize(c.image)} & names
-        ]
+        cache = {} if resolved is None else resolved
+        users = []
+        for c in self.client.list_containers():
+            refs = {c.image_ref, c.image_id, c.image} - {""}
+            if (refs | {normalize(c.image)}) & names or (
+                not any(_is_image_id(ref) for ref in refs)
+                and image.id in {self._image_status_id(ref, cache) for ref in refs}
+            ):
+                users.append(f"{c.pod_sandbox_id[:13]}/{c.name}")
+        return users
 
-    def _remove_checked(self, image: WireImage) -> tuple[list[str], int | None]:
+    def _image_status_id(self, reference: str, cache: dict[str, str | None]) -> str | None:
+        if reference not in cache:
+            try:
+                detail = self.client.image_status(reference)
+            except RuntimeError_:
+                detail = None
+            cache[reference] = detail.image.id if detail is not None else None
+        return cache[reference]
+
+    def _remove_checked(
+        self, image: WireImage, resolved: dict[str, str | None] | None = None
+    ) -> tuple[list[str], int | None]:
         """Check use once more and remove; (users found, window in µs when removed)."""
         if self.before_check is not None:
             self.before_check(image)
-        users = self.users_now(image)
+        users = self.users_now(image, resolved)
         checked_at = time.perf_counter()  # the check's answer is in: the window opens
         if users:
             return users, None
@@ -336,9 +365,13 @@ class NodeRuntime:
             reply.removed.extend(image.ref() for image in decision.remove)
             return reply.model_copy(update={"fs_after": fs_before})
         # Each removal checks use right before its own RemoveImage (see REMOVERS).
+        resolved: dict[str, str | None] = {}  # names only ImageStatus places, for this prune
         with ThreadPoolExecutor(max_workers=REMOVERS) as pool:
             items = list(
-                pool.map(lambda image: self._prune_one(image, emit, deadline), decision.remove)
+                pool.map(
+                    lambda image: self._prune_one(image, emit, deadline, resolved),
+                    decision.remove,
+                )
             )
         windows = []
         for item in items:
@@ -353,12 +386,16 @@ class NodeRuntime:
         return reply.model_copy(update={"fs_after": fs_after, "window": window_stats(windows)})
 
     def _prune_one(
-        self, image: WireImage, emit: Callable[[PruneItem], None], deadline: datetime
+        self,
+        image: WireImage,
+        emit: Callable[[PruneItem], None],
+        deadline: datetime,
+        resolved: dict[str, str | None],
     ) -> PruneItem:
         if datetime.now(UTC) >= deadline:  # nobody waits for the answer any more
             return PruneItem(action=ItemAction.FAILED, image=image.ref(), detail="deadline-passed")
         try:
-            users, window = self._remove_checked(image)
+            users, window = self._remove_checked(image, resolved)
         except RuntimeError_ as error:
             item = PruneItem(action=ItemAction.FAILED, image=image.ref(), detail=error.detail)
         else:

@@ -33,6 +33,8 @@ class ReplayRuntime(rpc.RuntimeServiceServicer, rpc.ImageServiceServicer):  # ty
             self.recorded["ListContainers"]["containers"]
         )
         self.removed: list[tuple[str, float]] = []
+        #: Names ImageStatus resolves though no image lists them (a runtime's own aliases).
+        self.aliases: dict[str, str] = {}
         self.lock = threading.Lock()
         #: Called inside RemoveImage before it removes (tests make it slow or fail).
         self.on_remove: Any = None
@@ -48,15 +50,18 @@ class ReplayRuntime(rpc.RuntimeServiceServicer, rpc.ImageServiceServicer):  # ty
     def image(self, tag: str) -> dict[str, Any]:
         return next(i for i in self.images if tag in i.get("repoTags", []))
 
-    def use(self, image_id: str, name: str = "late") -> None:
-        """A new container on ``image_id`` in the recorded pod, as a kubelet would start one."""
+    def use(self, image_id: str, name: str = "late", *, by: str | None = None) -> None:
+        """A new container on ``image_id`` in the recorded pod, as a kubelet would start one;
+        ``by``: a name the container reports instead of any id, resolved by ImageStatus only."""
         with self.lock:
             template = copy.deepcopy(self.containers[0])
             template["id"] = f"{len(self.containers):064x}"
             template["metadata"] = {"name": name}
-            template["image"] = {"image": image_id}
-            template["imageRef"] = image_id
-            template["imageId"] = image_id
+            template["image"] = {"image": by or image_id}
+            template["imageRef"] = by or image_id
+            template["imageId"] = "" if by else image_id
+            if by:
+                self.aliases[by] = image_id
             self.containers.append(template)
 
     # --- RuntimeService --------------------------------------------------------------------
@@ -97,6 +102,7 @@ class ReplayRuntime(rpc.RuntimeServiceServicer, rpc.ImageServiceServicer):  # ty
     def ImageStatus(self, request: Any, context: Any) -> Any:
         wanted = request.image.image
         with self.lock:
+            wanted = self.aliases.get(wanted, wanted)
             found = next(
                 (i for i in self.images if wanted == i["id"] or wanted in i.get("repoTags", [])),
                 None,

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from bot.jobs.locks import Locks
 from bot.jobs.model import lock_key
 from core.nodework import (
+    LEASE_SECONDS,
     TASK_LIST_TTL,
     AgentBeat,
     EventKind,
@@ -147,7 +148,9 @@ class RedisNodeAgents:
             pipe.expire(tasks_key(self.cluster, node), TASK_LIST_TTL)
             pipe.execute()
             try:
-                return self._follow(node, task, (end, seconds), on_event, locked, items=items)
+                return self._follow(
+                    node, task, (end, seconds), on_event, locked, items=items, taken=(beat, raw)
+                )
             except (AgentProblem, redis.RedisError):
                 # Not taken yet: take it back, so no agent starts what nobody waits for.
                 with contextlib.suppress(redis.RedisError):
@@ -166,9 +169,11 @@ class RedisNodeAgents:
         locked: str | None,
         *,
         items: list[TaskEvent],
+        taken: tuple[AgentBeat, str],
     ) -> Reply:
         """Read the task's events until its answer; ``deadline`` is (monotonic end, seconds).
-        ``items`` collects the items the agent finished, for whoever handles a failure."""
+        ``items`` collects the items the agent finished, for whoever handles a failure;
+        ``taken`` is the beat of the agent the task was left for, and the task as pushed."""
         end, seconds = deadline
         key = task_events_key(self.cluster, task.id)
         last = "0-0"
@@ -177,6 +182,8 @@ class RedisNodeAgents:
         # pause, and the node must stay ours the whole time.
         renew_every = self.lock_lease_ms / 3000
         renewed = time.monotonic()
+        missing_since = 0.0  # when the task's lease was first seen missing
+        vanished = 0  # checks in a row that found the task taken by an agent now gone
 
         def problem(error: AgentProblem) -> AgentProblem:
             error.done = items
@@ -214,9 +221,33 @@ class RedisNodeAgents:
                 # The lease lapsed. One last read: the agent ends the lease after its answer.
                 if self.redis.xlen(key) and self._more_events(key, last):
                     continue
-                raise problem(AgentLost(node, f"task {task.id[:8]}"))
-            if not accepted and self.beat(node) is None:
-                raise problem(AgentLost(node, "its heartbeat stopped before it took the task"))
+                # A Redis restart can lose the key while the agent works on; it sets it again
+                # within a renewal. Lost is a lease still missing a full lease later.
+                missing_since = missing_since or time.monotonic()
+                if time.monotonic() - missing_since >= LEASE_SECONDS:
+                    raise problem(AgentLost(node, f"task {task.id[:8]}"))
+                continue
+            missing_since = 0.0
+            if not accepted:
+                vanished = self._not_yet_accepted(node, taken, vanished)
+
+    def _not_yet_accepted(self, node: str, taken: tuple[AgentBeat, str], vanished: int) -> int:
+        """Raise AgentLost when no agent will ever accept the task: the node's heartbeat
+        stopped, or the task left the list while the agent it was left for is gone (killed
+        between BLPOP and ``accepted``, and already restarted under a new name) at two checks
+        in a row (a new agent that took it accepts within milliseconds). Else the count of
+        such checks so far."""
+        beat = self.beat(node)
+        if beat is None:
+            raise AgentLost(node, "its heartbeat stopped before it took the task")
+        before, raw = taken
+        if beat.agent == before.agent:
+            return 0
+        if self.redis.lpos(tasks_key(self.cluster, node), raw) is not None:
+            return 0  # still queued: the new agent will take it
+        if vanished >= 1:
+            raise AgentLost(node, "the agent restarted after taking the task, before starting it")
+        return vanished + 1
 
     def _more_events(self, key: str, last: str) -> bool:
         rest = cast(list[Any], self.redis.xrange(key, min=f"({last}", max="+"))

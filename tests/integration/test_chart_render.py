@@ -359,6 +359,54 @@ def test_what_the_schema_cannot_say_fails_with_a_sentence(helm: Helm) -> None:
     assert external.returncode != 0 and "redis.external.existingSecret" in external.stderr
 
 
+def _agent_redis_ref(objs: list[Obj]) -> dict[str, str]:
+    container = one(objs, "DaemonSet")["spec"]["template"]["spec"]["containers"][0]
+    env = _env(container)
+    name = "REDIS_PASSWORD" if "REDIS_PASSWORD" in env else "K8S_CHATOPS_REDIS_URL"
+    ref: dict[str, str] = env[name]["valueFrom"]["secretKeyRef"]
+    return ref
+
+
+def test_agents_with_a_redis_secret_the_chart_did_not_make_are_told_where_it_must_be(
+    helm: Helm,
+) -> None:
+    """A pod reads Secrets of its own namespace only: with the operator's own Redis Secret
+    (internal password or external URL), the agents cannot use the release namespace's. The
+    render says so instead of leaving the pods in CreateContainerConfigError."""
+    internal = ("redis.internal.auth.existingSecret=my-redis",)
+    external = ("redis.mode=external", "redis.external.existingSecret=my-redis-url")
+    for sets in (internal, external):
+        refused = helm.template("agent", sets=sets)
+        assert refused.returncode != 0, sets
+        assert "nodeAgent.redisSecret" in refused.stderr
+        assert "k8s-chatops-node-agent" in refused.stderr  # the namespace it must be in
+        [said] = [line for line in refused.stderr.splitlines() if "redisSecret" in line]
+        assert said.startswith("Error: execution error") and "key " in said
+
+    objs = objects(
+        helm.template("agent", sets=(*internal, "nodeAgent.redisSecret=agent-redis")).stdout
+    )
+    assert _agent_redis_ref(objs) == {"name": "agent-redis", "key": "password"}
+    assert not [
+        s for s in find(objs, "Secret") if s["metadata"]["namespace"] == "k8s-chatops-node-agent"
+    ]  # the operator keeps it; the chart copies no password of theirs
+    bot = _env(one(objs, "Deployment", "-bot")["spec"]["template"]["spec"]["containers"][0])
+    assert bot["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "my-redis"
+
+    result = helm.template("agent", sets=(*external, "nodeAgent.redisSecret=agent-redis-url"))
+    assert result.returncode == 0, result.stderr
+    assert _agent_redis_ref(objects(result.stdout)) == {"name": "agent-redis-url", "key": "url"}
+
+
+def test_agents_use_the_password_copy_the_chart_makes(rendered: dict[str, list[Obj]]) -> None:
+    objs = rendered["agent"]
+    ref = _agent_redis_ref(objs)
+    copied = [
+        s for s in find(objs, "Secret") if s["metadata"]["namespace"] == "k8s-chatops-node-agent"
+    ]
+    assert [s["metadata"]["name"] for s in copied] == [ref["name"]]
+
+
 def _validate(policy_text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "policy.yaml"
     path.write_text(policy_text)

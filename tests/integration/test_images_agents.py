@@ -124,6 +124,22 @@ def test_fleet_listing_names_nodes_without_an_agent(
     assert {p.node: p.reason for p in result.problems}.get("k8s-master") == "no-agent"
 
 
+def test_fleet_reclaimable_is_what_a_prune_under_the_policy_would_free(
+    fresh: dict, agents: NodeAgentProcesses, kube: KubeClient, control: Control
+) -> None:
+    """RECLAIMABLE means "what a prune could free": with the policy's keep list on the
+    request (the bot puts it there, as for prune), images it keeps are not counted."""
+    node = "k8s-node1"
+    result = images.list_images(ListImages(all_nodes=True, policy_keep=(KEEP,)), kube, control)
+    assert isinstance(result, FleetImages)
+    row = next(r for r in result.rows if r.node == node)
+    assert row.reclaimable_bytes == sum(i["size"] for i in _seed(fresh, node, "unused"))
+    plan = images.prune_images(
+        PruneImages(node=node, dry_run=True, policy_keep=(KEEP,)), kube, control
+    )
+    assert row.reclaimable_bytes == plan.nodes[0].bytes_freed > 0
+
+
 def test_dry_run_is_crictl_prune_minus_keep_pinned_and_sandbox(
     fresh: dict, agents: NodeAgentProcesses, kube: KubeClient, control: Control
 ) -> None:

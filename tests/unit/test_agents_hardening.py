@@ -146,6 +146,81 @@ def test_a_lock_taken_away_mid_call_ends_the_call_with_what_was_done(
     assert redis_client.get(lock_key(CLUSTER, f"node/{node}")) == "job-2"  # not ours to free
 
 
+def test_a_lease_missing_once_after_a_redis_restart_is_not_agent_lost(
+    redis_client: redis.Redis,
+) -> None:
+    """A restarted Redis may come back without the lease key for up to one renewal (a
+    second); the agent is still working and sets it again. One miss is not a lost agent."""
+    node = "k8s-node6"
+    _beat(redis_client, node)
+
+    def work() -> None:
+        _, raw = redis_client.blpop([tasks_key(CLUSTER, node)], 5)  # type: ignore[misc]
+        task = Task.model_validate_json(raw)
+        events, lease = task_events_key(CLUSTER, task.id), task_lease_key(CLUSTER, task.id)
+        redis_client.set(lease, "scripted", px=3000)
+        accepted = TaskEvent(kind=EventKind.ACCEPTED, task_id=task.id, agent="scripted")
+        redis_client.xadd(events, {"event": accepted.model_dump_json()})
+        time.sleep(0.3)
+        redis_client.delete(lease)  # Redis restarted and lost the key
+        time.sleep(1.3)  # the worker looks at least once meanwhile
+        redis_client.set(lease, "scripted", px=3000)  # the agent's next renewal
+        time.sleep(1.5)
+        done = TaskEvent(
+            kind=EventKind.DONE, task_id=task.id, agent="scripted", reply=PruneReply(dry_run=False)
+        )
+        redis_client.xadd(events, {"event": done.model_dump_json()})
+
+    agent = threading.Thread(target=work, daemon=True)
+    agent.start()
+    reply = RedisNodeAgents(redis_client, CLUSTER).call(node, PruneOp(), timeout=10)
+    agent.join(timeout=5)
+    assert isinstance(reply, PruneReply)
+
+
+def test_an_agent_that_restarts_between_taking_a_task_and_accepting_it_is_lost(
+    redis_client: redis.Redis,
+) -> None:
+    """SIGKILL right after BLPOP: the task is gone from the list, and the restarted agent
+    beats again under a new name within seconds. The worker says agent-lost at once rather
+    than waiting out the task's whole deadline (15 minutes for a prune)."""
+    node = "k8s-node7"
+    _beat(redis_client, node)
+
+    def restart() -> None:
+        redis_client.blpop([tasks_key(CLUSTER, node)], 5)  # taken, then killed
+        reborn = AgentBeat(node=node, cluster=CLUSTER, agent="reborn", started_at=datetime.now(UTC))
+        redis_client.set(agent_key(CLUSTER, node), reborn.model_dump_json(), px=60_000)
+
+    agent = threading.Thread(target=restart, daemon=True)
+    agent.start()
+    started = time.monotonic()
+    with pytest.raises(AgentLost) as lost:
+        RedisNodeAgents(redis_client, CLUSTER).call(node, PruneOp(), timeout=20)
+    agent.join(timeout=5)
+    assert time.monotonic() - started < 6
+    assert "restarted" in lost.value.detail
+
+
+def test_a_new_agent_that_takes_the_queued_task_is_not_lost(redis_client: redis.Redis) -> None:
+    """The other order: the old agent died before taking the task; the new one takes it."""
+    node = "k8s-node8"
+    _beat(redis_client, node)
+    reborn = AgentBeat(node=node, cluster=CLUSTER, agent="reborn", started_at=datetime.now(UTC))
+
+    def restart_then_work() -> None:
+        time.sleep(0.3)  # the task is queued by now
+        redis_client.set(agent_key(CLUSTER, node), reborn.model_dump_json(), px=60_000)
+        time.sleep(2.5)  # the worker looks a few times meanwhile: the task is still queued
+        _busy_agent(redis_client, node, seconds=0.2).join(timeout=5)
+
+    agent = threading.Thread(target=restart_then_work, daemon=True)
+    agent.start()
+    reply = RedisNodeAgents(redis_client, CLUSTER).call(node, PruneOp(), timeout=20)
+    agent.join(timeout=10)
+    assert isinstance(reply, PruneReply)
+
+
 def test_a_redis_error_mid_call_is_agent_lost_with_the_items_seen(
     redis_client: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

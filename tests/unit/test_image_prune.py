@@ -65,6 +65,31 @@ def test_keep_patterns_match_any_name_and_say_which_list() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("pattern", "name"),
+    [
+        ("^nginx", "docker.io/library/nginx:1.25"),
+        ("^nginx:1.25$", "docker.io/library/nginx:1.25"),
+        ("^myorg/app", "docker.io/myorg/app:v1"),
+        ("^myorg/app", "docker.io/myorg/app@sha256:" + "3" * 64),
+        (r"^docker\.io/library/nginx", "docker.io/library/nginx:1.25"),
+    ],
+)
+def test_keep_patterns_also_match_the_short_name_people_write(pattern: str, name: str) -> None:
+    """``^nginx`` is how people name ``docker.io/library/nginx:1.25`` (docker, crictl's
+    input); a keep pattern written so must keep it, not let it be pruned."""
+    (keep,) = keep_patterns([], [pattern])
+    digest = "@" in name
+    found = WireImage(
+        id="sha256:" + "4" * 64,
+        repo_tags=[] if digest else [name],
+        repo_digests=[name] if digest else [],
+        size_bytes=5,
+    )
+    assert keep.matches(found)
+    assert not keep.matches(image("quay.io/nginx/nginx:1"))  # only docker.io's short forms
+
+
 def test_a_bad_keep_pattern_is_refused_with_re2s_reason() -> None:
     with pytest.raises(ValueError, match="missing"):
         KeepPattern.compile("(unclosed", "--keep")

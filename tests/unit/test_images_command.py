@@ -300,6 +300,17 @@ def context(policy: PolicyDocument) -> Context:
     )
 
 
+def test_the_policys_keep_list_travels_with_a_fleet_listing(default: PolicyDocument) -> None:
+    """``images --all`` shows RECLAIMABLE, what a prune could free: the policy's keep list
+    must reach the worker for that, as it does for ``prune``."""
+    (command,) = [c for c in registry().commands if c.verb == "images"]
+    assert command.prepare is not None
+    request = grammar.parse("images --all")
+    prepared = command.prepare(context(default), request)
+    assert prepared.policy_keep == ("^registry\\.k8s\\.io/",)
+    assert prepared.command_text() == request.command_text()
+
+
 def test_the_policys_keep_list_travels_with_the_prune(default: PolicyDocument) -> None:
     request = grammar.parse("prune images --all --keep debug")
     prepared = with_policy_keep(context(default), request)

@@ -21,8 +21,10 @@ from pydantic import Field
 from bot.commands.registry import registry
 from bot.jobs.agents import RedisNodeAgents
 from core.nodework import (
+    MAX_TASK_BYTES,
     AgentBeat,
     EventKind,
+    FailReason,
     ImageName,
     ImagesReply,
     ItemAction,
@@ -139,6 +141,24 @@ def test_an_image_taken_between_decision_and_removal_survives(
         "docker.io/k8schatops/unused-shared:latest",
         "docker.io/k8schatops/keep-me:v1",  # old, and no keep pattern here
     }
+
+
+def test_the_last_check_asks_the_runtime_about_a_name_it_cannot_place(
+    runtime: NodeRuntime, replay: ReplayServer
+) -> None:
+    """A container that names its image by a reference no listed image carries (only
+    ImageStatus knows it): the last check resolves it as the first one does, and keeps it."""
+    victim = replay.runtime.image("docker.io/k8schatops/k8s-node1-old:v1")["id"]
+
+    def race(image: object) -> None:
+        if getattr(image, "id", None) == victim:
+            replay.runtime.use(victim, by="mirror.local/k8s-node1-old:v1")
+
+    runtime.before_check = race
+    reply = runtime.prune(PruneOp(older_than_seconds=7 * 86400), lambda item: None, FOREVER)
+    assert victim not in {i for i, _ in replay.runtime.removed}
+    late = next(k for k in reply.kept if k.image.image_id == victim)
+    assert late.reason is KeptReason.IN_USE_NOW and "late" in late.detail
 
 
 def test_the_filesystem_after_a_prune_is_measured_after_its_removals(
@@ -280,6 +300,58 @@ def test_stale_and_bad_tasks_are_skipped_and_the_loop_goes_on(
     assert last(stale.id).reason.value == "stale"  # type: ignore[union-attr]
     assert last("abc123").reason.value == "bad-task"  # type: ignore[union-attr]
     assert len(replay.runtime.removed) == 1  # the stale prune removed nothing
+
+
+def test_an_oversized_task_is_refused_unparsed_and_the_loop_goes_on(
+    agent: NodeAgent, agents: RedisNodeAgents, redis_client: redis.Redis
+) -> None:
+    # Valid but for its size: the agent ignores unknown fields, so only the size refuses it.
+    padding = "x" * MAX_TASK_BYTES
+    deadline = (datetime.now(UTC) + timedelta(seconds=30)).isoformat()
+    raw = f'{{"id":"big1","deadline":"{deadline}","work":{{"op":"ps"}},"pad":"{padding}"}}'
+    redis_client.rpush(tasks_key(CLUSTER, NODE), raw)
+    assert isinstance(agents.call(NODE, PsOp(), timeout=5), PsReply)
+    entries = redis_client.xrange(task_events_key(CLUSTER, "big1"))
+    assert [TaskEvent.model_validate_json(e[1]["event"]).kind for e in entries] == [
+        EventKind.FAILED
+    ]
+    failed = TaskEvent.model_validate_json(entries[-1][1]["event"])
+    assert failed.reason is FailReason.BAD_TASK
+    assert f"at most {MAX_TASK_BYTES}" in failed.detail and str(len(raw)) in failed.detail
+
+
+def test_reads_and_plans_are_answered_while_changes_queue(
+    agent: NodeAgent, agents: RedisNodeAgents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``runtime ps`` during an outage, or the plan of the next prune, must not wait behind
+    a long prune; nor may queued prunes take every reader."""
+    release = threading.Event()
+    real_prune = NodeRuntime.prune
+
+    def held_prune(self: NodeRuntime, op: PruneOp, *args: Any) -> PruneReply:
+        if not op.dry_run:
+            release.wait(20)
+        return real_prune(self, op, *args)
+
+    monkeypatch.setattr(NodeRuntime, "prune", held_prune)
+    changes: list[object] = []
+    callers = [
+        threading.Thread(target=lambda: changes.append(agents.call(NODE, PruneOp(), timeout=30)))
+        for _ in range(5)
+    ]
+    for caller in callers:
+        caller.start()
+    time.sleep(0.5)  # all five are taken: one runs, held; four queue
+    try:
+        assert isinstance(agents.call(NODE, PsOp(), timeout=3), PsReply)
+        plan = agents.call(NODE, PruneOp(dry_run=True), timeout=3)
+        assert isinstance(plan, PruneReply) and plan.dry_run
+        assert isinstance(agents.call(NODE, ListImagesOp(), timeout=3), ImagesReply)
+    finally:
+        release.set()
+        for caller in callers:
+            caller.join(timeout=30)
+    assert len(changes) == 5 and all(isinstance(c, PruneReply) for c in changes)
 
 
 def test_a_failing_task_is_answered_and_does_not_stop_the_loop(

@@ -10,7 +10,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from core import nodework
+from core import limits, nodework
 from core.nodework import (
     EventKind,
     FailReason,
@@ -115,3 +115,49 @@ def test_a_change_held_to_its_approval_has_an_op_no_older_agent_takes() -> None:
 def test_approved_ids_go_with_their_op_and_only_with_it(op: Callable[[], object]) -> None:
     with pytest.raises(ValidationError, match="approved_ids go with the op"):
         op()
+
+
+_KEEP = "^" + "k" * (limits.MAX_KEEP_PATTERN_CHARS - 1)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda: PruneOp(keep=["^a"] * (limits.MAX_KEEP_PATTERNS + 1)),
+        lambda: PruneOp(keep=[_KEEP + "k"]),
+        lambda: PruneOp(keep=[""]),
+        lambda: PruneOp(policy_keep=["^a"] * (limits.MAX_POLICY_KEEP_PATTERNS + 1)),
+        lambda: PruneOp(policy_keep=[_KEEP + "k"]),
+        lambda: PruneOp(older_than_seconds=limits.MAX_PRUNE_OLDER_THAN_SECONDS + 1),
+        lambda: PruneOp(older_than_seconds=-1),
+        lambda: PruneOp(
+            op="prune-approved", approved_ids=["sha256:1"] * (nodework.MAX_APPROVED_IDS + 1)
+        ),
+        lambda: PruneOp(op="prune-approved", approved_ids=["s" * (nodework.MAX_ID_CHARS + 1)]),
+        lambda: PruneOp(op="prune-approved", approved_ids=['sha256:"1']),
+        lambda: LogsOp(container="x", tail=limits.MAX_RUNTIME_LOGS_TAIL + 1),
+        lambda: LogsOp(container="x", max_lines=limits.MAX_LOGS_LINES + 1),
+        lambda: LogsOp(container="x", max_bytes=limits.MAX_LOGS_BYTES + 1),
+        lambda: LogsOp(container="x", max_line_bytes=limits.MAX_LOG_LINE_BYTES + 1),
+    ],
+)
+def test_every_list_and_cap_in_a_task_has_a_ceiling(op: Callable[[], object]) -> None:
+    with pytest.raises(ValidationError):
+        op()
+
+
+def test_the_largest_task_a_worker_can_send_fits_under_what_an_agent_reads() -> None:
+    """The agent refuses a task over MAX_TASK_BYTES without parsing it; no valid task is that
+    big, even with every list full and every character one JSON writes as ``\\u00XX``."""
+    worst = "\x01" * limits.MAX_KEEP_PATTERN_CHARS
+    prune = PruneOp(
+        op="prune-approved",
+        keep=[worst] * limits.MAX_KEEP_PATTERNS,
+        policy_keep=[worst] * limits.MAX_POLICY_KEEP_PATTERNS,
+        older_than_seconds=limits.MAX_PRUNE_OLDER_THAN_SECONDS,
+        approved_ids=["s" * nodework.MAX_ID_CHARS] * nodework.MAX_APPROVED_IDS,
+    )
+    size = len(Task.make(prune, 10).model_dump_json().encode())
+    assert nodework.MAX_APPROVED_IDS * nodework.MAX_ID_CHARS < size <= nodework.MAX_TASK_BYTES
+    logs = LogsOp(container="c" * 128, tail=limits.MAX_RUNTIME_LOGS_TAIL)
+    assert len(Task.make(logs, 10).model_dump_json().encode()) <= nodework.MAX_TASK_BYTES

@@ -8,12 +8,17 @@ change that masks too much. All credentials in it are made up.
 from __future__ import annotations
 
 import json
+import os
 import re
 import string
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import re2  # type: ignore[import-untyped]
 from hypothesis import given
 from hypothesis import strategies as st
 from logs_helpers import corpus
@@ -149,7 +154,49 @@ def test_a_bad_line_in_the_patterns_file_names_the_file_and_line(tmp_path: Path)
 
 def test_rule_names_must_fit_in_a_mask() -> None:
     with pytest.raises(ValueError, match="lower-case letters, digits and '-'"):
-        RedactionRule("Custom Rule", re.compile("x"))
+        RedactionRule("Custom Rule", re2.compile(b"x"))
+
+
+def test_custom_patterns_run_on_re2_so_a_log_line_cannot_make_them_backtrack() -> None:
+    redactor = build_redactor([r"(a+)+$"])
+    line = "a" * 25 + "!"  # Python's re takes seconds on this; RE2 microseconds
+    started = time.monotonic()
+    assert redactor.redact(line) == (line, 0)
+    assert time.monotonic() - started < 0.5
+
+
+def test_a_custom_pattern_re2_cannot_compile_is_refused_with_re2_s_reason() -> None:
+    with pytest.raises(ValueError, match=r"custom-1.*not a valid RE2 .*invalid perl operator"):
+        build_redactor([r"(?<=id=)[0-9]+"])
+
+
+def test_a_patterns_file_line_re2_refuses_is_named_on_one_bounded_line(tmp_path: Path) -> None:
+    path = tmp_path / "redaction.txt"
+    long_lookahead = "(?=x)" + "y" * 500
+    path.write_text(f"# ok\nfine\n(a)\\1\n{long_lookahead}\n")
+    with pytest.raises(ValueError, match=r"line 3, '\(a\)\\\\1', .*invalid escape") as refused:
+        load_extra_patterns(path)
+    assert "\n" not in str(refused.value)
+    path.write_text(f"{long_lookahead}\n")
+    with pytest.raises(ValueError, match="line 1") as refused:
+        load_extra_patterns(path)
+    assert len(str(refused.value)) < 300 + len(str(path))
+    assert "y" * 100 not in str(refused.value)
+
+
+@pytest.mark.parametrize("pattern", [r"key-[0-9]+|\b", r"(?m)^", r"token=|", r"\B"])
+def test_a_custom_pattern_that_matches_nothing_between_characters_is_refused(
+    pattern: str,
+) -> None:
+    """Such a pattern masks nothing there, and each empty match costs Python time: a line
+    of 100 KB would take a tenth of a second."""
+    with pytest.raises(ValueError, match="matches the empty string"):
+        build_redactor([pattern])
+
+
+def test_custom_patterns_mask_non_ascii_text_by_characters() -> None:
+    redactor = build_redactor([r"clé=(?P<secret>\S+)"])
+    assert redactor.redact("clé=sécret ok") == ("clé=[REDACTED:custom-1] ok", 1)
 
 
 def test_only_the_secret_group_is_masked_when_there_is_one() -> None:
@@ -511,3 +558,28 @@ def test_ordinary_text_without_separators_is_never_masked(
 ) -> None:
     text = "".join(word + separator for word, separator in zip(words, separators, strict=False))
     assert REDACTOR.redact(text) == (text, 0)
+
+
+def test_the_node_agent_refuses_to_start_on_a_pattern_re2_cannot_run(tmp_path: Path) -> None:
+    patterns = tmp_path / "redact.txt"
+    patterns.write_text("INTERNAL-[0-9]{6}\n(?<=session=)[0-9a-f]{32}\n")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        "K8S_CHATOPS_NODE_NAME": "node-a",
+        "K8S_CHATOPS_REDIS_URL": "redis://127.0.0.1:1/0",
+        "K8S_CHATOPS_RUNTIME_ENDPOINT": f"unix://{tmp_path}/none.sock",
+        "K8S_CHATOPS_REDACT_PATTERNS_FILE": str(patterns),
+    }
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "node-agent"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert refused.returncode == 2
+    [line] = refused.stderr.splitlines()
+    assert "K8S_CHATOPS_REDACT_PATTERNS_FILE" in line and "line 2" in line
+    assert "not a valid RE2" in line and "invalid perl operator" in line

@@ -10,7 +10,7 @@ request, and the plan approvers see.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.commands import render_images, render_prune
 from bot.commands.flags import Flag, parse_flags
@@ -154,9 +154,13 @@ def prune_actions(request: PruneImages) -> list[Action]:
     return [action.model_copy(update={"verb": "images"})] if request.dry_run else [action]
 
 
-def with_policy_keep(context: Context, request: PruneImages) -> PruneImages:
+_KeepsPolicy = TypeVar("_KeepsPolicy", ListImages, PruneImages)
+
+
+def with_policy_keep(context: Context, request: _KeepsPolicy) -> _KeepsPolicy:
     """The policy's keep list travels with the request: workers hold no policy file. It is
-    the list in force when the prune was asked for (a job waiting for approval keeps it)."""
+    the list in force when the prune was asked for (a job waiting for approval keeps it). A
+    listing needs it too: its RECLAIMABLE is what a prune under this policy could free."""
     keep = tuple(context.policy.images.keep)
     return request.model_copy(update={"policy_keep": keep}) if keep else request
 
@@ -176,6 +180,7 @@ COMMANDS = (
         flags=SCOPE_FLAGS,
         policy_verbs={"images": Access.READ},
         request_kinds=("images",),
+        prepare=with_policy_keep,
         perform=images.list_images,
         render=render_images.render_images,
         tabular=True,

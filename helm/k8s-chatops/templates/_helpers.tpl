@@ -76,21 +76,48 @@ URL (external Redis) comes from a Secret; the URL is composed by the kubelet ($(
 credential is written into a rendered manifest.
 */}}
 {{- define "k8s-chatops.redisEnv" -}}
-{{- if eq .Values.redis.mode "internal" }}
+{{- $secret := ternary (include "k8s-chatops.redisAuthSecret" .) .Values.redis.external.existingSecret (eq .Values.redis.mode "internal") -}}
+{{- include "k8s-chatops.redisEnvFrom" (dict "root" . "secret" $secret) -}}
+{{- end -}}
+
+{{/* The same, from a named Secret of the pod's namespace (the node agents' own copy). */}}
+{{- define "k8s-chatops.redisEnvFrom" -}}
+{{- $root := .root -}}
+{{- if eq $root.Values.redis.mode "internal" }}
 - name: REDIS_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ include "k8s-chatops.redisAuthSecret" . }}
+      name: {{ .secret }}
       key: password
 - name: K8S_CHATOPS_REDIS_URL
-  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:6379/0" (include "k8s-chatops.redisHost" .) | quote }}
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:6379/0" (include "k8s-chatops.redisHost" $root) | quote }}
 {{- else }}
 - name: K8S_CHATOPS_REDIS_URL
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.redis.external.existingSecret }}
-      key: {{ .Values.redis.external.urlKey }}
+      name: {{ .secret }}
+      key: {{ $root.Values.redis.external.urlKey }}
 {{- end }}
+{{- end -}}
+
+{{/*
+The Secret, in the node agents' namespace, they read Redis's password (or URL) from. A pod
+reads Secrets of its own namespace only: the chart copies the password it generated; a
+Secret the operator made (redis.internal.auth.existingSecret, redis.external.existingSecret)
+the operator copies too, and names in nodeAgent.redisSecret, or the render stops here.
+*/}}
+{{- define "k8s-chatops.agentRedisSecret" -}}
+{{- $own := .Values.nodeAgent.redisSecret -}}
+{{- $chartMade := and (eq .Values.redis.mode "internal") (not .Values.redis.internal.auth.existingSecret) -}}
+{{- if $own -}}
+{{- $own -}}
+{{- else if $chartMade -}}
+{{- include "k8s-chatops.redisAuthSecret" . -}}
+{{- else -}}
+{{- $theirs := ternary .Values.redis.internal.auth.existingSecret .Values.redis.external.existingSecret (eq .Values.redis.mode "internal") -}}
+{{- $key := ternary "password" .Values.redis.external.urlKey (eq .Values.redis.mode "internal") -}}
+{{- fail (printf "nodeAgent.redisSecret is required with your own Redis Secret %s: pods read Secrets of their own namespace only, so create a Secret with the key %s in the node agents' namespace %s (a copy of %s) and name it in nodeAgent.redisSecret" $theirs $key (include "k8s-chatops.agentNamespace" .) $theirs) -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Settings every process reads. */}}
