@@ -25,7 +25,7 @@ def component_argv(p: Paths, state: SandboxState) -> dict[str, list[str]]:
     ca, sa_key = p.pki / "ca.crt", p.pki / "service-account.key"
     etcd_url = f"http://127.0.0.1:{port['etcd']}"
     peer_url = f"http://127.0.0.1:{port['etcd-peer']}"
-    stages = Path(__file__).resolve().parent / "stages" / "kwok.yaml"
+    stages = Path(__file__).resolve().parent / "stages"
 
     def secure_component(name: str, cert: str) -> list[str]:
         kubeconfig = str(p.kubeconfig(name))
@@ -103,7 +103,8 @@ def component_argv(p: Paths, state: SandboxState) -> dict[str, list[str]]:
         "kwok": [
             str(bins / "kwok"),
             f"--kubeconfig={p.kubeconfig('kwok')}",
-            f"--config={stages}",
+            f"--config={stages / 'kwok.yaml'}",
+            f"--config={stages / 'node-health.yaml'}",
             "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
             "--node-ip=127.0.0.1",
