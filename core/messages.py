@@ -813,7 +813,7 @@ NODE_PROBLEMS_SUMMARY = "{count} of {total} nodes need a look."
 NODE_PROBLEMS_NONE = "No problems on {total} nodes."
 NODE_PROBLEMS_ONLY = "`{flag}` only means something with `--problems`."
 SANDBOX_NODE_HEALTH_SET = "Node {name}: {state}."
-SANDBOX_NODE_HEALTH_RESTORED = "Node health restored on {count} nodes."
+NODE_LIST_SUMMARY = "{count} nodes: {statuses}."
 
 # Keep this last: it makes every entry above a Message that says itself in the request's
 # language.
@@ -825,4 +825,3 @@ KUBE_SPECIAL_ACTIONS = {
     ("get", "pods/log"): KUBE_READ_POD_LOGS,
     ("get", "nodes/proxy"): KUBE_READ_NODE_LOGS,
 }
-

@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from bot.commands.verbs.nodes import parse_get_nodes, problem_text, render_node_table
+from bot.commands.verbs.nodes import (
+    node_thread_parts,
+    parse_get_nodes,
+    problem_text,
+    render_node_table,
+)
 from core.errors import CommandError
 from handlers.models import GetNodes, NodeProblem, NodeTable
 from handlers.node_health import node_problems
@@ -184,3 +189,18 @@ def test_parsing_the_flags() -> None:
         with pytest.raises(CommandError) as raised:
             parse_get_nodes(bad)
         assert said in raised.value.user_message, (bad, raised.value.user_message)
+
+
+def test_a_long_list_goes_to_the_thread_with_a_summary() -> None:
+    rows = []
+    for index in range(40):
+        sick = node(ready="False" if index < 3 else "True", unschedulable=index == 5,
+                    taint_added=ago(10))  # fmt: skip
+        sick["metadata"]["name"] = f"n{index:02d}"
+        rows.append(node_row(sick))
+    parts = node_thread_parts(NodeTable(rows=rows), "j1")
+    assert parts is not None
+    assert parts.summary == "40 nodes: 3 NotReady; 36 Ready; 1 Ready,SchedulingDisabled."
+    assert len(parts.body.splitlines()) == 41
+    assert parts.file_name == "nodes-job-j1.txt"
+    assert node_thread_parts(NodeTable(rows=rows[:30]), "j1") is None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 from bot.commands.flags import Flag, parse_flags
 from bot.commands.parsing import check_selector, one_node
-from bot.commands.registry import Command, suggest
+from bot.commands.registry import Command, ThreadParts, suggest
 from bot.commands.render import human_duration, table
+from bot.commands.render_images import MAX_ROWS_INLINE
 from bot.commands.resources import Resource
 from core import limits, messages
 from core.errors import CommandError
@@ -96,14 +98,7 @@ def problem_text(problem: NodeProblem) -> str:
     return messages.NODE_PROBLEM_FULL.format(count=problem.count, limit=problem.limit)
 
 
-def render_node_table(result: NodeTable, *, now: datetime | None = None) -> str:
-    """``kubectl get nodes``' columns (``-o wide``'s too); ages computed when shown, as kubectl
-    does. With ``--problems``, a PROBLEMS column and a summary line."""
-    if result.problems and not result.rows:
-        return messages.NODE_PROBLEMS_NONE.format(total=result.checked)
-    if not result.rows:
-        return messages.NO_NODES.format()
-    moment = now or datetime.now(UTC)
+def _node_table(result: NodeTable, now: datetime) -> str:
     headers = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
     if result.wide:
         headers += ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]
@@ -111,7 +106,7 @@ def render_node_table(result: NodeTable, *, now: datetime | None = None) -> str:
         headers.append("PROBLEMS")
     rows = []
     for r in result.rows:
-        row = [r.name, r.status, r.roles, human_duration((moment - r.created).total_seconds())]
+        row = [r.name, r.status, r.roles, human_duration((now - r.created).total_seconds())]
         row.append(r.version)
         if result.wide:
             row += [r.internal_ip, r.external_ip, r.os_image, r.kernel_version]
@@ -119,13 +114,39 @@ def render_node_table(result: NodeTable, *, now: datetime | None = None) -> str:
         if result.problems:
             row.append("; ".join(problem_text(p) for p in r.problems))
         rows.append(tuple(row))
-    shown = table(tuple(headers), rows)
+    return table(tuple(headers), rows)
+
+
+def _summary(result: NodeTable) -> str:
     if result.problems:
-        summary = messages.NODE_PROBLEMS_SUMMARY.format(
-            count=len(result.rows), total=result.checked
-        )
-        return f"{summary}\n{shown}"
-    return shown
+        return messages.NODE_PROBLEMS_SUMMARY.format(count=len(result.rows), total=result.checked)
+    statuses = Counter(row.status for row in result.rows)
+    return messages.NODE_LIST_SUMMARY.format(
+        count=len(result.rows),
+        statuses="; ".join(f"{count} {status}" for status, count in sorted(statuses.items())),
+    )
+
+
+def node_thread_parts(result: NodeTable, job_id: str) -> ThreadParts | None:
+    """A long list (hundreds of nodes): the summary in the channel, the table in the thread."""
+    if len(result.rows) <= MAX_ROWS_INLINE:
+        return None
+    return ThreadParts(
+        summary=_summary(result),
+        body=_node_table(result, datetime.now(UTC)),
+        file_name=f"nodes-job-{job_id}.txt",
+    )
+
+
+def render_node_table(result: NodeTable, *, now: datetime | None = None) -> str:
+    """``kubectl get nodes``' columns (``-o wide``'s too); ages computed when shown, as kubectl
+    does. With ``--problems``, a PROBLEMS column and a summary line."""
+    if result.problems and not result.rows:
+        return messages.NODE_PROBLEMS_NONE.format(total=result.checked)
+    if not result.rows:
+        return messages.NO_NODES.format()
+    shown = _node_table(result, now or datetime.now(UTC))
+    return f"{_summary(result)}\n{shown}" if result.problems else shown
 
 
 def render_node_change(result: NodeChange) -> str:
@@ -146,6 +167,7 @@ GET_NODES = Resource(
     "only NotReady/Unknown nodes, under pressure, late on their Lease, cordoned too long or "
     "full, each with its reasons",
     flags=GET_NODES_FLAGS,
+    thread_parts=node_thread_parts,
 )
 
 COMMANDS = (
