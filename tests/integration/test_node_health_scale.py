@@ -10,7 +10,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -102,17 +104,56 @@ def make_sick(kube: KubeClient) -> None:
     kube.create(pod)
 
 
-def test_problems_on_500_nodes_lists_exactly_the_sick_ones(kube: KubeClient) -> None:
+def pages(items: int, size: int = 500) -> int:
+    return max(1, -(-items // size))
+
+
+class Requests:
+    """The API requests made while counting (every list page is one)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+        original = KubeClient.request
+
+        def request(client: KubeClient, method: str, path: str, **kw: Any) -> JSON:
+            self.seen.append((path, dict(kw.get("query") or {})))
+            return original(client, method, path, **kw)
+
+        monkeypatch.setattr(KubeClient, "request", request)
+
+    def paths(self) -> Counter[str]:
+        return Counter(path for path, _ in self.seen)
+
+
+def test_problems_on_500_nodes_lists_exactly_the_sick_ones(
+    kube: KubeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     try:
         sandbox("up", "--nodes", str(EXTRA))
         wait_for(lambda: ready_count(kube) == EXTRA + 2, "500 Ready nodes")
         make_sick(kube)
         # The stopped heartbeat must be older than the grace period (50 s).
         wait_for(lambda: lease_age(kube, LATE) > 52, "a late Lease", timeout=120)
+        pods = sum(
+            1
+            for _ in kube.list_pages(
+                resource_for("Pod").path(),
+                field_selector="status.phase!=Succeeded,status.phase!=Failed",
+            )
+        )
+        requests = Requests(monkeypatch)
         started = time.monotonic()
         table = get_nodes(GetNodes(problems=True), kube, Control())
         seconds = time.monotonic() - started
-        print(f"get nodes --problems on {table.checked} nodes: {seconds:.2f}s")
+        print(f"get nodes --problems on {table.checked} nodes, {pods} pods: {seconds:.2f}s")
+        print(f"requests: {dict(requests.paths())}")
+        # Paged lists, one pass each: nodes, leases, the pods of the whole cluster once.
+        assert requests.paths() == {
+            "/api/v1/nodes": pages(EXTRA + 2),
+            "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases": pages(EXTRA + 2),
+            "/api/v1/pods": pages(pods),
+        }
+        assert all(query.get("limit") == 500 for _, query in requests.seen)
         assert table.checked == EXTRA + 2
         found = {row.name: [p.kind for p in row.problems] for row in table.rows}
         assert set(found) == {NOT_READY, DISK, LATE, CORDONED, FULL}, found
@@ -134,6 +175,19 @@ def test_problems_on_500_nodes_lists_exactly_the_sick_ones(kube: KubeClient) -> 
         assert rows[FULL].problems[0].limit == 1
         assert rows[FULL].problems[0].count == sum(1 for _ in on_full) >= 1
         assert rows[CORDONED].status == "Ready,SchedulingDisabled"
+        # A few nodes by selector: their pods counted with a field selector, node by node.
+        requests.seen.clear()
+        few = get_nodes(
+            GetNodes(problems=True, selector=f"kubernetes.io/hostname in ({FULL}, {DISK}, x)"),
+            kube,
+            Control(),
+        )
+        assert {row.name for row in few.rows} == {FULL, DISK}
+        assert few.checked == 2
+        assert sorted(q["fieldSelector"] for p, q in requests.seen if p == "/api/v1/pods") == [
+            f"spec.nodeName={name},status.phase!=Succeeded,status.phase!=Failed"
+            for name in sorted((FULL, DISK))
+        ]
         # A shorter threshold lists the fresh cordon too.
         shorter = get_nodes(GetNodes(problems=True, cordoned_for=1.0), kube, Control())
         assert FRESH_CORDON in {row.name for row in shorter.rows}
