@@ -12,23 +12,24 @@ autoscaler), where the bot's own job records would only know its own. A cordoned
 taint has no ``timeAdded`` (the controller has not caught up yet) is listed with "since
 unknown" rather than hidden.
 
-The reads are paged: one list of the nodes, one of the leases, and the pods counted either per
-node with a ``spec.nodeName`` field selector (a few nodes) or with one paged list of the
-cluster's non-terminated pods (many nodes), never both.
+The reads are paged: one list of the nodes (with the label selector); then, for a few nodes, each
+one's Lease and its pods (``spec.nodeName`` field selector), and for many, one paged list of the
+Leases and one of the cluster's non-terminated pods, never both.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
-from handlers.kube import JSON, KubeClient, resource_for
+from handlers.kube import JSON, KubeClient, KubeNotFound, resource_for
 from handlers.models import NodeProblem
 from handlers.quantity import parse_quantity
 
-#: kube-controller-manager's ``--node-monitor-grace-period`` default at Kubernetes v1.37
-#: (it was 40 s until v1.31); a cluster that sets its own is told with ``--lease-grace``.
+#: kube-controller-manager's ``--node-monitor-grace-period`` default at Kubernetes v1.37 (older
+#: releases had 40 s); for a cluster that sets its own, ``--lease-grace`` says so.
 DEFAULT_LEASE_GRACE_SECONDS = 50.0
 #: ``--cordoned-for``'s default.
 DEFAULT_CORDONED_FOR_SECONDS = 3600.0
@@ -36,8 +37,8 @@ DEFAULT_CORDONED_FOR_SECONDS = 3600.0
 PRESSURE_CONDITIONS = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
 UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 LEASE_NAMESPACE = "kube-node-lease"
-#: Up to this many nodes, pods are counted per node with a field selector; beyond, one list.
-PER_NODE_POD_COUNT_LIMIT = 20
+#: Up to this many nodes, Leases are read and pods counted node by node; beyond, one list each.
+PER_NODE_LIMIT = 20
 #: Pods that take a slot on their node (what ``kubectl describe node`` calls non-terminated).
 NON_TERMINATED = "status.phase!=Succeeded,status.phase!=Failed"
 
@@ -156,13 +157,20 @@ def node_problems(
     return found
 
 
-def node_leases(kube: KubeClient, names: Iterable[str]) -> dict[str, JSON]:
-    """The nodes' Leases by node name: one paged list (a Lease is named after its node)."""
+def node_leases(kube: KubeClient, names: list[str]) -> dict[str, JSON]:
+    """The nodes' Leases by node name (a Lease is named after its node): read one by one for
+    a few nodes, else one paged list of ``kube-node-lease``."""
+    leases = resource_for("Lease")
+    if len(names) <= PER_NODE_LIMIT:
+        found = {}
+        for name in names:
+            with contextlib.suppress(KubeNotFound):
+                found[name] = kube.get(leases.path(LEASE_NAMESPACE, name))
+        return found
     wanted = set(names)
-    leases = resource_for("Lease").path(LEASE_NAMESPACE)
     return {
         lease["metadata"]["name"]: lease
-        for lease in kube.list_pages(leases)
+        for lease in kube.list_pages(leases.path(LEASE_NAMESPACE))
         if lease["metadata"]["name"] in wanted
     }
 
@@ -171,7 +179,7 @@ def pod_counts(kube: KubeClient, names: list[str]) -> Mapping[str, int]:
     """Non-terminated pods per node: per node for a few, else one paged cluster list."""
     pods = resource_for("Pod").path()
     counts: Counter[str] = Counter()
-    if len(names) <= PER_NODE_POD_COUNT_LIMIT:
+    if len(names) <= PER_NODE_LIMIT:
         for name in names:
             selector = f"spec.nodeName={name},{NON_TERMINATED}"
             counts[name] = sum(1 for _ in kube.list_pages(pods, field_selector=selector))

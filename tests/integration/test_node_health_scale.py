@@ -175,7 +175,7 @@ def test_problems_on_500_nodes_lists_exactly_the_sick_ones(
         assert rows[FULL].problems[0].limit == 1
         assert rows[FULL].problems[0].count == sum(1 for _ in on_full) >= 1
         assert rows[CORDONED].status == "Ready,SchedulingDisabled"
-        # A few nodes by selector: their pods counted with a field selector, node by node.
+        # A few nodes by selector: each one's Lease read, its pods counted with a field selector.
         requests.seen.clear()
         few = get_nodes(
             GetNodes(problems=True, selector=f"kubernetes.io/hostname in ({FULL}, {DISK}, x)"),
@@ -184,6 +184,10 @@ def test_problems_on_500_nodes_lists_exactly_the_sick_ones(
         )
         assert {row.name for row in few.rows} == {FULL, DISK}
         assert few.checked == 2
+        lease_path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+        assert sorted(p for p, _ in requests.seen if p.startswith(lease_path)) == [
+            f"{lease_path}/{name}" for name in sorted((FULL, DISK))
+        ]
         assert sorted(q["fieldSelector"] for p, q in requests.seen if p == "/api/v1/pods") == [
             f"spec.nodeName={name},status.phase!=Succeeded,status.phase!=Failed"
             for name in sorted((FULL, DISK))
