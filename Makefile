@@ -42,8 +42,15 @@ imports: venv
 unit: venv
 	$(BIN)/pytest tests/unit -q
 
+# pytest-xdist workers for `make pytest` / `make test`: each is its own session, with its own
+# Redis and sandbox (`<run dir>-gwN`), and gets whole modules, the slow ones first. Most tests
+# wait on a real API server, Redis or a restart, not on the CPU, so 2 cores run 2 at once.
+# `make pytest PYTEST_WORKERS=0` runs one session, in order, reusing a running `make sandbox-up`.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder)
+
 pytest: venv
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) --durations=15
 
 test: system-deps venv lint typecheck imports sandbox-binaries pytest
 

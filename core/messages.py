@@ -798,6 +798,56 @@ APPROVAL_PLAN_NOT_SHOWN = (
     "if none appears, no worker could plan it: deny it and ask again."
 )
 
+# --- describe (issue 20: describe node, describe pod) -------------------------------------------
+HELP_DESCRIBE_SUMMARY = (
+    "is this node or pod OK? `kubectl describe`'s facts, in one message and its thread"
+)
+DESCRIBE_NO_POD = "There is no pod {name} in namespace {namespace}."
+DESCRIBE_NO_NAMESPACE = "There is no namespace {namespace} in this cluster."
+DESCRIBE_WHICH = "{usage}: describe a `node` or a `pod`, not {word}."
+DESCRIBE_NODE_READY = "Node {name} is {status} for {age}{reason}, {scheduling}."
+DESCRIBE_SCHEDULABLE = "schedulable"
+DESCRIBE_CORDONED = "cordoned (unschedulable)"
+DESCRIBE_NODE_PODS = plural(
+    one="{count} pod of at most {max_pods}; requests: cpu {cpu} ({cpu_percent}%), "
+    "memory {memory} ({memory_percent}%).",
+    other="{count} pods of at most {max_pods}; requests: cpu {cpu} ({cpu_percent}%), "
+    "memory {memory} ({memory_percent}%).",
+)
+DESCRIBE_PODS_HIDDEN = "Its pods are not visible to the worker's account, so requests are unknown."
+DESCRIBE_LEASE_FRESH = (
+    "Heartbeat: Lease renewed {age} ago, within the {grace}s node-monitor grace period (assumed)."
+)
+DESCRIBE_LEASE_LATE = (
+    "Heartbeat late: Lease last renewed {age} ago, past the {grace}s node-monitor grace period "
+    "(assumed)."
+)
+DESCRIBE_LEASE_NONE = "Heartbeat unknown: the node has no Lease in kube-node-lease."
+DESCRIBE_CONDITION_PROBLEM = "{type} is {status} for {age}{reason}."
+DESCRIBE_EVICTION_TAINTED = plural(
+    one="{count} pod is evicted {when} ({taint} since {age} ago; {seconds}s toleration).",
+    other="{count} pods are evicted {when} ({taint} since {age} ago; {seconds}s toleration).",
+)
+DESCRIBE_EVICTION_AT = "at {time}"
+DESCRIBE_EVICTION_NOW = "now"
+DESCRIBE_EVICTION_PENDING = plural(
+    one="{count} pod is evicted {seconds}s after the {taint} taint is added (not yet).",
+    other="{count} pods are evicted {seconds}s after the {taint} taint is added (not yet).",
+)
+DESCRIBE_EVICTION_NEVER = plural(
+    one="{count} pod tolerates {taint} for ever and stays.",
+    other="{count} pods tolerate {taint} for ever and stay.",
+)
+DESCRIBE_TAINTS = "Taints: {taints}."
+DESCRIBE_EVENTS_WARNINGS = plural(
+    one="{count} warning event; the last: {reason} {age} ago.",
+    other="{count} warning events; the last: {reason} {age} ago.",
+)
+DESCRIBE_POD_HEADLINE = "Pod {name} in {namespace} is {status} on {node}, {ready} containers ready."
+DESCRIBE_POD_NOT_SCHEDULED = "no node yet"
+DESCRIBE_POD_RESTARTS = "{container}: {restarts} restarts, {state}{reason}."
+DESCRIBE_POD_STARTED = "Started {age} ago; IP {ip}; controlled by {controller}."
+
 # --- node health (get nodes -o wide / -l / --problems; sandbox node) ---------------------------
 NODE_PROBLEM_NOT_READY = "NotReady for {age} ({reason})"
 NODE_PROBLEM_UNKNOWN = "Unknown for {age} ({reason})"

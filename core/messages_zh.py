@@ -644,6 +644,43 @@ APPROVAL_PLAN_NOT_SHOWN = (
     "如果一直没有出现计划，说明没有 worker 能为它制定计划：请拒绝它并重新发起。"
 )
 
+# --- describe (issue 20: describe node, describe pod) -------------------------------------------
+HELP_DESCRIBE_SUMMARY = "这个节点或 Pod 正常吗？`kubectl describe` 的事实，一条消息加消息列"
+DESCRIBE_NO_POD = "名字空间 {namespace} 中没有 Pod {name}。"
+DESCRIBE_NO_NAMESPACE = "这个集群中没有名字空间 {namespace}。"
+DESCRIBE_WHICH = "{usage}：可以 describe `node` 或 `pod`，不能是 {word}。"
+DESCRIBE_NODE_READY = "节点 {name} 处于 {status} 已 {age}{reason}，{scheduling}。"
+DESCRIBE_SCHEDULABLE = "可调度"
+DESCRIBE_CORDONED = "已封锁（不可调度）"
+DESCRIBE_NODE_PODS = (
+    "{count} 个 Pod，上限 {max_pods}；请求：cpu {cpu}（{cpu_percent}%），"
+    "内存 {memory}（{memory_percent}%）。"
+)
+DESCRIBE_PODS_HIDDEN = "worker 的账号看不到它的 Pod，请求量未知。"
+DESCRIBE_LEASE_FRESH = "心跳：Lease 于 {age} 前续约，在 {grace} 秒的节点监控宽限期（假定值）内。"
+DESCRIBE_LEASE_LATE = (
+    "心跳迟到：Lease 上次续约在 {age} 前，超过 {grace} 秒的节点监控宽限期（假定值）。"
+)
+DESCRIBE_LEASE_NONE = "心跳未知：kube-node-lease 中没有这个节点的 Lease。"
+DESCRIBE_CONDITION_PROBLEM = "{type} 为 {status} 已 {age}{reason}。"
+DESCRIBE_EVICTION_TAINTED = (
+    "{count} 个 Pod 将于{when}被驱逐（{taint} 已加上 {age}；容忍 {seconds} 秒）。"
+)
+DESCRIBE_EVICTION_AT = " {time} "
+DESCRIBE_EVICTION_NOW = "现在"
+DESCRIBE_EVICTION_PENDING = (
+    "{count} 个 Pod 将在 {taint} 污点加上 {seconds} 秒后被驱逐（尚未加上）。"
+)
+DESCRIBE_EVICTION_NEVER = "{count} 个 Pod 永久容忍 {taint}，不会被驱逐。"
+DESCRIBE_TAINTS = "污点：{taints}。"
+DESCRIBE_EVENTS_WARNINGS = "{count} 个 Warning 事件；最近一个：{reason}，{age} 前。"
+DESCRIBE_POD_HEADLINE = (
+    "名字空间 {namespace} 中的 Pod {name} 处于 {status}，在 {node} 上，{ready} 个容器就绪。"
+)
+DESCRIBE_POD_NOT_SCHEDULED = "（尚未调度到任何节点）"
+DESCRIBE_POD_RESTARTS = "{container}：重启 {restarts} 次，{state}{reason}。"
+DESCRIBE_POD_STARTED = "{age} 前启动；IP {ip}；由 {controller} 控制。"
+
 # --- node health (get nodes -o wide / -l / --problems; sandbox node) ---------------------------
 NODE_PROBLEM_NOT_READY = "NotReady 已持续 {age}（{reason}）"
 NODE_PROBLEM_UNKNOWN = "Unknown 已持续 {age}（{reason}）"

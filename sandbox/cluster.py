@@ -16,6 +16,7 @@ import contextlib
 import http.client
 import json
 import os
+import secrets
 import signal
 import socket
 import ssl
@@ -84,7 +85,34 @@ def paths() -> Paths:
     return Paths(versions.run_dir())
 
 
+#: Where :func:`free_port` looks first: below Linux's default ephemeral range (32768-60999).
+_SERVER_PORTS = (20000, 32768)
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return _SERVER_PORTS[1]
+
+
 def free_port() -> int:
+    """A free loopback port for a server, outside the kernel's ephemeral range when it can.
+
+    Components are restarted on the port they had (tests stop and start them), and a port in
+    the ephemeral range can be taken meanwhile as the local end of any outgoing connection on
+    the machine (an API server's new etcd connection, say): the restart then fails with
+    "address already in use". Below that range only a server that binds it can take it, and a
+    random pick keeps parallel test sessions from asking for the same one."""
+    low, high = _SERVER_PORTS[0], min(_SERVER_PORTS[1], _ephemeral_low())
+    for _attempt in range(50 if high - low >= 1000 else 0):
+        port = low + secrets.randbelow(high - low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

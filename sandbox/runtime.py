@@ -498,7 +498,6 @@ def leftover_processes(directory: Path) -> list[int]:
     """Pids of processes that belong to the runtimes under ``directory``: a containerd, shim
     or runc whose arguments name it, or a container process in the cgroup of one of their
     tasks (its root is in another mount namespace, so its cgroup is what tells)."""
-    mark = str(directory).encode()
     ids = _container_ids(directory)
     found = []
     for entry in Path("/proc").iterdir():
@@ -509,9 +508,16 @@ def leftover_processes(directory: Path) -> list[int]:
             groups = (entry / "cgroup").read_text().splitlines()
         except OSError:
             continue
-        if mark in argv or any(line.rsplit("/", 1)[-1] in ids for line in groups):
+        if _names(argv, directory) or any(line.rsplit("/", 1)[-1] in ids for line in groups):
             found.append(int(entry.name))
     return found
+
+
+def _names(argv: bytes, directory: Path) -> bool:
+    """An argument names ``directory`` or a path inside it: ``…/run`` is not in ``…/run-b``
+    (another sandbox, whose processes are not ours to kill)."""
+    mark = str(directory).rstrip("/").encode()
+    return any(arg.endswith(mark) or mark + b"/" in arg for arg in argv.split(b"\0") if mark in arg)
 
 
 def _sweep(directory: Path) -> None:

@@ -66,7 +66,8 @@ def apply_crds(kubeconfig: Path, crd_dir: Path) -> None:
 
 def _crd_established(kube: KubeClient, name: str) -> bool:
     crd = kube.get(resource_for("CustomResourceDefinition").path(name=name))
-    conditions = crd.get("status", {}).get("conditions", [])
+    # A CRD just created can carry ``status: {conditions: null}`` for a moment.
+    conditions = (crd.get("status") or {}).get("conditions") or []
     return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
 
 

@@ -4,6 +4,11 @@ Integration tests never mock Redis or Kubernetes. A redis-server is started on a
 port for the session (its database is flushed around every test, as rq's tests do). The
 sandbox is started if it is not already running, and stopped at the end if this session
 started it. A missing redis-server or Go toolchain is an error, not a silent skip.
+
+Under pytest-xdist (``make test`` runs ``-n 2 --dist loadfile``) every worker is a session of
+its own: its own Redis, and its own sandbox in ``<run dir>-<worker id>`` (``run-gw0``, and
+``run-gw0-b`` for a second cluster), because tests stop, freeze and restart their sandbox's
+processes.
 """
 
 from __future__ import annotations
@@ -41,6 +46,27 @@ rules:
   - {name: kube-system-logs, verbs: [logs], namespaces: [kube-system], effect: deny,
      unless: {roles: [operator, admin]}, reason: "kube-system logs are for operators."}
 """
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """An xdist worker's own sandbox run dir, set before any fixture (or subprocess) reads it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or versions.run_dir().name.endswith(f"-{worker}"):
+        return  # not a worker, or a pytest started by one (it inherits the environment)
+    os.environ["K8S_CHATOPS_SANDBOX_RUN_DIR"] = f"{versions.run_dir()}-{worker}"
+    second = os.environ.get("K8S_CHATOPS_SECOND_SANDBOX_RUN_DIR")
+    if second:
+        os.environ["K8S_CHATOPS_SECOND_SANDBOX_RUN_DIR"] = f"{second}-{worker}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, the modules with ``slow`` tests first (each worker collects the same order,
+    and ``--dist loadfile --no-loadscope-reorder`` hands out whole modules in this order): the
+    longest start at once, on different workers, and the short ones fill in around them."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session")

@@ -262,6 +262,8 @@ def test_the_chart_worker_account_runs_the_commands_through_a_real_worker(
             [sys.executable, "-m", "bot.cli", "shell", "--user", "U_ADMIN"],
             input="/k8s get nodes\n"
             "/k8s logs deploy/deployment-hellok8s-go-http -n default -i ERROR\n"
+            "/k8s describe node k8s-node1\n"
+            "/k8s describe pod stateful-nginx-0 -n default\n"
             "/k8s cordon k8s-node1\n"
             "/k8s drain k8s-node1 --ignore-daemonsets --force --delete-emptydir-data\n",
             env=env,
@@ -274,7 +276,7 @@ def test_the_chart_worker_account_runs_the_commands_through_a_real_worker(
         worker.terminate()
         _, worker_log = worker.communicate(timeout=15)
     print(
-        "get nodes, logs, cordon, drain through the chart's account: "
+        "get nodes, logs, describe, cordon, drain through the chart's account: "
         f"{time.monotonic() - started:.1f}s"
     )
     out = shell.stdout
@@ -282,6 +284,9 @@ def test_the_chart_worker_account_runs_the_commands_through_a_real_worker(
     assert "k8s-node1" in out and "Ready" in out
     assert "P0 ERROR db timeout" in out and "P1 ERROR db timeout" in out
     assert "GET /" not in out.split("P0 ERROR", 1)[1].split("node/k8s-node1 cordoned")[0]
+    assert "Allocated resources:" in out and "Heartbeat: Lease renewed" in out
+    assert "Pods: not authorized" not in out
+    assert "Controlled By: StatefulSet/stateful-nginx" in out
     assert "node/k8s-node1 cordoned" in out
     assert "node/k8s-node1 drained" in out, out[-2000:]
     for refusal in ("not allowed", "forbidden", "Forbidden", "403"):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,8 +49,17 @@ def cli(run_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_up_then_down_leaves_nothing_running(tmp_path: Path, sandbox: Path) -> None:
-    run_dir = tmp_path / "second"
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A run dir's parent short enough for the node runtime's unix sockets (``tmp_path`` is
+    too deep under xdist: ``…/popen-gw1/test_up_then_down_leaves_nothi0/``)."""
+    parent = Path(tempfile.mkdtemp(prefix="lc-", dir="/tmp"))
+    yield parent
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_up_then_down_leaves_nothing_running(short_dir: Path, sandbox: Path) -> None:
+    run_dir = short_dir / "second"
     try:
         started = time.monotonic()
         up = cli(run_dir, "up")
@@ -73,9 +85,9 @@ def test_up_then_down_leaves_nothing_running(tmp_path: Path, sandbox: Path) -> N
     assert "not running" in cli(run_dir, "status").stderr
 
 
-def test_reset_seeds_a_cluster_that_was_never_seeded(tmp_path: Path, sandbox: Path) -> None:
+def test_reset_seeds_a_cluster_that_was_never_seeded(short_dir: Path, sandbox: Path) -> None:
     """Regression: reset assumed the seed nodes existed (the test fixtures' first reset)."""
-    run_dir = tmp_path / "bare"
+    run_dir = short_dir / "bare"
     env = dict(os.environ, K8S_CHATOPS_SANDBOX_RUN_DIR=str(run_dir))
     start = "from sandbox import cluster; cluster.up()"
     try:

@@ -55,8 +55,10 @@ def test_crictl_lists_exactly_the_manifest_images(runtime_pristine: dict) -> Non
 
 
 def test_in_use_container_runs_in_a_seed_pods_sandbox_and_talks(
-    runtime_pristine: dict, kube: KubeClient
+    runtime_pristine: dict, pristine: KubeClient
 ) -> None:
+    """(``pristine``: an earlier module in the session may have drained the seed pod away.)"""
+    kube = pristine
     for node in seed.SEED_NODES:
         entry = runtime_pristine["nodes"][node]
         listed = {c["id"]: c for c in runtime.containers(node)}

@@ -34,7 +34,7 @@ from policies.loader import parse_policy
 from policies.model import PolicyDocument
 from sandbox import seed, versions
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a second sandbox: ~15 s to start
 
 SHELL = Origin(surface="shell")
 ALPHA_ROOM = Origin(surface="slack", channel="C0ALPHA")
