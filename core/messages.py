@@ -864,6 +864,23 @@ GET_EVENTS_BAD_FOR = (
     "replicaset, job or service and its name (`--for pod/web-0`)."
 )
 
+# --- node health (get nodes -o wide / -l / --problems; sandbox node) ---------------------------
+NODE_PROBLEM_NOT_READY = "NotReady for {age} ({reason})"
+NODE_PROBLEM_UNKNOWN = "Unknown for {age} ({reason})"
+NODE_PROBLEM_PRESSURE = "{condition} for {age}"
+NODE_PROBLEM_HEARTBEAT_LATE = "heartbeat late: Lease renewed {age} ago (grace {grace})"
+NODE_PROBLEM_NO_LEASE = "no heartbeat: the node has no Lease"
+NODE_PROBLEM_CORDONED = "cordoned for {age}"
+NODE_PROBLEM_CORDONED_SINCE_UNKNOWN = "cordoned (since when is not recorded)"
+NODE_PROBLEM_FULL = "no room for pods: {count}/{limit}"
+NODE_PROBLEM_NO_REASON = "no reason given"
+NODE_PROBLEM_AGE_UNKNOWN = "an unknown time"
+NODE_PROBLEMS_SUMMARY = "{count} of {total} nodes need a look."
+NODE_PROBLEMS_NONE = "No problems on {total} nodes."
+NODE_PROBLEMS_ONLY = "{flag} only means something with `--problems`."
+SANDBOX_NODE_HEALTH_SET = "Node {name}: {state}."
+NODE_LIST_SUMMARY = "{count} nodes: {statuses}."
+
 # Keep this last: it makes every entry above a Message that says itself in the request's
 # language.
 register(globals())

@@ -695,3 +695,20 @@ GET_EVENTS_BAD_FOR = (
     "{value} 不是 KIND/NAME 形式：`--for` 接受 pod、node、deployment、statefulset、daemonset、"
     "replicaset、job 或 service 加上名称（`--for pod/web-0`）。"
 )
+
+# --- node health (get nodes -o wide / -l / --problems; sandbox node) ---------------------------
+NODE_PROBLEM_NOT_READY = "NotReady 已持续 {age}（{reason}）"
+NODE_PROBLEM_UNKNOWN = "Unknown 已持续 {age}（{reason}）"
+NODE_PROBLEM_PRESSURE = "{condition} 已持续 {age}"
+NODE_PROBLEM_HEARTBEAT_LATE = "心跳延迟：Lease 上次续约于 {age} 前（宽限期 {grace}）"
+NODE_PROBLEM_NO_LEASE = "没有心跳：该节点没有 Lease"
+NODE_PROBLEM_CORDONED = "已被 cordon {age}"
+NODE_PROBLEM_CORDONED_SINCE_UNKNOWN = "已被 cordon（起始时间未记录）"
+NODE_PROBLEM_FULL = "没有空间容纳 Pod：{count}/{limit}"
+NODE_PROBLEM_NO_REASON = "未给出原因"
+NODE_PROBLEM_AGE_UNKNOWN = "未知时长"
+NODE_PROBLEMS_SUMMARY = "{total} 个节点中有 {count} 个需要查看。"
+NODE_PROBLEMS_NONE = "{total} 个节点均无问题。"
+NODE_PROBLEMS_ONLY = "{flag} 只能与 `--problems` 一起使用。"
+SANDBOX_NODE_HEALTH_SET = "节点 {name}：{state}。"
+NODE_LIST_SUMMARY = "共 {count} 个节点：{statuses}。"

@@ -31,14 +31,13 @@ from handlers.describe_models import (
     Toleration,
 )
 from handlers.kube import JSON, KubeClient, KubeForbidden, KubeNotFound, Resource, resource_for
+from handlers.node_health import DEFAULT_LEASE_GRACE_SECONDS
 from handlers.nodes import node_roles
 from handlers.retry import retrying
 
-#: kube-controller-manager's ``--node-monitor-grace-period`` assumed when judging a Lease: the
-#: maintenance guide's 40 s, which the sandbox also sets. (Upstream's default became 50 s in
-#: Kubernetes 1.32; the API does not publish the flag, so a cluster running another value is
-#: judged against this one.)
-NODE_MONITOR_GRACE_SECONDS = 40
+#: kube-controller-manager's ``--node-monitor-grace-period`` assumed when judging a Lease: one
+#: value for ``describe node`` and ``get nodes --problems`` (see :mod:`handlers.node_health`).
+NODE_MONITOR_GRACE_SECONDS = int(DEFAULT_LEASE_GRACE_SECONDS)
 
 #: The DefaultTolerationSeconds admission plugin's default for not-ready/unreachable taints.
 DEFAULT_TOLERATION_SECONDS = 300

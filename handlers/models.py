@@ -6,6 +6,7 @@ parse back into the exact type (:mod:`handlers.base`).
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 from typing import Literal
 
@@ -17,6 +18,16 @@ from handlers.base import RequestBase, ResultBase
 
 class GetNodes(RequestBase):
     kind: Literal["get_nodes"] = "get_nodes"
+    #: ``-o wide``: kubectl's extra columns.
+    wide: bool = False
+    #: ``-l``: a label selector, checked by the parser and sent to the API server.
+    selector: str = ""
+    #: ``--problems``: only the nodes that need a look, each with its reasons.
+    problems: bool = False
+    #: ``--cordoned-for``: how long a cordon may last before it is a problem (seconds).
+    cordoned_for: float = 3600.0
+    #: ``--lease-grace``: how old a Lease may be (kube-controller-manager's grace period).
+    lease_grace: float = 50.0
 
     @property
     def verb(self) -> str:
@@ -27,7 +38,18 @@ class GetNodes(RequestBase):
         return "nodes"
 
     def command_text(self) -> str:
-        return "get nodes"
+        words = ["get nodes"]
+        if self.wide:
+            words.append("-o wide")
+        if self.selector:
+            words.append(f"-l {shlex.quote(self.selector)}")
+        if self.problems:
+            words.append("--problems")
+            if self.cordoned_for != 3600.0:
+                words.append(f"--cordoned-for {self.cordoned_for:g}s")
+            if self.lease_grace != 50.0:
+                words.append(f"--lease-grace {self.lease_grace:g}s")
+        return " ".join(words)
 
 
 class CordonNode(RequestBase):
@@ -73,6 +95,26 @@ class UncordonNode(CordonNode):
         return f"uncordon {self.node}"
 
 
+class NodeProblem(BaseModel):
+    """One reason ``get nodes --problems`` lists a node; the words are chosen when shown.
+
+    ``kind``: ``not_ready``, ``unknown``, ``pressure`` (``detail`` names the condition),
+    ``heartbeat_late``, ``no_lease``, ``cordoned``, ``full``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal[
+        "not_ready", "unknown", "pressure", "heartbeat_late", "no_lease", "cordoned", "full"
+    ]
+    #: The condition's reason (``not_ready``/``unknown``) or type (``pressure``).
+    detail: str = ""
+    #: How long it has been so (since the transition, the renewal, the cordon), if known.
+    seconds: float | None = None
+    #: ``full``: the pods on the node; ``heartbeat_late``/``full``: the limit crossed.
+    count: int = 0
+    limit: int = 0
+
+
 class NodeRow(BaseModel):
     """One line of ``kubectl get nodes``; the age is rendered when shown."""
 
@@ -83,11 +125,23 @@ class NodeRow(BaseModel):
     roles: str
     created: datetime
     version: str
+    #: ``-o wide``'s columns, as kubectl prints them (``<none>``, ``<unknown>``).
+    internal_ip: str = "<none>"
+    external_ip: str = "<none>"
+    os_image: str = "<unknown>"
+    kernel_version: str = "<unknown>"
+    container_runtime: str = "<unknown>"
+    #: ``--problems``: why the node is listed.
+    problems: list[NodeProblem] = []
 
 
 class NodeTable(ResultBase):
     kind: Literal["node_table"] = "node_table"
     rows: list[NodeRow]
+    wide: bool = False
+    problems: bool = False
+    #: With ``--problems``: how many nodes were looked at (the rows are those with problems).
+    checked: int = 0
 
 
 class NodeChange(ResultBase):

@@ -1,5 +1,6 @@
-"""``k8s-chatops-sandbox up | down | reset | status | kubeconfig | build``, and for one
-component ``stop | start | restart | pause | resume COMPONENT``.
+"""``k8s-chatops-sandbox up | down | reset | status | kubeconfig | build``, for one
+component ``stop | start | restart | pause | resume COMPONENT``, and for one node's health
+``node NODE --not-ready | --unknown | --disk-pressure | --memory-pressure | --healthy``.
 
 Its own console script, not a subcommand of ``k8s-chatops``: the sandbox is a development
 tool, and the product (bot, worker, shell) must not import it at run time.
@@ -15,7 +16,7 @@ from pathlib import Path
 from core import messages
 from core.errors import ConfigurationError
 from handlers.kube import KubeClient, KubeError, resource_for
-from sandbox import build, cluster, runtime, seed
+from sandbox import build, cluster, node_health, runtime, seed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     actions.add_parser("status", help="what runs, versions, ports, node and pod counts")
     actions.add_parser("kubeconfig", help="print the admin kubeconfig path")
+    health = actions.add_parser(
+        "node", help="make a node sick or healthy (kwok stages, or its Lease not renewed)"
+    )
+    health.add_argument("node", help="the node's name")
+    states = health.add_mutually_exclusive_group(required=True)
+    for state, text in {
+        "not-ready": "Ready=False (KubeletNotReady); the Lease is still renewed",
+        "unknown": "stop renewing its Lease: Unknown after the node-monitor grace period",
+        "disk-pressure": "DiskPressure=True",
+        "memory-pressure": "MemoryPressure=True",
+        "healthy": "undo all of these and wait until it is Ready",
+    }.items():
+        states.add_argument(
+            f"--{state}", dest="health", action="store_const", const=state, help=text
+        )
     one = {
         "stop": "stop one component (SIGTERM), leaving the others running",
         "start": "start a stopped component again (same flags, ports and data)",
@@ -113,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     if action == "kubeconfig":
         print(cluster.paths().admin_kubeconfig)
         return 0
+    if action == "node":
+        return _node_health(args.node, args.health)
     if action == "reset":
         started = time.monotonic()
         kube = _admin_client()
@@ -125,6 +143,19 @@ def run(args: argparse.Namespace) -> int:
         print(messages.SANDBOX_RESET_DONE.format(seconds=time.monotonic() - started))
         return 0
     return _status()
+
+
+def _node_health(name: str, state: str) -> int:
+    kube = _admin_client()
+    try:
+        node_health.set_health(kube, name, state)
+    except ConfigurationError as error:
+        print(error.user_message, file=sys.stderr)
+        return 1
+    finally:
+        kube.close()
+    print(messages.SANDBOX_NODE_HEALTH_SET.format(name=name, state=state))
+    return 0
 
 
 def _one_component(action: str, args: argparse.Namespace) -> int:

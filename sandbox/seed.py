@@ -22,7 +22,7 @@ import yaml
 from core import messages
 from core.errors import ConfigurationError
 from handlers.kube import JSON, KubeClient, KubeConflict, KubeNotFound, resource_for
-from sandbox import pod_states, versions
+from sandbox import node_health, pod_states, versions
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 FIELD_MANAGER = "k8s-chatops-sandbox"
@@ -276,6 +276,7 @@ def reset(kube: KubeClient) -> None:
                 resource_for("Node").path(name=name),
                 {"spec": {"unschedulable": None, "taints": None}},
             )
+    node_health.heal_all(kube)
     for kind in ("Logs", "ClusterLogs"):
         for obj in kube.list_pages(resource_for(kind).path()):
             meta = obj["metadata"]

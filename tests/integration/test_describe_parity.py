@@ -534,7 +534,7 @@ def test_sick_node_is_late_and_says_when_its_pods_go(
         assert stranded.seconds == 300
         assert stranded.at(ours.eviction.added) == added + timedelta(seconds=300)
         summary = registry().for_request(DescribeNode(node=SICK)).render(ours)
-        assert "Heartbeat late" in summary and "40s" in summary
+        assert "Heartbeat late" in summary and "50s" in summary
         assert "is NotReady" in summary and "MemoryPressure is True" in summary
         assert "1 pod is evicted at" in summary
         lease = kube.get(LEASES.path(namespace="kube-node-lease", name=SICK))

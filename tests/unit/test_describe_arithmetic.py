@@ -193,7 +193,7 @@ def _node(**facts) -> NodeDescription:
     base = {
         "name": "n1",
         "roles": "<none>",
-        "grace_seconds": 40,
+        "grace_seconds": 50,
         "read_at": NOW,
         "max_pods": 110,
         "conditions": (
@@ -210,7 +210,7 @@ def _node(**facts) -> NodeDescription:
 
 
 def test_lease_is_late_only_past_the_grace_period() -> None:
-    assert "within the 40s" in node_summary(_node(), NOW)
+    assert "within the 50s" in node_summary(_node(), NOW)
     late = node_summary(_node(lease_renewed=NOW - timedelta(seconds=41)), NOW)
     assert "Heartbeat late" in late and "41s ago" in late
     assert "no Lease" in node_summary(_node(lease_renewed=None, lease_missing=True), NOW)

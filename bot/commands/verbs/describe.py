@@ -138,11 +138,11 @@ COMMANDS = (
         summary=messages.HELP_DESCRIBE_SUMMARY,
         documentation="`kubectl describe`'s facts with the judgement added: for a node its "
         "conditions and how long ago each changed, whether its Lease is late against the "
-        "node-monitor grace period (40 s assumed), versions, taints, allocated requests and "
-        "limits with percentages, pods against max pods, events, and when a NotReady node's "
-        "pods are evicted; for a pod its node, status, containers, conditions, tolerations and "
-        "events. A summary in the channel, the sections in its thread "
-        "([docs/reads.md](docs/reads.md#describe)); policy verb `get`",
+        "node-monitor grace period (50 s assumed, Kubernetes' default), versions, taints, "
+        "allocated requests and limits with percentages, pods against max pods, events, and "
+        "when a NotReady node's pods are evicted; for a pod its node, status, containers, "
+        "conditions, tolerations and events. A summary in the channel, the sections in its "
+        "thread ([docs/reads.md](docs/reads.md#describe)); policy verb `get`",
         parse=parse_describe,
         flags=DESCRIBE_FLAGS,
         policy_verbs={"get": Access.READ},
