@@ -211,8 +211,10 @@ def _node(**facts) -> NodeDescription:
 
 def test_lease_is_late_only_past_the_grace_period() -> None:
     assert "within the 50s" in node_summary(_node(), NOW)
-    late = node_summary(_node(lease_renewed=NOW - timedelta(seconds=41)), NOW)
-    assert "Heartbeat late" in late and "41s ago" in late
+    within = node_summary(_node(lease_renewed=NOW - timedelta(seconds=49)), NOW)
+    assert "Heartbeat late" not in within
+    late = node_summary(_node(lease_renewed=NOW - timedelta(seconds=51)), NOW)
+    assert "Heartbeat late" in late and "51s ago" in late
     assert "no Lease" in node_summary(_node(lease_renewed=None, lease_missing=True), NOW)
 
 
