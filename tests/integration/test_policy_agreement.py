@@ -236,6 +236,12 @@ CORPUS = [
     Case("U_VIEW", "logs deploy/web -n shop -c app --tail 10", "allow", "role member"),
     Case("U_VIEW", "logs node/k8s-node1 --query kubelet", "deny", "default deny"),
     Case("U_OPS", "logs node/k8s-node1 --query kubelet", "allow", "role operator"),
+    # Reads of pods, events and nodes: `get` for every resource, and for `describe`.
+    Case("U_VIEW", "get pods -n shop -o wide", "allow", "role member"),
+    Case("U_VIEW", "get events -A --types Warning", "allow", "role member"),
+    Case("U_VIEW", "get nodes --problems", "allow", "role member", at=SATURDAY),
+    Case("U_VIEW", "describe node k8s-node1", "allow", "role member"),
+    Case("U_VIEW", "describe pod web-0 -n shop", "allow", "role member"),
     # Images and the runtime: reads, a dry run decided as `images`, removal, fleet-wide flags.
     Case("U_VIEW", "images k8s-node1", "deny", "default deny"),
     Case("U_OPS", "images --all", "allow", "role operator", at=SATURDAY),
