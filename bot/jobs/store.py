@@ -20,6 +20,8 @@ from typing import Any, TypeVar, cast
 
 import redis
 from pydantic import BaseModel, ValidationError
+from redis.connection import parse_url
+from redis.sentinel import Sentinel
 
 from bot.jobs.model import (
     AUDIT_STREAM,
@@ -52,6 +54,7 @@ from bot.jobs.queue import ensure_group, read_group
 from core import messages
 from core.errors import JobNotFound, JobUnreadable, QueueUnavailable
 from core.i18n import english, in_language
+from core.redis_target import RedisTarget
 from handlers.base import RequestBase
 
 log = logging.getLogger("k8s-chatops.audit")
@@ -131,15 +134,52 @@ return 1
 """
 
 
-def connect(url: str) -> redis.Redis:
-    """A client with short timeouts: a slash command must be answered within 3 seconds."""
-    return redis.Redis.from_url(
-        url,
-        socket_connect_timeout=1.0,
-        socket_timeout=5.0,
-        health_check_interval=30,
-        decode_responses=True,
+def connect(
+    target: RedisTarget | str, *, connect_timeout: float = 1.0, socket_timeout: float = 5.0
+) -> redis.Redis:
+    """The one place a process gets its Redis client (bot, shell, worker, node agent).
+
+    Short timeouts by default: a slash command must be answered within 3 seconds. With
+    sentinels (core.redis_target) the client asks them for the master before each new
+    connection, so after a failover it reconnects to the new one; redis-py's default retry
+    (10 tries, backoff from 10 ms up to 1 s) covers the blip while the sentinels promote a
+    replica, and a command that still finds no master fails with QUEUE_UNAVAILABLE like any
+    other Redis outage. The URL's database, user, password and TLS apply to the master.
+    """
+    if isinstance(target, str):
+        target = RedisTarget(url=target)
+    options: dict[str, Any] = {
+        "socket_connect_timeout": connect_timeout,
+        "socket_timeout": socket_timeout,
+        "health_check_interval": 30,
+        "decode_responses": True,
+    }
+    if not target.sentinels:
+        pool = redis.ConnectionPool.from_url(target.url, **options)
+        if target.password is not None:  # the URL's own would win inside from_url
+            pool.connection_kwargs["password"] = target.password
+        return redis.Redis.from_pool(pool)
+    if target.password is not None:
+        options["password"] = target.password
+    from_url: dict[str, Any] = parse_url(target.url)  # type: ignore[no-untyped-call]
+    for name in ("db", "username", "password"):
+        if name in from_url:
+            options.setdefault(name, from_url[name])
+    if target.url.startswith("rediss://"):  # TLS to the master; the sentinels' plain
+        options["ssl"] = True
+    sentinel_options: dict[str, Any] = {
+        "socket_connect_timeout": connect_timeout,
+        "socket_timeout": socket_timeout,
+        "decode_responses": True,
+    }
+    if target.sentinel_password is not None:
+        sentinel_options["password"] = target.sentinel_password
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        list(target.sentinels), sentinel_kwargs=sentinel_options
     )
+    assert target.master is not None  # RedisTarget refuses sentinels without a master
+    client: redis.Redis = sentinel.master_for(target.master, **options)  # type: ignore[no-untyped-call]
+    return client
 
 
 def audit_entry(event: str, *, by: str, **fields: Any) -> str:

@@ -1,0 +1,217 @@
+"""Redis through Sentinel, with real processes: a master, a replica and one sentinel
+(Debian's redis-server and redis-sentinel) on free loopback ports; a worker and the terminal
+chat (subprocesses, as operators run them) find the master by asking the sentinel.
+
+Then ``SENTINEL FAILOVER`` promotes the replica. The decision this file pins: a command that
+arrives during the switch is retried by the client (redis-py's retry asks the sentinel for
+the master again before reconnecting), so it succeeds; when no master can be found at all, the
+person gets the queue-unavailable sentence, never a stack trace — and the password, given
+in its own setting, appears in no output.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+from helpers import wait_for
+
+from core import messages
+from sandbox import cluster
+
+pytestmark = pytest.mark.integration
+
+MASTER_NAME = "chatops"
+PASSWORD = "s3ntinel-test-pass-71f2"  # a throwaway for this file's processes
+
+
+@dataclass
+class SentinelSet:
+    master_port: int
+    replica_port: int
+    sentinel_port: int
+    sentinel: redis.Redis
+
+    def master_port_now(self) -> int:
+        _, port = self.sentinel.sentinel_get_master_addr_by_name(MASTER_NAME)
+        return int(port)
+
+    def known_replicas(self) -> int:
+        replicas = self.sentinel.sentinel_slaves(MASTER_NAME)
+        return sum(
+            1
+            for replica in replicas
+            if "s_down" not in replica["flags"] and replica.get("master-link-status") == "ok"
+        )
+
+
+def _binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: scripts/ensure-system-deps.sh installs it")
+    return path
+
+
+def _ping(port: int) -> bool:
+    try:
+        return bool(redis.Redis(port=port, password=PASSWORD, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def sentinel_set(tmp_path: Path) -> Iterator[SentinelSet]:
+    server, sentinel_binary = _binary("redis-server"), _binary("redis-sentinel")
+    master_port, replica_port, sentinel_port = (cluster.free_port() for _ in range(3))
+    common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    auth = ["--requirepass", PASSWORD, "--masterauth", PASSWORD]
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(args: list[str], name: str) -> None:
+        (tmp_path / name).mkdir()
+        processes.append(
+            subprocess.Popen(
+                [*args, "--dir", str(tmp_path / name), "--logfile", str(tmp_path / f"{name}.log")],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+
+    # The sentinel rewrites its own file (it records what it learns), so it gets a copy.
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(
+        f"port {sentinel_port}\nbind 127.0.0.1\n"
+        f"sentinel monitor {MASTER_NAME} 127.0.0.1 {master_port} 1\n"
+        f"sentinel auth-pass {MASTER_NAME} {PASSWORD}\n"
+        f"sentinel down-after-milliseconds {MASTER_NAME} 2000\n"
+        f"sentinel failover-timeout {MASTER_NAME} 10000\n"
+    )
+    try:
+        start([server, "--port", str(master_port), *common, *auth], "master")
+        follow = ["--replicaof", "127.0.0.1", str(master_port)]
+        start([server, "--port", str(replica_port), *common, *auth, *follow], "replica")
+        start([sentinel_binary, str(conf)], "sentinel")
+        wait_for(lambda: _ping(master_port) and _ping(replica_port), timeout=10)
+        sentinel = redis.Redis(port=sentinel_port, decode_responses=True, socket_timeout=2)
+        members = SentinelSet(master_port, replica_port, sentinel_port, sentinel)
+        # A failover needs a replica the sentinel knows and that is in sync.
+        wait_for(lambda: members.known_replicas() == 1, timeout=20, interval=0.25)
+        yield members
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _shell(env: dict[str, str], *commands: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "shell", "--user", "U_OPS"],
+        input="".join(f"{command}\n" for command in commands),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _nodes_listed(result: subprocess.CompletedProcess[str]) -> bool:
+    return result.returncode == 0 and "Ready" in result.stdout and "NAME" in result.stdout
+
+
+def test_worker_and_shell_follow_a_failover(
+    sentinel_set: SentinelSet, worker_env: dict[str, str]
+) -> None:
+    env = {
+        **worker_env,
+        # Only the database number is read from the URL with sentinels: a dead port proves
+        # nothing connects to its host.
+        "K8S_CHATOPS_REDIS_URL": "redis://127.0.0.1:1/0",
+        "K8S_CHATOPS_REDIS_SENTINELS": f"127.0.0.1:{sentinel_set.sentinel_port}",
+        "K8S_CHATOPS_REDIS_SENTINEL_MASTER": MASTER_NAME,
+        "K8S_CHATOPS_REDIS_PASSWORD": PASSWORD,
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        before = _shell(env, "/k8s get nodes")
+        assert _nodes_listed(before), before.stdout + before.stderr
+        master = redis.Redis(port=sentinel_set.master_port, password=PASSWORD)
+        assert master.dbsize() > 0  # the job went to the master the sentinel named
+
+        started = time.monotonic()
+        assert sentinel_set.sentinel.execute_command("SENTINEL", "FAILOVER", MASTER_NAME)
+        # Typed while the sentinel switches: the client retries, asking it again.
+        during = _shell(env, "/k8s get nodes")
+        wait_for(
+            lambda: sentinel_set.master_port_now() == sentinel_set.replica_port,
+            timeout=20,
+            interval=0.1,
+        )
+        switched = time.monotonic() - started
+        after = _shell(env, "/k8s get nodes")
+        promoted = redis.Redis(port=sentinel_set.replica_port, password=PASSWORD)
+        assert promoted.info("replication")["role"] == "master"
+    finally:
+        worker.terminate()
+        _, worker_log = worker.communicate(timeout=15)
+
+    assert _nodes_listed(during), during.stdout + during.stderr
+    assert _nodes_listed(after), after.stdout + after.stderr
+    assert switched < 20
+    # The same worker served all three: it reconnected to the new master by itself.
+    assert "Traceback" not in worker_log, worker_log
+    for text in (before.stdout, during.stdout, after.stdout, worker_log):
+        assert PASSWORD not in text
+
+
+def test_no_master_is_a_sentence(sentinel_set: SentinelSet, worker_env: dict[str, str]) -> None:
+    """The sentinel answers but monitors no such master: the shell says the queue is
+    unreachable, in the sentence every Redis outage gets."""
+    env = {
+        **worker_env,
+        "K8S_CHATOPS_REDIS_SENTINELS": f"127.0.0.1:{sentinel_set.sentinel_port}",
+        "K8S_CHATOPS_REDIS_SENTINEL_MASTER": "no-such-master",
+        "K8S_CHATOPS_REDIS_PASSWORD": PASSWORD,
+    }
+    result = _shell(env, "/k8s get nodes")
+    assert messages.QUEUE_UNAVAILABLE.format() in result.stdout, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("sentinels", "master", "expected"),
+    [
+        ("127.0.0.1", "chatops", "K8S_CHATOPS_REDIS_SENTINELS is invalid"),
+        ("127.0.0.1:26379", "", "K8S_CHATOPS_REDIS_SENTINEL_MASTER is invalid"),
+    ],
+)
+def test_bad_settings_stop_the_shell(
+    worker_env: dict[str, str], sentinels: str, master: str, expected: str
+) -> None:
+    env = {
+        **worker_env,
+        "K8S_CHATOPS_REDIS_SENTINELS": sentinels,
+        "K8S_CHATOPS_REDIS_SENTINEL_MASTER": master,
+    }
+    result = _shell(env, "/k8s get nodes")
+    assert result.returncode != 0
+    assert expected in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
