@@ -10,6 +10,7 @@ Key layout: ``docs/jobs.md``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -21,7 +22,7 @@ from typing import Any, TypeVar, cast
 import redis
 from pydantic import BaseModel, ValidationError
 from redis.connection import parse_url
-from redis.sentinel import Sentinel
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 from bot.jobs.model import (
     AUDIT_STREAM,
@@ -134,6 +135,32 @@ return 1
 """
 
 
+#: How often, at most, a process asks the sentinels again whether the master moved.
+MASTER_RECHECK_SECONDS = 1.0
+
+
+class _MasterFollowingPool(SentinelConnectionPool):
+    """redis-py asks the sentinels for the master only when it opens a connection, and keeps
+    reusing pooled ones. After ``SENTINEL FAILOVER`` the old master keeps answering as a
+    master until the sentinels reconfigure it (about 10 s here, their INFO period), and every
+    write it takes meanwhile is discarded when it resyncs from the new one — jobs lost. So
+    when a connection is taken, at most once a second, ask again: a changed answer closes the
+    idle connections (redis-py's own check), and busy ones are dropped when given back."""
+
+    def __init__(self, service_name: str, sentinel_manager: Sentinel, **kwargs: Any) -> None:
+        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
+        self._checked_at = time.monotonic()
+
+    def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        now = time.monotonic()
+        if now - self._checked_at >= MASTER_RECHECK_SECONDS:
+            self._checked_at = now
+            with contextlib.suppress(redis.ConnectionError, redis.TimeoutError):
+                # No master now: opening the connection will say so.
+                self.get_master_address()  # type: ignore[no-untyped-call]
+        return super().get_connection(*args, **kwargs)
+
+
 def connect(
     target: RedisTarget | str, *, connect_timeout: float = 1.0, socket_timeout: float = 5.0
 ) -> redis.Redis:
@@ -178,7 +205,9 @@ def connect(
         list(target.sentinels), sentinel_kwargs=sentinel_options
     )
     assert target.master is not None  # RedisTarget refuses sentinels without a master
-    client: redis.Redis = sentinel.master_for(target.master, **options)  # type: ignore[no-untyped-call]
+    client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+        target.master, connection_pool_class=_MasterFollowingPool, **options
+    )
     return client
 
 
