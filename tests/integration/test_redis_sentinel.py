@@ -13,12 +13,14 @@ in its own setting, appears in no output.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import redis
@@ -26,6 +28,7 @@ from helpers import wait_for
 
 from bot.jobs.model import INDEX_KEY
 from core import messages
+from core.nodework import agent_key
 from sandbox import cluster
 
 pytestmark = pytest.mark.integration
@@ -236,3 +239,37 @@ def test_bad_settings_stop_the_shell(
     assert result.returncode != 0
     assert expected in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_node_agent_finds_the_master_too(sentinel_set: SentinelSet, tmp_path: Path) -> None:
+    """The node agent builds its client in the same function: its heartbeat lands on the
+    master the sentinel names (after the failover above, the former replica). No runtime is
+    needed for that: the beat then carries the runtime's error."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        "K8S_CHATOPS_REDIS_SENTINELS": f"127.0.0.1:{sentinel_set.sentinel_port}",
+        "K8S_CHATOPS_REDIS_SENTINEL_MASTER": MASTER_NAME,
+        "K8S_CHATOPS_REDIS_PASSWORD": PASSWORD,
+        "K8S_CHATOPS_NODE_NAME": "sentinel-node",
+        "K8S_CHATOPS_CLUSTER": "sentinel",
+        "K8S_CHATOPS_RUNTIME_ENDPOINT": f"unix://{tmp_path}/no-runtime.sock",
+    }
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "node-agent"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        master = redis.Redis(
+            port=sentinel_set.master_port_now(), password=PASSWORD, decode_responses=True
+        )
+        beat = wait_for(lambda: master.get(agent_key("sentinel", "sentinel-node")), timeout=15)
+    finally:
+        agent.terminate()
+        _, agent_log = agent.communicate(timeout=15)
+    assert '"runtime_error"' in beat, beat
+    assert f"master '{MASTER_NAME}' via sentinels 127.0.0.1:" in agent_log, agent_log
+    assert PASSWORD not in agent_log and "Traceback" not in agent_log
