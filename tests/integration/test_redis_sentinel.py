@@ -27,8 +27,10 @@ import redis
 from helpers import wait_for
 
 from bot.jobs.model import INDEX_KEY
+from bot.jobs.store import connect
 from core import messages
 from core.nodework import agent_key
+from core.redis_target import RedisTarget
 from sandbox import cluster
 
 pytestmark = pytest.mark.integration
@@ -273,3 +275,24 @@ def test_the_node_agent_finds_the_master_too(sentinel_set: SentinelSet, tmp_path
     assert '"runtime_error"' in beat, beat
     assert f"master '{MASTER_NAME}' via sentinels 127.0.0.1:" in agent_log, agent_log
     assert PASSWORD not in agent_log and "Traceback" not in agent_log
+
+
+def test_the_password_setting_wins_over_the_urls(sentinel_set: SentinelSet) -> None:
+    """Without sentinels too: K8S_CHATOPS_REDIS_PASSWORD replaces a stale one in the URL; with
+    sentinels, the URL's database number still applies."""
+    port = sentinel_set.master_port_now()
+    stale = f"redis://:stale-password@127.0.0.1:{port}/3"
+    with pytest.raises(redis.AuthenticationError):
+        connect(stale).ping()
+    plain = connect(RedisTarget(url=stale, password=PASSWORD))
+    plain.set("password-check", "plain")
+    through_sentinel = connect(
+        RedisTarget(
+            url="redis://unused:1/3",
+            sentinels=(("127.0.0.1", sentinel_set.sentinel_port),),
+            master=MASTER_NAME,
+            password=PASSWORD,
+        )
+    )
+    assert through_sentinel.get("password-check") == "plain"  # the same database, 3
+    assert redis.Redis(port=port, password=PASSWORD, db=0).get("password-check") is None
