@@ -34,7 +34,7 @@ def _dispatcher(settings: ChatSettings, **options: Any) -> tuple[Dispatcher, Job
 
     watcher = PolicyWatcher(settings.policy_file, vocabulary=registry().vocabulary()).start()
     store = JobStore(
-        connect(settings.redis_url),
+        connect(settings.redis_target()),
         # The bot reads no queue; a job goes to the cluster the dispatcher routes it to.
         settings.cluster or "default",
         retention_seconds=settings.job_retention_seconds,
@@ -86,7 +86,7 @@ def run_worker(args: argparse.Namespace) -> int:
     logs.configure(settings.log_level, cluster=settings.cluster)
     kube = KubeClient.connect(settings.kubeconfig)
     store = JobStore(
-        connect(settings.redis_url),
+        connect(settings.redis_target()),
         settings.cluster,
         retention_seconds=settings.job_retention_seconds,
         audit_retention_seconds=settings.audit_retention_seconds,
@@ -123,7 +123,11 @@ def run_worker(args: argparse.Namespace) -> int:
     )
     heartbeat.start()
     log.info(
-        "worker %s serving cluster %s (API server %s)", worker.name, settings.cluster, kube.server
+        "worker %s serving cluster %s (API server %s; Redis at %s)",
+        worker.name,
+        settings.cluster,
+        kube.server,
+        settings.redis_target().describe(),
     )
     try:
         worker.run(burst=args.burst)
@@ -136,8 +140,7 @@ def run_node_agent(args: argparse.Namespace) -> int:
     """One per node: CRI on the node's runtime socket, tasks from Redis (nodeagent)."""
     import signal  # noqa: PLC0415
 
-    import redis  # noqa: PLC0415
-
+    from bot.jobs.store import connect  # noqa: PLC0415
     from nodeagent.agent import NodeAgent  # noqa: PLC0415
     from nodeagent.health import serve_health  # noqa: PLC0415
     from nodeagent.ops import NodeRuntime  # noqa: PLC0415
@@ -147,13 +150,9 @@ def run_node_agent(args: argparse.Namespace) -> int:
     del args
     settings = load(NodeAgentSettings)
     logs.configure(settings.log_level, cluster=settings.cluster)
-    client = redis.Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=2.0,
-        socket_timeout=10.0,
-        health_check_interval=30,
-        decode_responses=True,
-    )
+    target = settings.redis_target()
+    client = connect(target, connect_timeout=2.0, socket_timeout=10.0)
+    log.info("node agent %s: Redis at %s", settings.node_name, target.describe())
     runtime = NodeRuntime(
         RuntimeClient(settings.runtime_endpoint),
         pod_log_dir=settings.pod_log_dir,

@@ -22,14 +22,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core import limits, messages
 from core.errors import ConfigurationError
+from core.redis_target import RedisSettings
 
 _PREFIX = "K8S_CHATOPS_"
 
 
-class CommonSettings(BaseSettings):
+class CommonSettings(RedisSettings):
+    """Redis (a URL, or a Sentinel set: core.redis_target) and what every process logs."""
+
     model_config = SettingsConfigDict(env_prefix=_PREFIX, extra="ignore", frozen=True)
 
-    redis_url: str = Field(default="redis://127.0.0.1:6379/0", pattern=r"^(redis|rediss|unix)://")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     job_retention_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     audit_retention_seconds: int = Field(default=90 * 24 * 3600, ge=3600)

@@ -1,23 +1,26 @@
 """The node agent's settings, from the environment (``K8S_CHATOPS_`` prefix, as the other
 processes'). The chart sets ``K8S_CHATOPS_NODE_NAME`` from the downward API's
-``spec.nodeName``; nothing here is a secret."""
+``spec.nodeName``; the Redis passwords (if any) are SecretStr."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from core.redis_target import RedisSettings
 
 _CLUSTER_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 #: A node name is a DNS subdomain (RFC 1123).
 _NODE_NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 
 
-class NodeAgentSettings(BaseSettings):
+class NodeAgentSettings(RedisSettings):
+    """Redis as every other process finds it (a URL or a Sentinel set: core.redis_target)."""
+
     model_config = SettingsConfigDict(env_prefix="K8S_CHATOPS_", extra="ignore", frozen=True)
 
-    redis_url: str = Field(default="redis://127.0.0.1:6379/0", pattern=r"^(redis|rediss|unix)://")
     node_name: str = Field(pattern=_NODE_NAME, max_length=253)
     cluster: str = Field(default="default", pattern=_CLUSTER_NAME, max_length=63)
     runtime_endpoint: str = Field(

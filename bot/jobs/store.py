@@ -10,6 +10,7 @@ Key layout: ``docs/jobs.md``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -20,6 +21,8 @@ from typing import Any, TypeVar, cast
 
 import redis
 from pydantic import BaseModel, ValidationError
+from redis.connection import parse_url
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 from bot.jobs.model import (
     AUDIT_STREAM,
@@ -52,6 +55,7 @@ from bot.jobs.queue import ensure_group, read_group
 from core import messages
 from core.errors import JobNotFound, JobUnreadable, QueueUnavailable
 from core.i18n import english, in_language
+from core.redis_target import RedisTarget
 from handlers.base import RequestBase
 
 log = logging.getLogger("k8s-chatops.audit")
@@ -131,15 +135,80 @@ return 1
 """
 
 
-def connect(url: str) -> redis.Redis:
-    """A client with short timeouts: a slash command must be answered within 3 seconds."""
-    return redis.Redis.from_url(
-        url,
-        socket_connect_timeout=1.0,
-        socket_timeout=5.0,
-        health_check_interval=30,
-        decode_responses=True,
+#: How often, at most, a process asks the sentinels again whether the master moved.
+MASTER_RECHECK_SECONDS = 1.0
+
+
+class _MasterFollowingPool(SentinelConnectionPool):
+    """redis-py asks the sentinels for the master only when it opens a connection, and keeps
+    reusing pooled ones. After ``SENTINEL FAILOVER`` the old master keeps answering as a
+    master until the sentinels reconfigure it (about 10 s here, their INFO period), and every
+    write it takes meanwhile is discarded when it resyncs from the new one — jobs lost. So
+    when a connection is taken, at most once a second, ask again: a changed answer closes the
+    idle connections (redis-py's own check), and busy ones are dropped when given back."""
+
+    def __init__(self, service_name: str, sentinel_manager: Sentinel, **kwargs: Any) -> None:
+        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
+        self._checked_at = time.monotonic()
+
+    def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        now = time.monotonic()
+        if now - self._checked_at >= MASTER_RECHECK_SECONDS:
+            self._checked_at = now
+            with contextlib.suppress(redis.ConnectionError, redis.TimeoutError):
+                # No master now: opening the connection will say so.
+                self.get_master_address()  # type: ignore[no-untyped-call]
+        return super().get_connection(*args, **kwargs)
+
+
+def connect(
+    target: RedisTarget | str, *, connect_timeout: float = 1.0, socket_timeout: float = 5.0
+) -> redis.Redis:
+    """The one place a process gets its Redis client (bot, shell, worker, node agent).
+
+    Short timeouts by default: a slash command must be answered within 3 seconds. With
+    sentinels (core.redis_target) the client asks them for the master before each new
+    connection, so after a failover it reconnects to the new one; redis-py's default retry
+    (10 tries, backoff from 10 ms up to 1 s) covers the blip while the sentinels promote a
+    replica, and a command that still finds no master fails with QUEUE_UNAVAILABLE like any
+    other Redis outage. The URL's database, user, password and TLS apply to the master.
+    """
+    if isinstance(target, str):
+        target = RedisTarget(url=target)
+    options: dict[str, Any] = {
+        "socket_connect_timeout": connect_timeout,
+        "socket_timeout": socket_timeout,
+        "health_check_interval": 30,
+        "decode_responses": True,
+    }
+    if not target.sentinels:
+        pool = redis.ConnectionPool.from_url(target.url, **options)
+        if target.password is not None:  # the URL's own would win inside from_url
+            pool.connection_kwargs["password"] = target.password
+        return redis.Redis.from_pool(pool)
+    if target.password is not None:
+        options["password"] = target.password
+    from_url: dict[str, Any] = parse_url(target.url)  # type: ignore[no-untyped-call]
+    for name in ("db", "username", "password"):
+        if name in from_url:
+            options.setdefault(name, from_url[name])
+    if target.url.startswith("rediss://"):  # TLS to the master; the sentinels' plain
+        options["ssl"] = True
+    sentinel_options: dict[str, Any] = {
+        "socket_connect_timeout": connect_timeout,
+        "socket_timeout": socket_timeout,
+        "decode_responses": True,
+    }
+    if target.sentinel_password is not None:
+        sentinel_options["password"] = target.sentinel_password
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        list(target.sentinels), sentinel_kwargs=sentinel_options
     )
+    assert target.master is not None  # RedisTarget refuses sentinels without a master
+    client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+        target.master, connection_pool_class=_MasterFollowingPool, **options
+    )
+    return client
 
 
 def audit_entry(event: str, *, by: str, **fields: Any) -> str:

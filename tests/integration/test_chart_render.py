@@ -59,6 +59,7 @@ def test_the_combinations_are_the_documented_ones() -> None:
         "default",
         "external-redis",
         "impersonation",
+        "sentinel",
         "socket",
     ]
 
@@ -134,10 +135,16 @@ def test_no_credential_is_ever_rendered(rendered: dict[str, list[Obj]]) -> None:
                     if variable.startswith("SLACK_") and variable != "SLACK_TEAM_ID":
                         ref = entry["valueFrom"]["secretKeyRef"]
                         assert ref["name"] == "k8s-chatops-slack", (name, where)
-                    if variable in ("REDIS_PASSWORD",):
+                    if variable in (
+                        "REDIS_PASSWORD",
+                        "K8S_CHATOPS_REDIS_PASSWORD",
+                        "K8S_CHATOPS_REDIS_SENTINEL_PASSWORD",
+                    ):
                         assert "secretKeyRef" in entry["valueFrom"], (name, where)
                     if variable == "K8S_CHATOPS_REDIS_URL" and "value" in entry:
-                        assert "$(REDIS_PASSWORD)" in entry["value"], (name, where)
+                        # A password only by reference, or none (sentinel: db and TLS only).
+                        url = entry["value"]
+                        assert "$(REDIS_PASSWORD)" in url or "@" not in url, (name, where)
         for config in find(objs, "ConfigMap"):
             assert "password" not in json.dumps(config.get("data", {})).lower(), name
 
@@ -185,6 +192,64 @@ def test_external_redis_comes_from_a_secret(rendered: dict[str, list[Obj]]) -> N
                 "name": "k8s-chatops-redis-url",
                 "key": "url",
             }
+
+
+SENTINEL_SECRET = "k8s-chatops-redis-sentinel"
+
+
+def test_sentinel_redis_reaches_every_process(rendered: dict[str, list[Obj]]) -> None:
+    """Bot, worker and node agent get the sentinels, the master's name and the passwords by
+    reference; what they get is what the processes' own settings accept (loaded here with
+    the rendered values)."""
+    from bot.settings import ChatSettings  # noqa: PLC0415
+    from nodeagent.settings import NodeAgentSettings  # noqa: PLC0415
+
+    objs = rendered["sentinel"]
+    assert not find(objs, "StatefulSet") and not find(objs, "Secret")
+    assert not find(objs, "NetworkPolicy", "-redis")
+    served = []
+    for where, spec in pod_specs(objs).items():
+        for container in spec["containers"]:
+            env = _env(container)
+            if "K8S_CHATOPS_REDIS_URL" not in env:
+                assert where.startswith("Job/"), where  # the policy check needs no Redis
+                continue
+            served.append(where.split("/")[0])
+            assert "REDIS_PASSWORD" not in env  # no URL composed with a password
+            plain = {
+                name: entry["value"]
+                for name, entry in env.items()
+                if name.startswith("K8S_CHATOPS_REDIS_") and "value" in entry
+            }
+            assert plain["K8S_CHATOPS_REDIS_SENTINEL_MASTER"] == "chatops"
+            assert plain["K8S_CHATOPS_REDIS_URL"] == "redis://sentinel-managed/2"
+            refs = {
+                name: env[name]["valueFrom"]["secretKeyRef"]
+                for name in ("K8S_CHATOPS_REDIS_PASSWORD", "K8S_CHATOPS_REDIS_SENTINEL_PASSWORD")
+            }
+            assert refs == {
+                "K8S_CHATOPS_REDIS_PASSWORD": {"name": SENTINEL_SECRET, "key": "password"},
+                "K8S_CHATOPS_REDIS_SENTINEL_PASSWORD": {
+                    "name": SENTINEL_SECRET,
+                    "key": "sentinel-password",
+                },
+            }, where
+            settings_class = NodeAgentSettings if where.startswith("DaemonSet/") else ChatSettings
+            fields = {name.removeprefix("K8S_CHATOPS_").lower(): v for name, v in plain.items()}
+            target = settings_class(
+                **fields,
+                redis_password="from-the-secret",
+                policy_file="/dev/null",
+                node_name="node-1",
+            ).redis_target()
+            assert target.sentinels == (
+                ("redis-sentinel-0.redis-sentinel.data.svc", 26379),
+                ("redis-sentinel-1.redis-sentinel.data.svc", 26379),
+                ("fd00::12", 26379),
+            )
+            assert target.master == "chatops" and target.password == "from-the-secret"
+    assert sorted(set(served)) == ["DaemonSet", "Deployment"]
+    assert len([kind for kind in served if kind == "Deployment"]) == 2  # the bot and the worker
 
 
 def test_the_node_agent_takes_the_socket_the_logs_and_nothing_else(
@@ -339,6 +404,10 @@ def test_a_remote_cluster_worker_gets_a_kubeconfig_and_no_token(
         (("workers[0].cluster=Prod",), "/workers/0/cluster"),
         (("redis.internal.persistence.whenDeleted=Maybe",), "whenDeleted"),
         (("bot.replicas=two",), "/bot/replicas"),
+        (("redis.mode=sentinel", "redis.sentinel.hosts[0]=s1"), "/redis/sentinel/hosts/0"),
+        (("redis.sentinel.hosts[0]=s1:26379;x",), "/redis/sentinel/hosts/0"),
+        (("redis.sentinel.db=16",), "/redis/sentinel/db"),
+        (("redis.sentinel.masterName=a b",), "/redis/sentinel/masterName"),
         (("unknownValue=1",), "unknownValue"),
     ],
 )
@@ -357,6 +426,13 @@ def test_what_the_schema_cannot_say_fails_with_a_sentence(helm: Helm) -> None:
     assert twice.returncode != 0 and "listed twice" in twice.stderr
     external = helm.template("default", sets=("redis.mode=external",))
     assert external.returncode != 0 and "redis.external.existingSecret" in external.stderr
+    no_hosts = helm.template("default", sets=("redis.mode=sentinel",))
+    assert no_hosts.returncode != 0 and "redis.sentinel.hosts is required" in no_hosts.stderr
+    no_master = helm.template(
+        "default", sets=("redis.mode=sentinel", "redis.sentinel.hosts[0]=s1:26379")
+    )
+    assert no_master.returncode != 0
+    assert "redis.sentinel.masterName is required" in no_master.stderr
 
 
 def _agent_redis_ref(objs: list[Obj]) -> dict[str, str]:
@@ -375,7 +451,13 @@ def test_agents_with_a_redis_secret_the_chart_did_not_make_are_told_where_it_mus
     render says so instead of leaving the pods in CreateContainerConfigError."""
     internal = ("redis.internal.auth.existingSecret=my-redis",)
     external = ("redis.mode=external", "redis.external.existingSecret=my-redis-url")
-    for sets in (internal, external):
+    sentinel = (
+        "redis.mode=sentinel",
+        "redis.sentinel.hosts[0]=s1:26379",
+        "redis.sentinel.masterName=m",
+        "redis.sentinel.existingSecret=my-redis-pass",
+    )
+    for sets in (internal, external, sentinel):
         refused = helm.template("agent", sets=sets)
         assert refused.returncode != 0, sets
         assert "nodeAgent.redisSecret" in refused.stderr
@@ -392,6 +474,15 @@ def test_agents_with_a_redis_secret_the_chart_did_not_make_are_told_where_it_mus
     ]  # the operator keeps it; the chart copies no password of theirs
     bot = _env(one(objs, "Deployment", "-bot")["spec"]["template"]["spec"]["containers"][0])
     assert bot["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "my-redis"
+
+    # Sentinels and a master without a password: nothing to copy, nothing refused.
+    open_set = helm.template("agent", sets=sentinel[:3])
+    assert open_set.returncode == 0, open_set.stderr
+    agent_env = _env(
+        one(objects(open_set.stdout), "DaemonSet")["spec"]["template"]["spec"]["containers"][0]
+    )
+    assert agent_env["K8S_CHATOPS_REDIS_SENTINELS"]["value"] == "s1:26379"
+    assert "K8S_CHATOPS_REDIS_PASSWORD" not in agent_env
 
     result = helm.template("agent", sets=(*external, "nodeAgent.redisSecret=agent-redis-url"))
     assert result.returncode == 0, result.stderr

@@ -76,7 +76,9 @@ URL (external Redis) comes from a Secret; the URL is composed by the kubelet ($(
 credential is written into a rendered manifest.
 */}}
 {{- define "k8s-chatops.redisEnv" -}}
-{{- $secret := ternary (include "k8s-chatops.redisAuthSecret" .) .Values.redis.external.existingSecret (eq .Values.redis.mode "internal") -}}
+{{- $secret := .Values.redis.external.existingSecret -}}
+{{- if eq .Values.redis.mode "internal" -}}{{- $secret = include "k8s-chatops.redisAuthSecret" . -}}{{- end -}}
+{{- if eq .Values.redis.mode "sentinel" -}}{{- $secret = .Values.redis.sentinel.existingSecret -}}{{- end -}}
 {{- include "k8s-chatops.redisEnvFrom" (dict "root" . "secret" $secret) -}}
 {{- end -}}
 
@@ -91,6 +93,29 @@ credential is written into a rendered manifest.
       key: password
 - name: K8S_CHATOPS_REDIS_URL
   value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:6379/0" (include "k8s-chatops.redisHost" $root) | quote }}
+{{- else if eq $root.Values.redis.mode "sentinel" }}
+{{- $s := $root.Values.redis.sentinel }}
+{{- /* With sentinels the URL gives only the database and TLS; its host is never dialled. */}}
+- name: K8S_CHATOPS_REDIS_URL
+  value: {{ printf "%s://sentinel-managed/%d" (ternary "rediss" "redis" $s.tls) ($s.db | int) | quote }}
+- name: K8S_CHATOPS_REDIS_SENTINELS
+  value: {{ join "," $s.hosts | quote }}
+- name: K8S_CHATOPS_REDIS_SENTINEL_MASTER
+  value: {{ $s.masterName | quote }}
+{{- if .secret }}
+- name: K8S_CHATOPS_REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secret }}
+      key: {{ $s.passwordKey }}
+{{- if $s.sentinelPasswordKey }}
+- name: K8S_CHATOPS_REDIS_SENTINEL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secret }}
+      key: {{ $s.sentinelPasswordKey }}
+{{- end }}
+{{- end }}
 {{- else }}
 - name: K8S_CHATOPS_REDIS_URL
   valueFrom:
@@ -103,19 +128,27 @@ credential is written into a rendered manifest.
 {{/*
 The Secret, in the node agents' namespace, they read Redis's password (or URL) from. A pod
 reads Secrets of its own namespace only: the chart copies the password it generated; a
-Secret the operator made (redis.internal.auth.existingSecret, redis.external.existingSecret)
-the operator copies too, and names in nodeAgent.redisSecret, or the render stops here.
+Secret the operator made (redis.internal.auth.existingSecret, redis.external.existingSecret,
+redis.sentinel.existingSecret) the operator copies too, and names in nodeAgent.redisSecret, or the render stops here.
 */}}
 {{- define "k8s-chatops.agentRedisSecret" -}}
 {{- $own := .Values.nodeAgent.redisSecret -}}
 {{- $chartMade := and (eq .Values.redis.mode "internal") (not .Values.redis.internal.auth.existingSecret) -}}
+{{- $sentinel := eq .Values.redis.mode "sentinel" -}}
 {{- if $own -}}
 {{- $own -}}
 {{- else if $chartMade -}}
 {{- include "k8s-chatops.redisAuthSecret" . -}}
+{{- else if and $sentinel (not .Values.redis.sentinel.existingSecret) -}}
+{{- /* Sentinels and a master that ask for no password: no Secret to copy. */ -}}
 {{- else -}}
 {{- $theirs := ternary .Values.redis.internal.auth.existingSecret .Values.redis.external.existingSecret (eq .Values.redis.mode "internal") -}}
 {{- $key := ternary "password" .Values.redis.external.urlKey (eq .Values.redis.mode "internal") -}}
+{{- if $sentinel -}}
+{{- $theirs = .Values.redis.sentinel.existingSecret -}}
+{{- $key = .Values.redis.sentinel.passwordKey -}}
+{{- if .Values.redis.sentinel.sentinelPasswordKey -}}{{- $key = printf "%s (and %s)" $key .Values.redis.sentinel.sentinelPasswordKey -}}{{- end -}}
+{{- end -}}
 {{- fail (printf "nodeAgent.redisSecret is required with your own Redis Secret %s: pods read Secrets of their own namespace only, so create a Secret with the key %s in the node agents' namespace %s (a copy of %s) and name it in nodeAgent.redisSecret" $theirs $key (include "k8s-chatops.agentNamespace" .) $theirs) -}}
 {{- end -}}
 {{- end -}}
@@ -137,6 +170,12 @@ the operator copies too, and names in nodeAgent.redisSecret, or the render stops
 {{- end -}}
 {{- if and (eq .Values.redis.mode "external") (not .Values.redis.external.existingSecret) -}}
 {{- fail "redis.external.existingSecret is required when redis.mode is external: the Secret holding the Redis URL" -}}
+{{- end -}}
+{{- if and (eq .Values.redis.mode "sentinel") (not .Values.redis.sentinel.hosts) -}}
+{{- fail "redis.sentinel.hosts is required when redis.mode is sentinel: the sentinels' host:port, one per entry" -}}
+{{- end -}}
+{{- if and (eq .Values.redis.mode "sentinel") (not .Values.redis.sentinel.masterName) -}}
+{{- fail "redis.sentinel.masterName is required when redis.mode is sentinel: the name the sentinels monitor the master under" -}}
 {{- end -}}
 {{- $seen := dict -}}
 {{- $root := . -}}
