@@ -150,13 +150,14 @@ def run_node_agent(args: argparse.Namespace) -> int:
     del args
     settings = load(NodeAgentSettings)
     logs.configure(settings.log_level, cluster=settings.cluster)
+    redactor = _redactor(settings)  # a pattern file it cannot run stops it before anything
     target = settings.redis_target()
     client = connect(target, connect_timeout=2.0, socket_timeout=10.0)
     log.info("node agent %s: Redis at %s", settings.node_name, target.describe())
     runtime = NodeRuntime(
         RuntimeClient(settings.runtime_endpoint),
         pod_log_dir=settings.pod_log_dir,
-        redactor=_redactor(settings),
+        redactor=redactor,
         image_fs_path=settings.image_fs_path,
         fs_resample_wait=settings.image_fs_resample_seconds,
     )
