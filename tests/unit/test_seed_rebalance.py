@@ -31,7 +31,7 @@ class FakeKube:
         self.deleted: list[str] = []
 
     def list_pages(self, path: str, **_: Any) -> Iterator[JSON]:
-        _, found, rest = path.partition("/namespaces/")
+        _before, found, rest = path.partition("/namespaces/")
         namespace = rest.partition("/")[0] if found else None
         yield from (p for p in self.pods if namespace in (None, p["metadata"]["namespace"]))
 
