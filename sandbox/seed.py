@@ -186,17 +186,8 @@ def _seed_settled(kube: KubeClient) -> bool:
     names = {p["metadata"]["name"] for p in pods}
     if any(f"{component}-k8s-master" not in names for component in MIRROR_COMPONENTS):
         return False
-    placement: dict[str, set[str]] = {}
-    for pod in pods:
-        placement.setdefault(_owner_key(pod), set()).add(pod["spec"].get("nodeName", ""))
     # One replica on each node, as in the guide (a workload all on one node is re-spread).
-    if any(
-        len(nodes) < 2
-        for key, nodes in placement.items()
-        if "/DaemonSet/" not in key
-        and "/Node/" not in key
-        and sum(1 for p in pods if _owner_key(p) == key) > 1
-    ):
+    if any(_on_one_node(members) for members in _replicated(pods).values()):
         return False
     on_node1 = {_owner_key(p) for p in pods if p["spec"].get("nodeName") == "k8s-node1"}
     wanted = {
@@ -208,16 +199,40 @@ def _seed_settled(kube: KubeClient) -> bool:
     return wanted <= on_node1
 
 
-def _rebalance(kube: KubeClient) -> None:
-    """If the scheduler put every replica of a workload on one node, move one (as in the guide)."""
-    pods = [p for p in _pods(kube) if p["metadata"]["namespace"] in ("default", "kube-system")]
+#: Owners whose pods are replicas the scheduler places (``_owner_key`` names a ReplicaSet's
+#: pods after its Deployment). A DaemonSet's pods are one per node by design; the mirror pods
+#: are owned by their Node and all sit on k8s-master, as a kubelet's static pods do.
+_REPLICATED_KINDS = ("Deployment", "StatefulSet")
+
+
+def _replicated(pods: list[JSON]) -> dict[str, list[JSON]]:
+    """The pods of each workload with more than one replica, by workload."""
     by_workload: dict[str, list[JSON]] = {}
     for pod in pods:
-        by_workload.setdefault(_owner_key(pod), []).append(pod)
-    for key, members in by_workload.items():
-        if "DaemonSet" in key or len(members) < 2:
-            continue
-        if len({p["spec"].get("nodeName") for p in members}) == 1:
+        key = _owner_key(pod)
+        if key.count("/") == 2 and key.split("/")[1] in _REPLICATED_KINDS:
+            by_workload.setdefault(key, []).append(pod)
+    return {key: members for key, members in by_workload.items() if len(members) > 1}
+
+
+def _on_one_node(members: list[JSON]) -> bool:
+    """Every replica bound, and all to the same node."""
+    nodes = {p["spec"].get("nodeName") for p in members}
+    return len(nodes) == 1 and None not in nodes
+
+
+def _rebalance(kube: KubeClient) -> None:
+    """If the scheduler put every replica of a workload on one node, move one (as in the guide).
+
+    Only replicated workloads: the four mirror pods (owned by k8s-master) were once taken for
+    one, so every unsettled look deleted etcd-k8s-master, the next look re-created it, and the
+    seed settled only if kwok marked it Running between that create and the pod list a few
+    milliseconds later: on a loaded machine it never did, and ``seed`` timed out."""
+    pods = [p for p in _pods(kube) if p["metadata"]["namespace"] in ("default", "kube-system")]
+    for members in _replicated(pods).values():
+        if _on_one_node(members) and not any(
+            p["metadata"].get("deletionTimestamp") for p in members
+        ):
             victim = members[0]["metadata"]
             kube.delete(
                 resource_for("Pod").path(victim["namespace"], victim["name"]),
