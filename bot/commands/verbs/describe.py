@@ -8,8 +8,9 @@ keeps its pods' descriptions too.
 
 from __future__ import annotations
 
-from bot.commands import render_describe, render_describe_pod
+from bot.commands import namespaced, render_describe, render_describe_pod
 from bot.commands.flags import Flag, parse_flags
+from bot.commands.namespaced import namespace_actions
 from bot.commands.parsing import check_name
 from bot.commands.registry import Command, ThreadParts, single_action, suggest
 from core import messages
@@ -83,21 +84,11 @@ def actions(request: DescribeNode | DescribePod) -> list[Action]:
     """A node is one read of ``node/NAME``; a pod is a read in its namespace."""
     if isinstance(request, DescribeNode):
         return single_action(request)
-    return [
-        Action(
-            verb=request.verb,
-            target=request.target,
-            namespace=request.namespace,
-            flags=request.flags,
-            read_only=True,
-        )
-    ]
+    return namespace_actions(request.verb, request.target, request.flags, [request.namespace])
 
 
 def explain_denial(action: Action, reason: str) -> str:
-    if action.namespace:
-        return messages.LOGS_DENIED_IN.format(namespace=code(action.namespace), reason=reason)
-    return reason
+    return namespaced.explain_denial(action, reason) if action.namespace else reason
 
 
 def perform(

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.commands import render_logs
 from bot.commands.flags import Flag, parse_flags
+from bot.commands.namespaced import explain_denial, namespace_actions, refused_namespaces
 from bot.commands.parsing import check_name, check_regex, check_selector
 from bot.commands.registry import Command, Context, ThreadParts, suggest
 from core import limits, messages
@@ -17,8 +18,7 @@ from handlers import logs
 from handlers.control import Control
 from handlers.kube import KubeClient
 from handlers.logs_models import RESOURCE_KINDS, LogsResult, NodeLogs, PodLogs
-from policies.engine import evaluate
-from policies.model import Access, Action, Outcome
+from policies.model import Access, Action
 
 LOGS_FLAGS = (
     Flag("namespace", "namespaces", "text", "kube-system", short="n", repeat=True, split=True),
@@ -173,24 +173,13 @@ def actions(request: PodLogs | NodeLogs) -> list[Action]:
                 read_only=True,
             )
         ]
-    namespaces: list[str | None] = [None] if request.all_namespaces else [*request.namespaces]
-    return [
-        Action(
-            verb="logs",
-            rank=70,
-            target=request.target,
-            namespace=namespace,
-            flags=request.flags,
-            read_only=True,
-        )
-        for namespace in namespaces
-    ]
-
-
-def explain_denial(action: Action, reason: str) -> str:
-    if action.namespace:
-        return messages.LOGS_DENIED_IN.format(namespace=code(action.namespace), reason=reason)
-    return messages.LOGS_DENIED_EVERYWHERE.format(reason=reason)
+    return namespace_actions(
+        "logs",
+        request.target,
+        request.flags,
+        request.namespaces,
+        all_namespaces=request.all_namespaces,
+    )
 
 
 def leave_out_refused(context: Context, request: PodLogs | NodeLogs) -> PodLogs | NodeLogs:
@@ -199,27 +188,8 @@ def leave_out_refused(context: Context, request: PodLogs | NodeLogs) -> PodLogs 
     fetch."""
     if not isinstance(request, PodLogs) or not request.all_namespaces:
         return request
-    policy = context.policy
-    named = {ns for rule in policy.rules for ns in rule.namespaces}
-    excluded = sorted(
-        ns
-        for ns in named
-        if evaluate(
-            policy,
-            context.subject,
-            Action(
-                verb="logs",
-                rank=70,
-                target=request.target,
-                cluster=context.cluster,
-                namespace=ns,
-                flags=request.flags,
-                read_only=True,
-            ),
-        ).outcome
-        is not Outcome.ALLOW
-    )
-    return request.model_copy(update={"excluded_namespaces": tuple(excluded)})
+    refused = refused_namespaces(context, "logs", request.target, request.flags)
+    return request.model_copy(update={"excluded_namespaces": refused})
 
 
 def thread_parts(result: LogsResult, job_id: str) -> ThreadParts:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.commands.flags import Flag, parse_flags
+from bot.commands.namespaced import explain_denial, namespace_actions, refused_namespaces
 from bot.commands.parsing import check_name, check_selector
 from bot.commands.registry import Context, ThreadParts, suggest
 from bot.commands.render import human_duration, table
@@ -24,8 +25,7 @@ from handlers import pods
 from handlers.kube import RESOURCES as KUBE_KINDS
 from handlers.logs_models import RESOURCE_KINDS
 from handlers.pods_models import EventRow, EventTable, GetEvents, GetPods, PodRow, PodTable
-from policies.engine import evaluate
-from policies.model import Action, Outcome
+from policies.model import Action
 
 #: Rows shown in one message; longer lists go to the thread as a file, the summary stays.
 MAX_ROWS_INLINE = 30
@@ -117,51 +117,20 @@ def parse_get_events(args: list[str]) -> GetEvents:
 
 
 def actions(request: GetPods | GetEvents) -> list[Action]:
-    """Each namespace named must be allowed; ``-A`` is decided for "any namespace"."""
-    namespaces: list[str | None] = [None] if request.all_namespaces else [*request.namespaces]
-    return [
-        Action(
-            verb=request.verb,
-            target=request.target,
-            namespace=namespace,
-            flags=request.flags,
-            read_only=True,
-        )
-        for namespace in namespaces
-    ]
-
-
-def explain_denial(action: Action, reason: str) -> str:
-    if action.namespace:
-        return messages.LOGS_DENIED_IN.format(namespace=code(action.namespace), reason=reason)
-    return messages.LOGS_DENIED_EVERYWHERE.format(reason=reason)
+    return namespace_actions(
+        request.verb,
+        request.target,
+        request.flags,
+        request.namespaces,
+        all_namespaces=request.all_namespaces,
+    )
 
 
 def leave_out_refused(context: Context, request: GetPods | GetEvents) -> GetPods | GetEvents:
-    """For ``-A``: leave out each namespace the policy names that this person may not read on
-    the command's cluster, so one restricted namespace does not refuse the whole list."""
     if not request.all_namespaces:
         return request
-    policy = context.policy
-    named = {ns for rule in policy.rules for ns in rule.namespaces}
-    excluded = sorted(
-        ns
-        for ns in named
-        if evaluate(
-            policy,
-            context.subject,
-            Action(
-                verb=request.verb,
-                target=request.target,
-                cluster=context.cluster,
-                namespace=ns,
-                flags=request.flags,
-                read_only=True,
-            ),
-        ).outcome
-        is not Outcome.ALLOW
-    )
-    return request.model_copy(update={"excluded_namespaces": tuple(excluded)})
+    refused = refused_namespaces(context, request.verb, request.target, request.flags)
+    return request.model_copy(update={"excluded_namespaces": refused})
 
 
 # --- Rendering ---------------------------------------------------------------------------------
