@@ -72,11 +72,11 @@ _EXCLUDED = (
     "./var/cache/apt/*",
     "./var/cache/debconf/*-old",
     "./var/log/*",
-    "./root/.cache",
 )
 #: The chroot's processes see only these variables: the host's PIP_CERT, SSL_CERT_FILE and
-#: the like name files that do not exist inside.
-_CHROOT_ENV = ("PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8")
+#: the like name files that do not exist inside. Their home is /tmp, which no tarball holds,
+#: so whatever a build step caches there is left out with it.
+_CHROOT_ENV = ("PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LANG=C.UTF-8")
 _BUILD_CA = "/tmp/build-ca.pem"  # noqa: S108 - inside the chroot, removed before packing
 _BUILD_WHEELS = "/tmp/wheels"  # noqa: S108 - likewise
 
