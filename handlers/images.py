@@ -125,6 +125,15 @@ def _agent(beat: AgentBeat) -> AgentInfo:
     )
 
 
+def _agent_of(agents: NodeAgents, node: str) -> AgentInfo:
+    """The agent that just answered for ``node``, as its heartbeat describes it (a blank one
+    when the heartbeat expired in between)."""
+    beat = agents.live().get(node)
+    if beat is not None:
+        return _agent(beat)
+    return AgentInfo(node=node, runtime_name="", runtime_version="", seen_at=datetime.now(UTC))
+
+
 def _repo_tag_pairs(image: WireImage) -> list[tuple[str, str]]:
     """``crictl images``' rows for one image: one per tag; ``<none>`` without one."""
     if not image.repo_tags:
@@ -261,13 +270,8 @@ def list_images(
         except AgentProblem as error:
             return _unreached(kube, control, request.verb, error)
         assert isinstance(reply, ImagesReply)
-        beat = agents.live().get(request.node)
         return NodeImages(
-            agent=_agent(beat)
-            if beat
-            else AgentInfo(
-                node=request.node, runtime_name="", runtime_version="", seen_at=datetime.now(UTC)
-            ),
+            agent=_agent_of(agents, request.node),
             rows=image_rows(reply.images),
             fs=_fs(reply.fs),
         )
@@ -528,13 +532,8 @@ def runtime_ps(
     except AgentProblem as error:
         return _unreached(None, control, request.verb, error)
     assert isinstance(reply, PsReply)
-    beat = agents.live().get(request.node)
     return RuntimeContainers(
-        agent=_agent(beat)
-        if beat
-        else AgentInfo(
-            node=request.node, runtime_name="", runtime_version="", seen_at=datetime.now(UTC)
-        ),
+        agent=_agent_of(agents, request.node),
         pods=[
             PodSandboxRow(
                 pod_id=p.id,
